@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        ASKER = "asker", _("Asker")
+        LAWYER = "lawyer", _("Lawyer")
+        STAFF = "staff", _("Staff")
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ASKER)
+    # personal data: shown masked in public, never logged or passed to tasks
+    phone = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("username"), name="accounts_user_username_ci_unique"
+            ),
+        ]
+
+    @property
+    def is_lawyer(self) -> bool:
+        return self.role == self.Role.LAWYER
+
+    @property
+    def is_asker(self) -> bool:
+        return self.role == self.Role.ASKER
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ApiToken(models.Model):
+    """A bearer token for API and socket clients. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -1,0 +1,116 @@
+"""Pushing frames to users' sockets, on whichever web process they are connected.
+
+Every socket joins its user's group; `push_to_users` publishes one frame to each user's group.
+From sync code (services, Celery) it publishes through a plain Redis client in the wire format
+of the pub/sub channel layer, instead of `async_to_sync(group_send)`, which builds an event
+loop and a connection per call. Delivery is best effort: what must not be lost is in the
+database and comes back with `resume`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+from channels.layers import get_channel_layer
+from channels_redis.utils import _consistent_hash
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def _layer_event(frame: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "client.frame", "frame": frame}
+
+
+class SyncLayerPublisher:
+    """PUBLISH onto the pub/sub layer's group channels from synchronous code."""
+
+    def __init__(self) -> None:
+        layer = get_channel_layer()
+        self.layer = layer
+        inner = layer._get_layer()  # the per-loop layer holds prefix and hosts
+        self.prefix = inner.prefix
+        self.clients = [
+            redis.Redis.from_url(shard.host["address"], socket_timeout=5, socket_connect_timeout=2)
+            for shard in inner._shards
+        ]
+
+    def publish(self, user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+        payload = self.layer.serialize(_layer_event(frame))
+        pipes: dict[int, Any] = {}
+        for user_id in user_ids:
+            channel = f"{self.prefix}__group__{user_group(user_id)}"
+            shard = _consistent_hash(channel, len(self.clients))
+            if shard not in pipes:
+                pipes[shard] = self.clients[shard].pipeline(transaction=False)
+            pipes[shard].publish(channel, payload)
+        for pipe in pipes.values():
+            pipe.execute()
+
+
+_publisher_lock = threading.Lock()
+_publisher: SyncLayerPublisher | None = None
+
+
+def _get_publisher() -> SyncLayerPublisher:
+    global _publisher
+    if _publisher is None:
+        with _publisher_lock:
+            if _publisher is None:
+                _publisher = _build_publisher()
+    return _publisher
+
+
+def _build_publisher() -> SyncLayerPublisher:
+    import asyncio
+
+    # the layer object builds its per-loop state lazily; give it a loop to build in
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        return SyncLayerPublisher()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def reset_publisher() -> None:
+    global _publisher
+    _publisher = None
+
+
+def push_to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+    """Publish now. Logs nothing of the frame: it may carry message text."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return
+    for attempt in (1, 2):
+        try:
+            _get_publisher().publish(ids, frame)
+            return
+        except redis.RedisError as exc:
+            reset_publisher()
+            if attempt == 2:
+                logger.warning(
+                    "push of a %s frame failed: %s", frame.get("type"), type(exc).__name__
+                )
+
+
+def push_to_users_on_commit(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+    ids = list(user_ids)
+    transaction.on_commit(lambda: push_to_users(ids, frame))
+
+
+async def apush_to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    event = _layer_event(frame)
+    for user_id in dict.fromkeys(user_ids):
+        await layer.group_send(user_group(user_id), event)

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import errors
+from accounts.models import ApiToken, User
+from accounts.throttling import login_clear_failures, login_is_locked, login_record_failure
+
+USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+SELF_SERVICE_ROLES = {User.Role.ASKER, User.Role.LAWYER}
+
+
+def user_register(
+    *, username: str, password: str, role: str, phone: str = "", email: str = ""
+) -> User:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise errors.InvalidUsername(fields={"username": errors.InvalidUsername.message})
+    if role not in SELF_SERVICE_ROLES:
+        raise errors.InvalidRole(fields={"role": errors.InvalidRole.message})
+    phone = (phone or "").replace(" ", "").replace("-", "")
+    if phone and not PHONE_RE.match(phone):
+        raise errors.InvalidPhone(fields={"phone": errors.InvalidPhone.message})
+    candidate = User(username=username, role=role, phone=phone, email=email)
+    try:
+        validate_password(password or "", user=candidate)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        raise errors.WeakPassword(message, fields={"password": message}) from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message})
+    candidate.set_password(password)
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError as exc:  # two registrations racing for one name
+        raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}) from exc
+    return candidate
+
+
+def user_check_credentials(
+    *, username: str, password: str, address: str, request: HttpRequest | None = None
+) -> User:
+    """Authenticate with lockout: raises LoginLocked or BadCredentials."""
+    if login_is_locked(username=username, address=address):
+        raise errors.LoginLocked()
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        login_record_failure(username=username, address=address)
+        if login_is_locked(username=username, address=address):
+            raise errors.LoginLocked()
+        raise errors.BadCredentials()
+    login_clear_failures(username=username, address=address)
+    return user  # type: ignore[return-value]
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_issue(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    raw = "ll_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, key_hash=hash_token(raw), prefix=raw[3:11], name=name[:100]
+    )
+    return token, raw
+
+
+def token_authenticate(raw: str) -> User | None:
+    if not raw or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def token_revoke(*, user: User, token_id: int) -> None:
+    ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

@@ -1,0 +1,34 @@
+"""Who is on the other end of a WebSocket: a session cookie (browsers) or
+`Authorization: Bearer <token>` on the handshake (API clients)."""
+
+from __future__ import annotations
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.services import token_authenticate
+
+
+def bearer_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+class BearerTokenMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        token = bearer_from_headers(scope.get("headers", []))
+        if token is not None:
+            scope = dict(scope)
+            user = await database_sync_to_async(token_authenticate)(token)
+            scope["user"] = user or AnonymousUser()
+        return await super().__call__(scope, receive, send)
+
+
+def SocketAuthMiddleware(inner):  # noqa: N802 - reads like the Channels stacks it wraps
+    return AuthMiddlewareStack(BearerTokenMiddleware(inner))

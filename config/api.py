@@ -1,0 +1,87 @@
+"""The JSON API at /api/v1: every app adds its router here; every error has one shape."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Lawline API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    description="Lawyer consultations with real-time chat. Errors are "
+    '`{"code": ..., "message": ..., "fields": {...}?}` with a stable code.',
+)
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict | None = None
+) -> HttpResponse:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
+    return error_response(request, 422, "invalid", "Some fields are not valid.", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "not_authenticated", "Sign in first.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error_response(request, 403, "forbidden", "You are not allowed to do that.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 405: "method_not_allowed", 413: "too_large"}.get(
+        exc.status_code, "error"
+    )
+    return error_response(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled API error on %s %s", request.method, request.path)
+    return error_response(request, 500, "server_error", "Something went wrong on our side.")
+
+
+def install_routers() -> None:
+    from accounts.api import router as accounts_router
+    from marketplace.api import reference_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/", reference_router)
+
+
+install_routers()

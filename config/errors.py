@@ -1,0 +1,60 @@
+"""The one error shape of the API and the socket: a stable code and a human message.
+
+Services raise a DomainError subclass; the API answers `{"code", "message", "fields"?}` with
+its status, and the socket answers an `error` frame with the same code and message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    message: ClassVar[Any] = _("The request could not be completed.")
+
+    def __init__(self, message: Any = None, *, fields: dict[str, Any] | None = None):
+        self.detail = message if message is not None else self.message
+        self.fields = fields
+        super().__init__(f"{self.code}: {self.detail}")
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": str(self.detail)}
+        if self.fields:
+            body["fields"] = {k: str(v) for k, v in self.fields.items()}
+        return body
+
+
+class NotFound(DomainError):
+    """Also what anyone gets for a thing they may not see: they learn nothing of it."""
+
+    code = "not_found"
+    status = 404
+    message = _("Not found.")
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    message = _("You are not allowed to do that.")
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    status = 422
+    message = _("Some fields are not valid.")
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+    message = _("Too many requests. Please slow down and try again shortly.")
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    message = _("The request conflicts with the current state.")

@@ -1,0 +1,110 @@
+"""`/healthz` (database, Redis, Celery worker) and `/metrics` (Prometheus text)."""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from config.celery_app import app as celery_app
+from config.observability import flush, metrics_key
+from config.redis_connections import get_redis
+from workers.routing import QUEUES
+
+
+def check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def check_redis() -> str:
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_APP_URL, socket_timeout=1, socket_connect_timeout=1
+        )
+        client.ping()
+        client.close()
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def check_celery() -> str:
+    try:
+        replies = celery_app.control.ping(timeout=settings.HEALTH_CELERY_TIMEOUT)
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok" if replies else "error: no worker answered"
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": check_database(), "redis": check_redis()}
+    checks["celery"] = check_celery() if checks["redis"] == "ok" else "error: redis down"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+def queue_lengths() -> dict[str, int]:
+    broker = redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1
+    )
+    pipe = broker.pipeline(transaction=False)
+    for queue in QUEUES:
+        pipe.llen(queue)
+    lengths = dict(zip(QUEUES, pipe.execute(), strict=True))
+    broker.close()
+    return lengths
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    flush()
+    lines: list[str] = []
+    try:
+        raw = get_redis().hgetall(metrics_key())
+    except redis.RedisError:
+        raw = {}
+    values = {k.decode(): int(v) for k, v in raw.items()}
+    lines += [
+        "# HELP lawline_http_requests_total HTTP requests served.",
+        "# TYPE lawline_http_requests_total counter",
+    ]
+    for field, value in sorted(values.items()):
+        if field.startswith("http_requests_total|"):
+            _, method, status = field.split("|")
+            lines.append(
+                f'lawline_http_requests_total{{method="{method}",status="{status}"}} {value}'
+            )
+    opened = values.get("ws_connections_opened_total", 0)
+    closed = values.get("ws_connections_closed_total", 0)
+    lines += [
+        "# HELP lawline_ws_connections_opened_total WebSocket connections accepted.",
+        "# TYPE lawline_ws_connections_opened_total counter",
+        f"lawline_ws_connections_opened_total {opened}",
+        "# HELP lawline_ws_connections_closed_total WebSocket connections closed.",
+        "# TYPE lawline_ws_connections_closed_total counter",
+        f"lawline_ws_connections_closed_total {closed}",
+        "# HELP lawline_ws_connections WebSocket connections open now.",
+        "# TYPE lawline_ws_connections gauge",
+        f"lawline_ws_connections {max(opened - closed, 0)}",
+    ]
+    try:
+        lengths = queue_lengths()
+    except redis.RedisError:
+        lengths = {}
+    lines += [
+        "# HELP lawline_celery_queue_length Tasks waiting in each Celery queue.",
+        "# TYPE lawline_celery_queue_length gauge",
+    ]
+    for queue, length in lengths.items():
+        lines.append(f'lawline_celery_queue_length{{queue="{queue}"}} {length}')
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import health
+from config.api import api
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", health.metrics, name="metrics"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("marketplace.urls")),
+]

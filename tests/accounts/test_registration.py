@@ -1,0 +1,159 @@
+import pytest
+
+from accounts.errors import BadCredentials, InvalidRole, LoginLocked, UsernameTaken, WeakPassword
+from accounts.models import ApiToken, User
+
+pytestmark = pytest.mark.django_db
+
+GOOD_PASSWORD = "Lawline-strong-pass-42"
+
+
+def test_register_creates_asker_with_hashed_password(api):
+    # when
+    response = api(None).post(
+        "auth/register",
+        {
+            "username": "zhang_san",
+            "password": GOOD_PASSWORD,
+            "role": "asker",
+            "phone": "13812345678",
+        },
+    )
+    # then
+    assert response.status_code == 201
+    body = response.json()
+    assert body["username"] == "zhang_san" and body["role"] == "asker"
+    user = User.objects.get(username="zhang_san")
+    assert user.password != GOOD_PASSWORD and user.check_password(GOOD_PASSWORD)
+
+
+def test_duplicate_username_is_refused_case_insensitively(api, asker):
+    response = api(None).post(
+        "auth/register",
+        {"username": asker.username.upper(), "password": GOOD_PASSWORD, "role": "asker"},
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == UsernameTaken.code
+
+
+def test_weak_password_is_refused_with_field_error(api):
+    response = api(None).post(
+        "auth/register", {"username": "li_si", "password": "123", "role": "asker"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == WeakPassword.code
+    assert "password" in body["fields"]
+    assert not User.objects.filter(username="li_si").exists()
+
+
+def test_staff_role_cannot_be_self_registered(api):
+    response = api(None).post(
+        "auth/register", {"username": "sneaky", "password": GOOD_PASSWORD, "role": "staff"}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] in {InvalidRole.code, "invalid"}
+    assert not User.objects.filter(username="sneaky").exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"username": 5}, {"username": "a", "password": None}, []])
+def test_malformed_register_body_gets_invalid_not_500(api, body):
+    response = api(None).post("auth/register", body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+
+
+def test_token_then_me(api, asker):
+    from tests.factories import TEST_PASSWORD
+
+    response = api(None).post("auth/token", {"username": asker.username, "password": TEST_PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert ApiToken.objects.filter(user=asker).count() == 1
+    assert token not in ApiToken.objects.get(user=asker).key_hash  # stored hashed
+    from django.test import Client
+
+    me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert me.status_code == 200
+    assert me.json() == {"id": asker.pk, "username": asker.username, "role": "asker"}
+
+
+def test_revoked_token_no_longer_authenticates(api, asker):
+    from django.test import Client
+
+    from accounts.services import token_issue
+
+    token_row, raw = token_issue(user=asker)
+    client = Client()
+    assert client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    response = client.delete(
+        f"/api/v1/auth/token/{token_row.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert response.status_code == 204
+    response = client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_wrong_password_gets_bad_credentials(api, asker):
+    response = api(None).post(
+        "auth/token", {"username": asker.username, "password": "wrong-password"}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == BadCredentials.code
+
+
+def test_repeated_failures_lock_out_even_the_right_password(api, asker, settings, caplog):
+    from tests.factories import TEST_PASSWORD
+
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(2):
+        assert (
+            api(None)
+            .post("auth/token", {"username": asker.username, "password": "nope-secret-1"})
+            .status_code
+            == 401
+        )
+    third = api(None).post("auth/token", {"username": asker.username, "password": "nope-secret-1"})
+    assert third.status_code == 429 and third.json()["code"] == LoginLocked.code
+    locked = api(None).post("auth/token", {"username": asker.username, "password": TEST_PASSWORD})
+    assert locked.status_code == 429
+    # the failed passwords are never logged
+    assert "nope-secret-1" not in caplog.text
+    assert asker.username in caplog.text
+
+
+def test_login_page_signs_in_and_out(client, asker):
+    from tests.factories import TEST_PASSWORD
+
+    response = client.post(
+        "/accounts/login/", {"username": asker.username, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/api/v1/auth/me").json()["username"] == asker.username
+    client.post("/accounts/logout/")
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_register_page_shows_errors_and_keeps_input(client, asker):
+    response = client.post(
+        "/accounts/register/",
+        {"username": asker.username, "password": GOOD_PASSWORD, "role": "asker"},
+    )
+    assert response.status_code == 422
+    assert "already taken" in response.content.decode() or "已" in response.content.decode()
+
+
+def test_session_post_without_csrf_is_refused(asker):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(asker)
+    response = client.delete("/api/v1/auth/token/1")
+    assert response.status_code in (401, 403)
+
+
+def test_argon2_is_the_production_hasher():
+    from config.settings import base
+
+    assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")

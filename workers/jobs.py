@@ -1,0 +1,1 @@
+"""Periodic jobs that cross apps (SLA sweeps, presence reaping, metric rollups)."""
