@@ -76,12 +76,20 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(request, 500, "server_error", "Something went wrong on our side.")
 
 
+API_APPS = ("marketplace", "messaging", "billing", "qa")
+
+
 def install_routers() -> None:
+    """accounts at /auth; every other app's `<app>.api.router` at the root of /api/v1."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
     from accounts.api import router as accounts_router
-    from marketplace.api import reference_router
 
     api.add_router("/auth", accounts_router)
-    api.add_router("/", reference_router)
+    for app in API_APPS:
+        if find_spec(app) is not None and find_spec(f"{app}.api") is not None:
+            api.add_router("/", import_module(f"{app}.api").router)
 
 
 install_routers()

@@ -172,7 +172,8 @@ def command_run() -> int:
         os.environ["PATH"] = f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         os.environ.setdefault("LAWLINE_PORT", "8000")
         run_checked([python, "manage.py", "migrate", "--noinput", "-v", "0"])
-        run_checked([python, "manage.py", "compilemessages", "-v", "0", "--ignore", ".venv"])
+        if shutil.which("msgfmt"):  # the compiled .mo files are committed too
+            run_checked([python, "manage.py", "compilemessages", "-v", "0", "--ignore", ".venv"])
         run_checked([python, "manage.py", "collectstatic", "--noinput", "-v", "0"])
         run_checked([python, "manage.py", "seed_demo"])
         honcho = subprocess.Popen([python, "-m", "honcho", "start", "-f", "Procfile"], cwd=BASE_DIR)

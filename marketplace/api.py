@@ -7,7 +7,7 @@ from config.errors import NotFound
 from marketplace import selectors
 from marketplace.models import Region
 
-reference_router = Router(tags=["reference data"])
+router = Router()
 
 
 class RegionOut(Schema):
@@ -40,7 +40,7 @@ class CategoryOut(Schema):
     name_en: str
 
 
-@reference_router.get("/regions", response=list[RegionOut], auth=None)
+@router.get("/regions", response=list[RegionOut], auth=None, tags=["reference data"])
 def regions(request: HttpRequest, filters: Query[RegionFilter]):
     """Provinces, or the cities of `?parent=<province code>`."""
     if filters.parent and not Region.objects.filter(code=filters.parent).exists():
@@ -48,6 +48,6 @@ def regions(request: HttpRequest, filters: Query[RegionFilter]):
     return list(selectors.region_list(parent=filters.parent))
 
 
-@reference_router.get("/categories", response=list[CategoryOut], auth=None)
+@router.get("/categories", response=list[CategoryOut], auth=None, tags=["reference data"])
 def categories(request: HttpRequest):
     return list(selectors.category_list())

@@ -4,4 +4,9 @@ Each app adds its periodic jobs to this dict; the job itself lives in workers/jo
 crosses apps, or in the app's tasks.py when it is the app's own.
 """
 
-BEAT_SCHEDULE: dict[str, dict] = {}
+BEAT_SCHEDULE: dict[str, dict] = {
+    # --- marketplace ---
+    # --- messaging ---
+    # --- billing ---
+    # --- qa ---
+}

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "marketplace",
     "messaging",
     "billing",
+    "qa",
     "workers",
 ]
 
@@ -207,3 +208,10 @@ NINJA_PAGINATION_MAX_LIMIT = 200
 
 # Threads per web process that run Django's WSGI handler for pages and API (config/asgi.py).
 HTTP_WSGI_THREADS = env.int("HTTP_WSGI_THREADS", default=8)
+
+
+# === App settings: each app keeps its own section below (owned by that app) ===============
+# --- marketplace (questions, profiles, consults, presence, matching) ---
+# --- messaging ---
+# --- billing ---
+# --- qa (public answers, moderation, search) ---
