@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 from channels.layers import get_channel_layer
-from channels_redis.utils import _consistent_hash
+from channels_redis.utils import _consistent_hash, decode_hosts
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -34,13 +34,12 @@ class SyncLayerPublisher:
     """PUBLISH onto the pub/sub layer's group channels from synchronous code."""
 
     def __init__(self) -> None:
-        layer = get_channel_layer()
-        self.layer = layer
-        inner = layer._get_layer()  # the per-loop layer holds prefix and hosts
-        self.prefix = inner.prefix
+        self.layer = get_channel_layer()
+        config = self.layer._kwargs  # hosts and prefix as configured in CHANNEL_LAYERS
+        self.prefix = config.get("prefix", "asgi")
         self.clients = [
-            redis.Redis.from_url(shard.host["address"], socket_timeout=5, socket_connect_timeout=2)
-            for shard in inner._shards
+            redis.Redis.from_url(host["address"], socket_timeout=5, socket_connect_timeout=2)
+            for host in decode_hosts(config.get("hosts"))
         ]
 
     def publish(self, user_ids: Iterable[int], frame: dict[str, Any]) -> None:
@@ -65,21 +64,8 @@ def _get_publisher() -> SyncLayerPublisher:
     if _publisher is None:
         with _publisher_lock:
             if _publisher is None:
-                _publisher = _build_publisher()
+                _publisher = SyncLayerPublisher()
     return _publisher
-
-
-def _build_publisher() -> SyncLayerPublisher:
-    import asyncio
-
-    # the layer object builds its per-loop state lazily; give it a loop to build in
-    loop = asyncio.new_event_loop()
-    try:
-        asyncio.set_event_loop(loop)
-        return SyncLayerPublisher()
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 def reset_publisher() -> None:
