@@ -1,0 +1,14 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml ./
+COPY . .
+RUN pip install . && python manage.py compilemessages -v 0 --ignore .venv
+RUN useradd --create-home lawline && mkdir -p /app/.devdata && chown -R lawline /app/.devdata
+USER lawline
+EXPOSE 8000
+CMD ["python", "-m", "uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--workers", "2", "--ws", "websockets-sansio", "--ws-max-size", "131072", "--lifespan", "off", \
+     "--no-access-log", "--proxy-headers"]
