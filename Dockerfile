@@ -5,7 +5,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -
 WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
-RUN pip install . && python manage.py compilemessages -v 0 --ignore .venv
+RUN pip install . && python manage.py compilemessages -v 0 --ignore .venv \
+ && DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=collectstatic-only \
+    DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home lawline && mkdir -p /app/.devdata && chown -R lawline /app/.devdata
 USER lawline
 EXPOSE 8000
