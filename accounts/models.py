@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,9 +18,7 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                models.functions.Lower("username"), name="accounts_user_username_ci_unique"
-            ),
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
         ]
 
     @property

@@ -28,7 +28,7 @@ from accounts.socket_auth import SocketAuthMiddleware  # noqa: E402
 def build_http_app():
     if os.environ.get("HTTP_SERVING", "wsgi") == "asgi":
         return django_asgi_app
-    return WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_WSGI_THREADS)
+    return WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_WSGI_THREADS)  # type: ignore[arg-type]
 
 
 application = ProtocolTypeRouter(

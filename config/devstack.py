@@ -130,9 +130,9 @@ def ensure_database(url: str) -> None:
         "user": cfg.get("USER") or None,
         "password": cfg.get("PASSWORD") or None,
         "dbname": "postgres",
-        "autocommit": True,
     }
-    with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as conn:
+    conninfo = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items() if v})
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')

@@ -73,7 +73,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         raw = get_redis().hgetall(metrics_key())
     except redis.RedisError:
         raw = {}
-    values = {k.decode(): int(v) for k, v in raw.items()}
+    values = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
     lines += [
         "# HELP lawline_http_requests_total HTTP requests served.",
         "# TYPE lawline_http_requests_total counter",
