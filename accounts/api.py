@@ -48,8 +48,11 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-@router.post("/register", response={201: UserOut, 409: ErrorOut, 422: ErrorOut}, auth=None)
+@router.post(
+    "/register", response={201: UserOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=None
+)
 def register(request: HttpRequest, payload: RegisterIn):
+    services.registration_throttle(address=client_address(request))
     user = services.user_register(
         username=payload.username,
         password=payload.password,

@@ -4,6 +4,7 @@ import hashlib
 import re
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from accounts import errors
 from accounts.models import ApiToken, User
 from accounts.throttling import login_clear_failures, login_is_locked, login_record_failure
+from config.rate_limits import rate_limit_check
 
 USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -46,6 +48,12 @@ def user_register(
     except IntegrityError as exc:  # two registrations racing for one name
         raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}) from exc
     return candidate
+
+
+def registration_throttle(*, address: str) -> None:
+    rate_limit_check(
+        bucket="register", identity=address, limit=settings.REGISTER_RATE_LIMIT, window_seconds=3600
+    )
 
 
 def user_check_credentials(

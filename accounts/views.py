@@ -23,6 +23,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            services.registration_throttle(address=request.META.get("REMOTE_ADDR") or "unknown")
             user = services.user_register(**form.cleaned_data)
         except DomainError as exc:
             for field, message in (exc.fields or {"__all__": exc.detail}).items():

@@ -107,6 +107,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling: this many failures inside the window lock the account+address out.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# Registrations per client address per hour.
+REGISTER_RATE_LIMIT = env.int("REGISTER_RATE_LIMIT", default=20)
 
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = "zh-hans"
@@ -212,6 +214,46 @@ HTTP_WSGI_THREADS = env.int("HTTP_WSGI_THREADS", default=8)
 
 # === App settings: each app keeps its own section below (owned by that app) ===============
 # --- marketplace (questions, profiles, consults, presence, matching) ---
+# Matching: how many lawyers hold an offer for one consult at once, and for how long.
+MATCH_OFFER_TOP_K = env.int("MATCH_OFFER_TOP_K", default=3)
+MATCH_OFFER_TTL_SECONDS = env.int("MATCH_OFFER_TTL_SECONDS", default=60)
+# A consult nobody could be offered to waits this long in its city, then in its province,
+# before the search widens (expired offers widen at once).
+MATCH_WIDEN_TO_PROVINCE_SECONDS = env.int("MATCH_WIDEN_TO_PROVINCE_SECONDS", default=30)
+MATCH_WIDEN_TO_NATION_SECONDS = env.int("MATCH_WIDEN_TO_NATION_SECONDS", default=60)
+# How often beat revokes expired offers and widens waiting searches.
+MATCH_SWEEP_SECONDS = env.float("MATCH_SWEEP_SECONDS", default=2.0)
+# Presence: lawyer sockets send `presence` every HEARTBEAT seconds; a lawyer not heard from
+# for TIMEOUT seconds is offline (reaped by beat every REAP seconds).
+PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
+PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
+PRESENCE_REAP_SECONDS = env.float("PRESENCE_REAP_SECONDS", default=15.0)
 # --- messaging ---
 # --- billing ---
+# https://docs.stripe.com/keys — without a secret key the offline sandbox gateway is used.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# https://docs.stripe.com/webhooks#verify-events — unset: every webhook is refused (400).
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+# https://docs.stripe.com/error-low-level#idempotency — the SDK retries with the same key
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+BILLING_DEFAULT_CURRENCY = env("BILLING_DEFAULT_CURRENCY", default="CNY")
+BILLING_CURRENCIES = env.list("BILLING_CURRENCIES", default=["CNY"])
+# the platform's cut of a captured consult, in basis points (2000 = 20%)
+PLATFORM_FEE_BASIS_POINTS = env.int("PLATFORM_FEE_BASIS_POINTS", default=2000)
+# bounds of a paid consult's price in minor units (0 is a free consult, always allowed)
+CONSULT_PRICE_MIN = env.int("CONSULT_PRICE_MIN", default=500)
+CONSULT_PRICE_MAX = env.int("CONSULT_PRICE_MAX", default=500000)
+# the first-reply guarantee: from queued until the lawyer's first reply, else money back
+CONSULT_SLA_SECONDS = env.int("CONSULT_SLA_SECONDS", default=600)
+BILLING_SLA_SWEEP_SECONDS = env.float("BILLING_SLA_SWEEP_SECONDS", default=5.0)
+BILLING_SLA_SWEEP_BATCH = env.int("BILLING_SLA_SWEEP_BATCH", default=100)
+# a capture or cancel not done this long after it was decided is driven again by beat
+BILLING_SETTLE_RETRY_AFTER_SECONDS = env.int("BILLING_SETTLE_RETRY_AFTER_SECONDS", default=120)
+METRICS_WINDOW_DAYS = env.int("METRICS_WINDOW_DAYS", default=30)
+METRICS_ROLLUP_SECONDS = env.int("METRICS_ROLLUP_SECONDS", default=300)
+PUBLIC_STATS_CACHE_SECONDS = env.int("PUBLIC_STATS_CACHE_SECONDS", default=5)
 # --- qa (public answers, moderation, search) ---

@@ -157,3 +157,14 @@ def test_argon2_is_the_production_hasher():
     from config.settings import base
 
     assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_registrations_from_one_address_are_rate_limited(api, settings):
+    settings.REGISTER_RATE_LIMIT = 2
+    for n in range(2):
+        ok = api(None).post("auth/register", {"username": f"flood{n}", "password": GOOD_PASSWORD})
+        assert ok.status_code == 201
+    refused = api(None).post("auth/register", {"username": "flood9", "password": GOOD_PASSWORD})
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert not User.objects.filter(username="flood9").exists()
