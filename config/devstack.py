@@ -176,17 +176,33 @@ def command_run() -> int:
             run_checked([python, "manage.py", "compilemessages", "-v", "0", "--ignore", ".venv"])
         run_checked([python, "manage.py", "collectstatic", "--noinput", "-v", "0"])
         run_checked([python, "manage.py", "seed_demo"])
-        honcho = subprocess.Popen([python, "-m", "honcho", "start", "-f", "Procfile"], cwd=BASE_DIR)
-
-        def forward(signum: int, _frame: object) -> None:
-            honcho.send_signal(signum)
-
-        signal.signal(signal.SIGTERM, forward)
+        # honcho gets a session of its own so that stopping it is ours to do, whatever signal
+        # reached us: SIGTERM to honcho stops its processes; stragglers are killed as a group
+        honcho = subprocess.Popen(
+            [python, "-m", "honcho", "start", "-f", "Procfile"],
+            cwd=BASE_DIR,
+            start_new_session=True,
+        )
         try:
             return honcho.wait()
-        except KeyboardInterrupt:
-            honcho.send_signal(signal.SIGINT)
-            return honcho.wait()
+        except (KeyboardInterrupt, SystemExit):
+            return stop_process_group(honcho)
+        finally:
+            stop_process_group(honcho)
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return process.wait()
 
 
 def command_test(pytest_args: list[str]) -> int:
