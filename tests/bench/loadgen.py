@@ -177,7 +177,7 @@ async def _python_load(url, connections, seconds, headers, rate) -> HttpResult:
                 if length:
                     await reader.readexactly(length)
                 latencies.append((time.perf_counter() - started) * 1000)
-                if not status_line[9:10] in (b"2", b"3"):
+                if status_line[9:10] not in (b"2", b"3"):
                     non_2xx += 1
                 if pause:
                     await asyncio.sleep(pause)

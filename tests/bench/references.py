@@ -269,8 +269,13 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         refs.redis_publish = rates.get("PUBLISH")
         for name, value in rates.items():
             report.add(
-                Row(SECTION, f"redis {name}, 50 clients unpipelined", value, "ops/s",
-                    note="redis-benchmark")
+                Row(
+                    SECTION,
+                    f"redis {name}, 50 clients unpipelined",
+                    value,
+                    "ops/s",
+                    note="redis-benchmark",
+                )
             )
     else:
         report.missing(SECTION, "redis SET/ZADD/PUBLISH rates", "redis-benchmark not installed")
@@ -279,8 +284,13 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     refs.pubsub_p50_ms = percentile(latencies, 50)
     refs.pubsub_p99_ms = percentile(latencies, 99)
     report.add(
-        Row(SECTION, "redis PUBLISH→SUBSCRIBE p50", refs.pubsub_p50_ms, "ms",
-            note=f"p99 {refs.pubsub_p99_ms:.3f} ms, redis-py asyncio, one hop")
+        Row(
+            SECTION,
+            "redis PUBLISH→SUBSCRIBE p50",
+            refs.pubsub_p50_ms,
+            "ms",
+            note=f"p99 {refs.pubsub_p99_ms:.3f} ms, redis-py asyncio, one hop",
+        )
     )
 
     echo = stack.uvicorn(
@@ -293,20 +303,41 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     refs.echo_rate = asyncio.run(ws_echo_rate(url, 50, profile["ws_seconds"]))
     stack.stop(echo)
     report.add(
-        Row(SECTION, "bare WebSocket echo round trip p50", refs.echo_p50_ms, "ms",
-            note=f"p99 {refs.echo_p99_ms:.3f} ms; uvicorn websockets-sansio, 1 worker")
+        Row(
+            SECTION,
+            "bare WebSocket echo round trip p50",
+            refs.echo_p50_ms,
+            "ms",
+            note=f"p99 {refs.echo_p99_ms:.3f} ms; uvicorn websockets-sansio, 1 worker",
+        )
     )
     report.add(Row(SECTION, "bare WebSocket echo rate, 50 clients", refs.echo_rate, "msg/s"))
 
     servers = [
-        ("bare ASGI hello, uvicorn 2 workers", "bare_asgi_rps", "uvicorn",
-         "tests.bench.servers.bare_asgi:hello"),
-        ("Django hello, WSGI: gunicorn 2 sync workers", "hello_wsgi_rps", "gunicorn",
-         "tests.bench.servers.hello_django:wsgi_app"),
-        ("Django hello, ASGI handler: uvicorn 2 workers", "hello_asgi_rps", "uvicorn",
-         "tests.bench.servers.hello_django:asgi_app"),
-        ("Django hello, project stack: uvicorn + a2wsgi, 2 workers", "hello_stack_rps", "uvicorn",
-         "tests.bench.servers.hello_django:a2wsgi_app"),
+        (
+            "bare ASGI hello, uvicorn 2 workers",
+            "bare_asgi_rps",
+            "uvicorn",
+            "tests.bench.servers.bare_asgi:hello",
+        ),
+        (
+            "Django hello, WSGI: gunicorn 2 sync workers",
+            "hello_wsgi_rps",
+            "gunicorn",
+            "tests.bench.servers.hello_django:wsgi_app",
+        ),
+        (
+            "Django hello, ASGI handler: uvicorn 2 workers",
+            "hello_asgi_rps",
+            "uvicorn",
+            "tests.bench.servers.hello_django:asgi_app",
+        ),
+        (
+            "Django hello, project stack: uvicorn + a2wsgi, 2 workers",
+            "hello_stack_rps",
+            "uvicorn",
+            "tests.bench.servers.hello_django:a2wsgi_app",
+        ),
     ]
     for figure, attr, server, app in servers:
         if server == "gunicorn":
@@ -335,13 +366,23 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     durability = durability_settings(stack)
     report.environment["postgresql"] = durability
     report.add(
-        Row(SECTION, "PostgreSQL INSERT+COMMIT p50", refs.insert_commit_p50_ms, "ms",
+        Row(
+            SECTION,
+            "PostgreSQL INSERT+COMMIT p50",
+            refs.insert_commit_p50_ms,
+            "ms",
             note=f"p99 {percentile(inserts, 99):.2f} ms; fsync={durability['fsync']}, "
-            f"synchronous_commit={durability['synchronous_commit']}")
+            f"synchronous_commit={durability['synchronous_commit']}",
+        )
     )
     report.add(
-        Row(SECTION, "PostgreSQL indexed SELECT p50", refs.select_p50_ms, "ms",
-            note=f"p99 {percentile(selects, 99):.2f} ms")
+        Row(
+            SECTION,
+            "PostgreSQL indexed SELECT p50",
+            refs.select_p50_ms,
+            "ms",
+            note=f"p99 {percentile(selects, 99):.2f} ms",
+        )
     )
 
     worker = stack.celery_worker(name="bench-ref-worker", pool="solo")
@@ -352,12 +393,22 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     refs.celery_rtt_p50_ms = percentile(round_trips, 50)
     refs.celery_start_p50_ms = percentile(starts, 50)
     report.add(
-        Row(SECTION, "Celery no-op .delay().get() p50", refs.celery_rtt_p50_ms, "ms",
-            note=f"p99 {percentile(round_trips, 99):.2f} ms; solo worker")
+        Row(
+            SECTION,
+            "Celery no-op .delay().get() p50",
+            refs.celery_rtt_p50_ms,
+            "ms",
+            note=f"p99 {percentile(round_trips, 99):.2f} ms; solo worker",
+        )
     )
     report.add(
-        Row(SECTION, "Celery enqueue→task start p50", refs.celery_start_p50_ms, "ms",
-            note=f"p99 {percentile(starts, 99):.2f} ms")
+        Row(
+            SECTION,
+            "Celery enqueue→task start p50",
+            refs.celery_start_p50_ms,
+            "ms",
+            note=f"p99 {percentile(starts, 99):.2f} ms",
+        )
     )
 
 

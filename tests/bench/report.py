@@ -113,7 +113,9 @@ class Report:
 
     def missing(self, section: str, figure: str, why: str, targets=None) -> Row:
         return self.add(
-            Row(section, figure, None, "", targets=list(targets or []), note=f"not measured ({why})")
+            Row(
+                section, figure, None, "", targets=list(targets or []), note=f"not measured ({why})"
+            )
         )
 
     def table(self) -> str:

@@ -163,7 +163,6 @@ class Stack:
 
     def flush_redis(self) -> None:
         import redis
-
         from django.conf import settings
 
         for db in {
