@@ -11,5 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    # Stripe's signed webhook (POST /billing/stripe/webhook) and the asker's card step
+    path("billing/", include("billing.urls")),
     path("", include("marketplace.urls")),
 ]

@@ -4,9 +4,26 @@ Each app adds its periodic jobs to this dict; the job itself lives in workers/jo
 crosses apps, or in the app's tasks.py when it is the app's own.
 """
 
+from django.conf import settings
+
 BEAT_SCHEDULE: dict[str, dict] = {
     # --- marketplace ---
     # --- messaging ---
     # --- billing ---
+    "billing-sla-sweep": {
+        "task": "workers.billing_sla_sweep",
+        "schedule": settings.BILLING_SLA_SWEEP_SECONDS,
+        "options": {"expires": settings.BILLING_SLA_SWEEP_SECONDS * 2},
+    },
+    "billing-payments-resettle": {
+        "task": "billing.payments_resettle",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
+    "billing-metrics-rollup": {
+        "task": "workers.billing_metrics_rollup",
+        "schedule": float(settings.METRICS_ROLLUP_SECONDS),
+        "options": {"expires": settings.METRICS_ROLLUP_SECONDS},
+    },
     # --- qa ---
 }
