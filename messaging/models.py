@@ -15,6 +15,9 @@ class Conversation(models.Model):
         DIRECT = "direct", _("Direct")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DIRECT)
+    # what makes the conversation unique, so opening it twice returns the same row:
+    # "platform:<user>", "direct:<a>:<b>", "consult:<consult>"; null when nothing does
+    key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,8 +68,12 @@ class Message(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
     body = models.TextField(max_length=4000)
-    # idempotency key chosen by the sending client; unique per sender
+    # idempotency key chosen by the sending client; unique per sender (for platform notices,
+    # which have no sender, the notice's own key: unique per conversation)
     client_id = models.CharField(max_length=64, null=True, blank=True)
+    # platform notices only: {"kind": ..., "params": {...}} so readers can render the notice
+    # in their own language; `body` holds it rendered in the default language
+    notice = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -78,6 +85,11 @@ class Message(models.Model):
                 fields=["sender", "client_id"],
                 condition=models.Q(client_id__isnull=False),
                 name="messaging_message_client_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=models.Q(sender__isnull=True, client_id__isnull=False),
+                name="messaging_notice_key_unique",
             ),
         ]
 

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "messaging",
     "billing",
     "qa",
+    "pages",
+    "dashboard",
     "workers",
 ]
 
@@ -229,6 +231,15 @@ PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
 PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
 PRESENCE_REAP_SECONDS = env.float("PRESENCE_REAP_SECONDS", default=15.0)
 # --- messaging ---
+# Per user, across all sockets: at most this many `message.send` in the sliding window.
+MESSAGING_RATE_LIMIT_COUNT = env.int("MESSAGING_RATE_LIMIT_COUNT", default=20)
+MESSAGING_RATE_LIMIT_WINDOW_SECONDS = env.int("MESSAGING_RATE_LIMIT_WINDOW_SECONDS", default=10)
+# Peer presence: each web process refreshes its sockets' entries this often; an entry not
+# refreshed within the TTL (its process died) no longer counts as online.
+MESSAGING_PRESENCE_REFRESH_SECONDS = env.int("MESSAGING_PRESENCE_REFRESH_SECONDS", default=30)
+MESSAGING_PRESENCE_TTL_SECONDS = env.int("MESSAGING_PRESENCE_TTL_SECONDS", default=90)
+# Peer presence is told to the people one talked with in this many days (at most 500 of them).
+MESSAGING_PRESENCE_PEER_DAYS = env.int("MESSAGING_PRESENCE_PEER_DAYS", default=30)
 # --- billing ---
 # https://docs.stripe.com/keys — without a secret key the offline sandbox gateway is used.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -257,3 +268,18 @@ METRICS_WINDOW_DAYS = env.int("METRICS_WINDOW_DAYS", default=30)
 METRICS_ROLLUP_SECONDS = env.int("METRICS_ROLLUP_SECONDS", default=300)
 PUBLIC_STATS_CACHE_SECONDS = env.int("PUBLIC_STATS_CACHE_SECONDS", default=5)
 # --- qa (public answers, moderation, search) ---
+# approvals by distinct staff reviewers an answer needs before it shows (one reject ends it)
+QA_ANSWER_REVIEW_ROUNDS = env.int("QA_ANSWER_REVIEW_ROUNDS", default=1)
+QA_ANSWER_MAX_LEGAL_BASES = env.int("QA_ANSWER_MAX_LEGAL_BASES", default=10)
+# question views are counted in Redis and added to the database by beat this often
+QA_VIEW_FLUSH_SECONDS = env.float("QA_VIEW_FLUSH_SECONDS", default=30.0)
+QA_VIEW_FLUSH_CHUNK = env.int("QA_VIEW_FLUSH_CHUNK", default=1000)
+# reports one user may file per hour and per day (staff are not limited)
+QA_REPORTS_PER_HOUR = env.int("QA_REPORTS_PER_HOUR", default=10)
+QA_REPORTS_PER_DAY = env.int("QA_REPORTS_PER_DAY", default=30)
+QA_RELATED_LIMIT = env.int("QA_RELATED_LIMIT", default=6)
+QA_SIMILAR_LIMIT = env.int("QA_SIMILAR_LIMIT", default=5)
+# related questions and local lawyers of a question page are cached this long
+QA_FRAGMENT_CACHE_SECONDS = env.int("QA_FRAGMENT_CACHE_SECONDS", default=300)
+QA_PAGE_SIZE = env.int("QA_PAGE_SIZE", default=20)
+QA_SITEMAP_PAGE_SIZE = env.int("QA_SITEMAP_PAGE_SIZE", default=10000)

@@ -1,0 +1,137 @@
+"""Platform notices: the texts the platform itself sends into a user's Lawline inbox.
+
+A notice is stored with its kind and parameters (`Message.notice`) and its text rendered in the
+default language (`Message.body`), so the socket can deliver it as is and the API can render it
+again in the reader's language.
+
+What callers pass as `context` (ids and amounts only, so it may travel as task arguments):
+
+| kind              | context                                                |
+|-------------------|--------------------------------------------------------|
+| `welcome`         | nothing                                                |
+| `consult_matched` | `{"consult": id}` (the consult has its lawyer)         |
+| `consult_expired` | `{"consult": id}`                                      |
+| `refund_done`     | `{"consult": id, "amount": minor units, "currency": "CNY"}` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from messaging.errors import InvalidNotice
+
+WELCOME = "welcome"
+CONSULT_MATCHED = "consult_matched"
+CONSULT_EXPIRED = "consult_expired"
+REFUND_DONE = "refund_done"
+
+# ISO 4217 currencies without minor units among those a payment gateway may report
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
+
+
+def format_money(amount: int, currency: str) -> str:
+    """Integer minor units → "¥12.50" (or "12.50 CHF" where no symbol is known)."""
+    currency = currency.upper()
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        number = f"{amount:,}"
+    else:
+        number = f"{amount // 100:,}.{amount % 100:02d}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{number}" if symbol else f"{number} {currency}"
+
+
+def _consult_id(context: Mapping[str, Any]) -> int:
+    consult = context.get("consult")
+    if not isinstance(consult, int) or isinstance(consult, bool) or consult <= 0:
+        raise InvalidNotice()
+    return consult
+
+
+def _welcome_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    return {"name": user.display_name}
+
+
+def _matched_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    from marketplace.models import Consult
+
+    consult_id = _consult_id(context)
+    consult = (
+        Consult.objects.select_related("lawyer").filter(pk=consult_id, asker_id=user.pk).first()
+    )
+    if consult is None or consult.lawyer is None:
+        raise InvalidNotice()
+    return {"consult": consult_id, "lawyer": consult.lawyer.display_name}
+
+
+def _consult_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    return {"consult": _consult_id(context)}
+
+
+def _refund_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    amount, currency = context.get("amount"), context.get("currency")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise InvalidNotice()
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise InvalidNotice()
+    return {"consult": _consult_id(context), "amount": amount, "currency": currency.upper()}
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    text: Promise
+    resolve: Callable[[User, Mapping[str, Any]], dict[str, Any]]
+
+    def key(self, kind: str, params: Mapping[str, Any]) -> str:
+        """What makes a notice unique in its inbox: a retried task never sends it twice."""
+        return f"{kind}:{params['consult']}" if "consult" in params else kind
+
+
+NOTICE_KINDS: dict[str, NoticeKind] = {
+    WELCOME: NoticeKind(
+        _(
+            "Welcome to Lawline, %(name)s! Ask a question and a lawyer near you answers within "
+            "minutes. A paid consultation is charged only if a lawyer replies in time."
+        ),
+        _welcome_params,
+    ),
+    CONSULT_MATCHED: NoticeKind(
+        _("Lawyer %(lawyer)s has taken your consultation #%(consult)s. You can chat now."),
+        _matched_params,
+    ),
+    CONSULT_EXPIRED: NoticeKind(
+        _(
+            "No lawyer replied to your consultation #%(consult)s in time. It is closed and you "
+            "have not been charged."
+        ),
+        _consult_params,
+    ),
+    REFUND_DONE: NoticeKind(
+        _(
+            "Your refund of %(amount)s for consultation #%(consult)s is done. It reaches your "
+            "account within a few working days."
+        ),
+        _refund_params,
+    ),
+}
+
+
+def notice_kind(kind: str) -> NoticeKind:
+    spec = NOTICE_KINDS.get(kind)
+    if spec is None:
+        raise InvalidNotice()
+    return spec
+
+
+def render_notice(kind: str, params: Mapping[str, Any]) -> str:
+    """The notice's text in the active language."""
+    values = dict(params)
+    if kind == REFUND_DONE:
+        values["amount"] = format_money(int(values["amount"]), str(values["currency"]))
+    return str(notice_kind(kind).text) % values

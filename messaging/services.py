@@ -1,0 +1,342 @@
+"""Messaging's writes: the only place that changes conversations, participants and messages.
+
+Every message gets its `seq` from its conversation's `last_seq`, incremented in the same
+transaction that inserts the message: the UPDATE takes the conversation's row lock, so seqs are
+gap-free (a failed insert rolls the increment back) and commit in order. Frames go out only
+after commit; what must not be lost is the row, which `resume` and the API serve again.
+Nothing here logs message text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone, translation
+
+from accounts.models import User
+from accounts.realtime import push_to_users_on_commit
+from config.errors import DomainError
+from messaging import events
+from messaging.errors import (
+    ClientIdReused,
+    ConversationNotFound,
+    ConversationReadOnly,
+    InvalidField,
+    MessageEmpty,
+    MessageNotStored,
+    MessageTooLong,
+)
+from messaging.models import Conversation, Message, Participant, StaffAccessRecord
+from messaging.notices import notice_kind, render_notice
+
+logger = logging.getLogger(__name__)
+
+BODY_MAX_CHARS = 4000
+CLIENT_ID_MAX_CHARS = 64
+CLIENT_ID_CONSTRAINT = "messaging_message_client_id_unique"
+NOTICE_KEY_CONSTRAINT = "messaging_notice_key_unique"
+
+
+# --- conversations ------------------------------------------------------------------------
+def conversation_open(*, kind: str, user_ids: Iterable[int]) -> Conversation:
+    """Open a conversation between users (ids). A `direct` conversation between two users and
+    a user's `platform` inbox are opened once: opening them again returns the same one. A
+    `consult` conversation opened here is always new; use `conversation_open_for_consult`."""
+    ids = sorted(set(user_ids))
+    if kind == Conversation.Kind.PLATFORM:
+        if len(ids) != 1:
+            raise ValueError("a platform inbox belongs to exactly one user")
+        key: str | None = f"platform:{ids[0]}"
+    elif kind in (Conversation.Kind.DIRECT, Conversation.Kind.CONSULT):
+        if len(ids) < 2:
+            raise ValueError("a conversation needs at least two people")
+        key = (
+            f"direct:{ids[0]}:{ids[1]}"
+            if kind == Conversation.Kind.DIRECT and len(ids) == 2
+            else None
+        )
+    else:
+        raise ValueError(f"unknown conversation kind {kind!r}")
+    return _conversation_open(kind=kind, user_ids=ids, key=key)
+
+
+def conversation_open_for_consult(*, consult) -> Conversation:
+    """The consult's conversation between its asker and its lawyer, opened once (idempotent)
+    and linked as `consult.conversation`. Precondition: the consult has its lawyer. Meant to
+    run inside the transaction that accepts the offer (it joins that transaction)."""
+    from marketplace.models import Consult
+
+    if consult.lawyer_id is None:
+        raise ValueError("a consult's conversation opens once a lawyer has taken it")
+    if consult.conversation_id is not None:
+        return Conversation.objects.get(pk=consult.conversation_id)
+    conversation = _conversation_open(
+        kind=Conversation.Kind.CONSULT,
+        user_ids=[consult.asker_id, consult.lawyer_id],
+        key=f"consult:{consult.pk}",
+    )
+    Consult.objects.filter(pk=consult.pk, conversation__isnull=True).update(
+        conversation=conversation
+    )
+    consult.conversation = conversation
+    return conversation
+
+
+def platform_inbox(*, user_id: int) -> Conversation:
+    """The user's one `platform` conversation: where platform notices arrive."""
+    return _conversation_open(
+        kind=Conversation.Kind.PLATFORM, user_ids=[user_id], key=f"platform:{user_id}"
+    )
+
+
+def _conversation_open(*, kind: str, user_ids: list[int], key: str | None) -> Conversation:
+    if key is not None:
+        existing = Conversation.objects.filter(key=key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(kind=kind, key=key)
+            Participant.objects.bulk_create(
+                [Participant(conversation=conversation, user_id=uid) for uid in user_ids]
+            )
+    except IntegrityError:
+        # two openers raced for the same key: the other one's conversation is the one
+        existing = Conversation.objects.filter(key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing
+    return conversation
+
+
+# --- messages -----------------------------------------------------------------------------
+# One statement: check the sender takes part, lock the conversation row, take the next seq,
+# move the sender's own read cursor to it (one has read what one answers), and list the
+# participants to deliver to. No row back: no such conversation, or not the sender's.
+_APPEND_SQL = """
+WITH conversation AS (
+    UPDATE messaging_conversation AS c
+       SET last_seq = c.last_seq + 1, last_message_at = %(now)s
+     WHERE c.id = %(conversation)s
+       AND (%(sender)s::bigint IS NULL OR EXISTS (
+            SELECT 1 FROM messaging_participant AS p
+             WHERE p.conversation_id = c.id AND p.user_id = %(sender)s::bigint))
+ RETURNING c.id, c.kind, c.last_seq
+), reader AS (
+    UPDATE messaging_participant AS p
+       SET last_read_seq = conversation.last_seq
+      FROM conversation
+     WHERE p.conversation_id = conversation.id AND p.user_id = %(sender)s::bigint
+)
+SELECT conversation.kind, conversation.last_seq,
+       ARRAY(SELECT p.user_id FROM messaging_participant AS p
+              WHERE p.conversation_id = conversation.id)
+  FROM conversation
+"""
+
+
+def _append(
+    *,
+    conversation_id: int,
+    sender: User | None,
+    kind: str,
+    body: str,
+    client_id: str | None,
+    notice: dict[str, Any] | None = None,
+) -> tuple[Message, list[int]]:
+    """Store one message with the next seq. Precondition: inside `transaction.atomic()`.
+    Returns the message and the ids of everyone in the conversation."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPEND_SQL,
+            {"now": now, "conversation": conversation_id, "sender": sender.pk if sender else None},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ConversationNotFound()
+    conversation_kind, seq, participant_ids = row
+    if sender is not None:
+        if conversation_kind == Conversation.Kind.PLATFORM:
+            raise ConversationReadOnly()
+        if conversation_kind == Conversation.Kind.CONSULT:
+            from marketplace.consult_messages import consult_message_gate
+
+            # with the conversation row locked, as the gate expects
+            consult_message_gate(
+                conversation=Conversation(
+                    pk=conversation_id, kind=conversation_kind, last_seq=seq, last_message_at=now
+                ),
+                sender=sender,
+            )
+    message = Message(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender=sender,
+        kind=kind,
+        body=body,
+        client_id=client_id,
+        notice=notice,
+    )
+    message.save(force_insert=True)
+    return message, list(participant_ids)
+
+
+def _constraint_name(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def message_validate(*, client_id: Any, body: Any) -> None:
+    """What a message must be before anything is stored (also checked by the socket before it
+    spends a database round trip)."""
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX_CHARS:
+        raise InvalidField("client_id")
+    if not isinstance(body, str):
+        raise InvalidField("body")
+    if not body.strip():
+        raise MessageEmpty()
+    if len(body) > BODY_MAX_CHARS:
+        raise MessageTooLong()
+
+
+def message_send(
+    *, sender: User, conversation_id: int, client_id: str, body: str
+) -> tuple[Message, bool]:
+    """Store a chat message and deliver it after commit: `message.new` to every socket of every
+    participant (the sender's other sockets too). The socket that sent it answers with
+    `events.message_ack(message)`.
+
+    Idempotent per (sender, client_id): a resend, also one racing from another socket of the
+    same user, returns `(original, False)` and stores and delivers nothing. Raises
+    ConversationNotFound when the sender is not in the conversation, the consult gate's errors
+    for a consult that no longer takes messages, and MessageNotStored when the database fails.
+    """
+    message_validate(client_id=client_id, body=body)
+    try:
+        with transaction.atomic():
+            message, participant_ids = _append(
+                conversation_id=conversation_id,
+                sender=sender,
+                kind=Message.Kind.TEXT,
+                body=body,
+                client_id=client_id,
+            )
+            push_to_users_on_commit(participant_ids, events.message_new(message))
+    except IntegrityError as exc:
+        if _constraint_name(exc) != CLIENT_ID_CONSTRAINT:
+            logger.warning(
+                "message not stored in conversation %s: %s", conversation_id, type(exc).__name__
+            )
+            raise MessageNotStored() from exc
+        original = Message.objects.filter(sender=sender, client_id=client_id).first()
+        if original is None:  # pragma: no cover - the constraint just said it exists
+            raise MessageNotStored() from exc
+        if original.conversation_id != conversation_id:
+            raise ClientIdReused() from exc
+        return original, False
+    except DomainError:
+        # a resend of a message stored before the consult closed still gets its ack
+        original = Message.objects.filter(
+            sender=sender, client_id=client_id, conversation_id=conversation_id
+        ).first()
+        if original is not None:
+            return original, False
+        raise
+    except DatabaseError as exc:
+        logger.warning(
+            "message not stored in conversation %s: %s", conversation_id, type(exc).__name__
+        )
+        raise MessageNotStored() from exc
+    return message, True
+
+
+# --- read cursors -------------------------------------------------------------------------
+_MARK_READ_SQL = """
+UPDATE messaging_participant AS p
+   SET last_read_seq = LEAST(%(seq)s, c.last_seq)
+  FROM messaging_conversation AS c
+ WHERE c.id = p.conversation_id
+   AND p.conversation_id = %(conversation)s AND p.user_id = %(user)s
+   AND p.last_read_seq < LEAST(%(seq)s, c.last_seq)
+RETURNING p.last_read_seq,
+          ARRAY(SELECT o.user_id FROM messaging_participant AS o
+                 WHERE o.conversation_id = p.conversation_id)
+"""
+
+
+def conversation_mark_read(*, user: User, conversation_id: int, seq: int) -> int:
+    """Move the user's read cursor forward to `seq` (never back, never past the last message)
+    and tell every participant (`read` frame) after commit. Returns the cursor."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InvalidField("seq")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _MARK_READ_SQL, {"seq": seq, "conversation": conversation_id, "user": user.pk}
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            last_read_seq, participant_ids = row
+            push_to_users_on_commit(
+                participant_ids,
+                events.read(conversation_id=conversation_id, user_id=user.pk, seq=last_read_seq),
+            )
+            return int(last_read_seq)
+    current = (
+        Participant.objects.filter(conversation_id=conversation_id, user=user)
+        .values_list("last_read_seq", flat=True)
+        .first()
+    )
+    if current is None:
+        raise ConversationNotFound()
+    return int(current)
+
+
+# --- platform notices ---------------------------------------------------------------------
+def notice_send(*, user: User, kind: str, context: dict[str, Any] | None = None) -> Message:
+    """Send the user a platform notice (see messaging.notices for kinds and their context). It
+    lands in the user's `platform` conversation with no sender and arrives on the socket as a
+    `message.new` with `from_platform: true`. Idempotent: a notice is sent once per kind and
+    consult (a welcome once per user), so a retried task never sends it twice. May run inside
+    the caller's transaction: delivery waits for its commit."""
+    spec = notice_kind(kind)
+    params = spec.resolve(user, context or {})
+    key = spec.key(kind, params)
+    inbox = platform_inbox(user_id=user.pk)
+    existing = Message.objects.filter(conversation=inbox, sender__isnull=True, client_id=key)
+    found = existing.first()
+    if found is not None:
+        return found
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_notice(kind, params)
+    try:
+        with transaction.atomic():
+            message, participant_ids = _append(
+                conversation_id=inbox.pk,
+                sender=None,
+                kind=Message.Kind.NOTICE,
+                body=body,
+                client_id=key,
+                notice={"kind": kind, "params": params},
+            )
+            push_to_users_on_commit(participant_ids, events.message_new(message))
+    except IntegrityError as exc:
+        if _constraint_name(exc) != NOTICE_KEY_CONSTRAINT:
+            raise
+        return existing.get()
+    return message
+
+
+# --- staff access -------------------------------------------------------------------------
+def staff_access_record(*, staff: User, conversation: Conversation, reason: str) -> None:
+    """Audit: a staff member is about to read a private conversation."""
+    if not (staff.is_staff or staff.role == User.Role.STAFF):
+        raise ConversationNotFound()
+    StaffAccessRecord.objects.create(
+        staff=staff, conversation=conversation, reason=(reason or "").strip()[:200]
+    )
