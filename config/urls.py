@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # Stripe's signed webhook (POST /billing/stripe/webhook) and the asker's card step
     path("billing/", include("billing.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("", include("pages.urls")),
     path("", include("marketplace.urls")),
 ]

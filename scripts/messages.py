@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "marketplace", "messaging", "billing", "qa")
+APPS = ("accounts", "marketplace", "messaging", "billing", "qa", "pages", "dashboard")
 PY = sys.executable
 
 
@@ -37,6 +37,10 @@ def main() -> None:
             "billing/*",
             "-i",
             "qa/*",
+            "-i",
+            "pages/*",
+            "-i",
+            "dashboard/*",
             "-i",
             "tests/*",
         ],

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from pages import views
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("consults/", views.my_consults, name="my_consults"),
+    path("consults/<int:consult_id>/", views.consult_room, name="consult"),
+    path("workbench/", views.workbench, name="workbench"),
+]

@@ -1,0 +1,133 @@
+// The consult room: pay → waiting screen (driven only by consult.updated `search` frames) →
+// chat when consult.matched arrives → close → rate. Every state change comes from the server.
+import { LawlineSocket, api } from "./socket.js";
+import { ChatView } from "./chat.js";
+
+const root = document.getElementById("consult");
+const consultId = Number(root.dataset.consultId);
+const stateLabels = JSON.parse(document.getElementById("consult-state-labels").textContent);
+const panels = {};
+for (const el of root.querySelectorAll("[data-panel]")) panels[el.dataset.panel] = el;
+const CLOSED_STATES = new Set(["resolved", "expired", "canceled", "refunded"]);
+const SCOPES = ["city", "province", "nation"];
+
+const socket = new LawlineSocket();
+const chatRoot = root.querySelector("[data-chat]");
+const chat = new ChatView(chatRoot, socket);
+
+function show(name, visible) {
+  if (panels[name]) panels[name].hidden = !visible;
+}
+
+function nameOf(person) {
+  if (!person || typeof person !== "object") return null;
+  return person.display_name || person.name || person.username || null;
+}
+
+function applyState(state) {
+  if (!state) return;
+  root.dataset.state = state;
+  const badge = root.querySelector("[data-state-badge]");
+  badge.textContent = stateLabels[state] || state;
+  badge.className = `badge ${state === "active" ? "ok" : state === "expired" || state === "canceled" ? "bad" : CLOSED_STATES.has(state) ? "plain" : ""}`;
+  show("pay", state === "pending_payment");
+  show("waiting", state === "queued" || state === "offered");
+  show("expired", state === "expired");
+  show("canceled", state === "canceled" || state === "refunded");
+  const hasChat = Boolean(chat.conversation);
+  show("chat", hasChat);
+  chat.setClosed(CLOSED_STATES.has(state));
+  const closeRow = root.querySelector("[data-close-row]");
+  if (closeRow) closeRow.hidden = state !== "active";
+  if (panels.rating) show("rating", state === "resolved" && (!panels.rated || panels.rated.hidden));
+}
+
+function applySearch(search) {
+  if (!search) return;
+  const current = SCOPES.indexOf(search.scope);
+  for (const li of root.querySelectorAll("[data-scope-steps] li")) {
+    const index = SCOPES.indexOf(li.dataset.scope);
+    if (index === current) li.setAttribute("aria-current", "step");
+    else li.removeAttribute("aria-current");
+    li.classList.toggle("done", index < current);
+  }
+  if (search.offered != null) root.querySelector("[data-offered]").textContent = String(search.offered);
+}
+
+async function applyConsult(consult, search) {
+  if (!consult || Number(consult.id) !== consultId) return;
+  const lawyerName = root.dataset.role === "asker" ? nameOf(consult.lawyer) : nameOf(consult.asker);
+  if (lawyerName) {
+    root.querySelector("[data-lawyer-name]").textContent = lawyerName;
+    const nameInChat = chatRoot.querySelector("[data-counterpart-name]");
+    if (nameInChat) nameInChat.textContent = lawyerName;
+  }
+  if (consult.lawyer) root.querySelector("[data-lawyer-line]").hidden = false;
+  const conversation = consult.conversation && typeof consult.conversation === "object" ? consult.conversation.id : consult.conversation;
+  if (conversation && chat.conversation !== Number(conversation)) {
+    await chat.load(conversation);
+  }
+  applyState(consult.state);
+  applySearch(search || consult.search);
+  if (consult.state === "active" && chat.input && document.activeElement === document.body) chat.input.focus();
+}
+
+socket.on("consult.updated", (frame) => applyConsult(frame.consult, frame.search));
+socket.on("consult.matched", (frame) => applyConsult(frame.consult, null));
+socket.on("open", async () => {
+  // after a reconnect, the consult may have moved on while frames were lost
+  try {
+    applyConsult(await api(`/consults/${consultId}`), null);
+  } catch (_) { /* the socket's own re-sent frames still apply */ }
+});
+
+// --- close ---------------------------------------------------------------------------------
+const closeButton = root.querySelector("[data-close-consult]");
+if (closeButton) {
+  closeButton.addEventListener("click", async () => {
+    if (!window.confirm(closeButton.dataset.confirm)) return;
+    closeButton.disabled = true;
+    try {
+      const consult = await api(`/consults/${consultId}/close`, { method: "POST" });
+      applyConsult(consult && consult.id ? consult : { id: consultId, state: "resolved" }, null);
+    } catch (err) {
+      window.alert(err.message);
+    } finally {
+      closeButton.disabled = false;
+    }
+  });
+}
+
+// --- rating --------------------------------------------------------------------------------
+const ratingForm = root.querySelector("[data-rating-form]");
+if (ratingForm) {
+  ratingForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = ratingForm.querySelector("[data-rating-error]");
+    const data = new FormData(ratingForm);
+    const score = Number(data.get("score"));
+    error.hidden = true;
+    if (!score) {
+      error.textContent = ratingForm.querySelector("legend").textContent;
+      error.hidden = false;
+      ratingForm.querySelector("input[name=score]").focus();
+      return;
+    }
+    const button = ratingForm.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await api(`/consults/${consultId}/rating`, { method: "POST", body: { score, comment: String(data.get("comment") || "") } });
+      show("rating", false);
+      show("rated", true);
+      panels.rated.focus();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+applyState(root.dataset.state);
+socket.connect();

@@ -1,0 +1,56 @@
+// Locale-aware formatting for live figures (the page language decides: zh-hans or en).
+export const lang = (document.documentElement.lang || "zh-hans").toLowerCase().startsWith("en") ? "en" : "zh-CN";
+
+const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+
+/** "2分钟前" / "2 minutes ago" for a number of seconds in the past. */
+export function agoText(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return relative.format(-s, "second");
+  if (s < 3600) return relative.format(-Math.floor(s / 60), "minute");
+  if (s < 86400) return relative.format(-Math.floor(s / 3600), "hour");
+  return relative.format(-Math.floor(s / 86400), "day");
+}
+
+function unit(value, name) {
+  return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "long", maximumFractionDigits: 1 }).format(value);
+}
+
+/** A duration for people: "45秒" / "3 minutes" / "1.5 hours". */
+export function durationText(seconds) {
+  if (seconds == null || Number.isNaN(Number(seconds))) return null;
+  const s = Number(seconds);
+  if (s < 90) return unit(Math.round(s), "second");
+  if (s < 5400) return unit(Math.round(s / 60), "minute");
+  return unit(Math.round(s / 360) / 10, "hour");
+}
+
+/** Countdown "m:ss". */
+export function clockText(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** A rate in 0..1 (or already a percentage) as "98%". */
+export function percentText(rate) {
+  if (rate == null || Number.isNaN(Number(rate))) return null;
+  const r = Number(rate) > 1 ? Number(rate) / 100 : Number(rate);
+  return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(r);
+}
+
+export function integerText(n) {
+  return new Intl.NumberFormat(lang).format(Number(n) || 0);
+}
+
+/** Money in minor units: 4900 CNY -> "¥49.00". */
+export function moneyText(minor, currency = "CNY") {
+  return new Intl.NumberFormat(lang, { style: "currency", currency }).format((Number(minor) || 0) / 100);
+}
+
+export function timeText(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const today = new Date();
+  const sameDay = d.toDateString() === today.toDateString();
+  return new Intl.DateTimeFormat(lang, sameDay ? { hour: "2-digit", minute: "2-digit" } : { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(d);
+}

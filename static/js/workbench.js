@@ -1,0 +1,295 @@
+// The lawyer workbench: availability (presence frames, re-sent as the heartbeat), the live
+// queue of offers with expiry countdowns and accept/decline, several chats side by side with
+// unread counts.
+import { LawlineSocket, api, bindConnectionBadge } from "./socket.js";
+import { ChatView } from "./chat.js";
+import { clockText, durationText, moneyText } from "./format.js";
+
+const MAX_VISIBLE_CHATS = 2;
+const URGENT_SECONDS = 15;
+const PRESENCE_KEY = "lawline.presence";
+
+const root = document.getElementById("workbench");
+const labels = root.dataset;
+const skewMs = new Date(root.dataset.serverNow).getTime() - Date.now();
+const heartbeatSeconds = Number(root.dataset.heartbeat || 20);
+const offersList = root.querySelector("[data-offers]");
+const offersEmpty = root.querySelector("[data-offers-empty]");
+const offerCount = root.querySelector("[data-offer-count]");
+const tabs = root.querySelector("[data-chat-tabs]");
+const chatsBox = root.querySelector("[data-chats]");
+const chatsEmpty = root.querySelector("[data-chats-empty]");
+const socket = new LawlineSocket();
+const chats = new Map(); // conversation id -> {view, slot, tab}
+
+bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]"));
+
+for (const el of root.querySelectorAll("[data-duration]")) {
+  if (el.dataset.duration !== "") el.textContent = durationText(Number(el.dataset.duration));
+}
+
+// --- presence --------------------------------------------------------------------------------
+const toggle = root.querySelector("[data-presence-toggle]");
+function setPresence(status, { send = true } = {}) {
+  for (const button of toggle.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.status === status));
+  }
+  for (const help of root.querySelectorAll("[data-presence-help]")) help.hidden = help.dataset.presenceHelp !== status;
+  try { localStorage.setItem(PRESENCE_KEY, status); } catch (_) { /* not remembered */ }
+  if (send) socket.setPresence(status, heartbeatSeconds);
+}
+toggle.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-status]");
+  if (button) setPresence(button.dataset.status);
+});
+let remembered = "away";
+try { remembered = localStorage.getItem(PRESENCE_KEY) || "away"; } catch (_) { /* default */ }
+setPresence(remembered === "online" ? "online" : "away");
+
+// --- offers ----------------------------------------------------------------------------------
+function updateOfferCount() {
+  const n = offersList.querySelectorAll("li.offer:not(.leaving)").length;
+  offerCount.textContent = String(n);
+  offersEmpty.hidden = n > 0;
+}
+
+function fillPrice(li) {
+  const price = li.querySelector("[data-price]");
+  if (price && price.dataset.price !== undefined && price.dataset.price !== "") {
+    price.textContent = moneyText(price.dataset.price, price.dataset.currency || "CNY");
+  }
+}
+
+function removeOffer(li, note) {
+  if (!li || li.classList.contains("leaving")) return;
+  li.classList.add("leaving");
+  for (const b of li.querySelectorAll("button")) b.disabled = true;
+  if (note) {
+    const p = li.querySelector("[data-offer-note]");
+    p.textContent = note;
+    p.hidden = false;
+    setTimeout(() => { li.remove(); updateOfferCount(); }, 2500);
+  } else {
+    li.remove();
+  }
+  updateOfferCount();
+}
+
+function addOffer(offer) {
+  if (!offer || offersList.querySelector(`[data-offer-id="${offer.id}"]`)) return;
+  const li = document.getElementById("offer-template").content.firstElementChild.cloneNode(true);
+  const summary = offer.summary || {};
+  li.dataset.offerId = String(offer.id);
+  li.dataset.expiresAt = offer.expires_at;
+  li.querySelector("[data-title]").textContent = summary.title || "";
+  li.querySelector("[data-category]").textContent = summary.category_name || summary.category || "";
+  li.querySelector("[data-city]").textContent = summary.city_name || summary.city || "";
+  const price = li.querySelector("[data-price]");
+  price.dataset.price = summary.price ?? "";
+  price.dataset.currency = summary.currency || "CNY";
+  fillPrice(li);
+  offersList.prepend(li);
+  tick();
+  updateOfferCount();
+}
+
+function tick() {
+  const now = Date.now() + skewMs;
+  for (const li of offersList.querySelectorAll("li.offer:not(.leaving)")) {
+    const left = (new Date(li.dataset.expiresAt).getTime() - now) / 1000;
+    if (left <= 0) {
+      removeOffer(li, labels.labelExpired);
+      continue;
+    }
+    li.querySelector("[data-countdown]").textContent = clockText(left);
+    li.classList.toggle("urgent", left <= URGENT_SECONDS);
+  }
+}
+
+offersList.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-accept], button[data-decline]");
+  if (!button) return;
+  const li = button.closest("li.offer");
+  const id = li.dataset.offerId;
+  const accepting = button.hasAttribute("data-accept");
+  for (const b of li.querySelectorAll("button")) b.disabled = true;
+  try {
+    const result = await api(`/offers/${id}/${accepting ? "accept" : "decline"}`, { method: "POST" });
+    removeOffer(li);
+    if (accepting) openFromConsult(result && (result.consult || result));
+  } catch (err) {
+    removeOffer(li, err.code === "offer_taken" ? labels.labelTaken : err.message);
+  }
+});
+
+socket.on("offer.new", (frame) => addOffer(frame.offer));
+socket.on("offer.revoked", (frame) => {
+  const id = frame.offer && typeof frame.offer === "object" ? frame.offer.id : frame.offer;
+  removeOffer(offersList.querySelector(`[data-offer-id="${id}"]`), labels.labelRevoked);
+});
+
+// --- chats -----------------------------------------------------------------------------------
+function visibleCount() {
+  return [...chats.values()].filter((c) => !c.slot.hidden).length;
+}
+
+function setUnread(entry, n) {
+  const badge = entry.tab.querySelector("[data-unread]");
+  entry.unread = n;
+  badge.textContent = String(n);
+  badge.hidden = n === 0;
+}
+
+function showChat(entry, visible) {
+  entry.slot.hidden = !visible;
+  entry.tab.setAttribute("aria-pressed", String(visible));
+  if (visible) {
+    setUnread(entry, 0);
+    entry.view.markRead();
+  }
+}
+
+function registerChat(slot, tabButton) {
+  const conversation = Number(slot.dataset.chatSlot);
+  const entry = { slot, tab: tabButton, unread: 0, view: null };
+  entry.unread = Number(tabButton.querySelector("[data-unread]").textContent || 0);
+  entry.view = new ChatView(slot.querySelector("[data-chat]"), socket, {
+    isVisible: () => !slot.hidden,
+    onIncoming: () => {
+      if (slot.hidden || document.visibilityState !== "visible") setUnread(entry, entry.unread + 1);
+    },
+  });
+  chats.set(conversation, entry);
+  return entry;
+}
+
+tabs.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-tab]");
+  if (!button) return;
+  const entry = chats.get(Number(button.dataset.tab));
+  const show = entry.slot.hidden;
+  if (show && visibleCount() >= MAX_VISIBLE_CHATS) {
+    // make room: hide the chat shown longest ago
+    const oldest = [...chats.values()].find((c) => !c.slot.hidden);
+    if (oldest) showChat(oldest, false);
+  }
+  showChat(entry, show);
+  if (show) entry.slot.querySelector("textarea")?.focus();
+});
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible") return;
+  for (const entry of chats.values()) if (!entry.slot.hidden) setUnread(entry, 0);
+});
+
+for (const slot of chatsBox.querySelectorAll("[data-chat-slot]")) {
+  const tab = tabs.querySelector(`button[data-tab="${slot.dataset.chatSlot}"]`);
+  registerChat(slot, tab);
+}
+
+function nameOf(person) {
+  if (!person || typeof person !== "object") return "";
+  return person.display_name || person.name || person.username || "";
+}
+
+async function openFromConsult(consult) {
+  if (!consult || !consult.conversation) return;
+  const conversation = Number(typeof consult.conversation === "object" ? consult.conversation.id : consult.conversation);
+  if (chats.has(conversation)) {
+    showChat(chats.get(conversation), true);
+    return;
+  }
+  const fragment = document.getElementById("chat-template").content.cloneNode(true);
+  const slot = fragment.firstElementChild;
+  const domId = `chat-${conversation}`;
+  for (const el of slot.querySelectorAll("[id], [for], [aria-labelledby], [aria-controls]")) {
+    for (const attr of ["id", "for", "aria-labelledby", "aria-controls"]) {
+      const value = el.getAttribute(attr);
+      if (value && value.includes("chat-new")) el.setAttribute(attr, value.replace("chat-new", domId));
+    }
+  }
+  slot.dataset.chatSlot = String(conversation);
+  slot.dataset.consult = String(consult.id);
+  const chatRoot = slot.querySelector("[data-chat]");
+  chatRoot.dataset.consult = String(consult.id);
+  chatRoot.querySelector("h2").textContent = (consult.question && consult.question.title) || consult.title || "";
+  chatRoot.querySelector("[data-counterpart-name]").textContent = nameOf(consult.asker);
+  slot.querySelector("[data-full-page]").href = `/consults/${consult.id}/`;
+  const li = document.createElement("li");
+  const tab = document.createElement("button");
+  tab.type = "button";
+  tab.dataset.tab = String(conversation);
+  tab.setAttribute("aria-controls", domId);
+  tab.append(document.createTextNode(`${nameOf(consult.asker) || `#${consult.id}`} `));
+  const badge = document.createElement("span");
+  badge.className = "unread";
+  badge.dataset.unread = "";
+  badge.hidden = true;
+  badge.textContent = "0";
+  tab.append(badge);
+  li.append(tab);
+  tabs.prepend(li);
+  chatsBox.prepend(slot);
+  chatsEmpty.hidden = true;
+  const entry = registerChat(slot, tab);
+  slot.hidden = true;
+  if (visibleCount() >= MAX_VISIBLE_CHATS) {
+    const last = [...chats.values()].reverse().find((c) => !c.slot.hidden && c !== entry);
+    if (last) showChat(last, false);
+  }
+  showChat(entry, true);
+  await entry.view.load(conversation);
+  updateOpenCount();
+  if (!chatRoot.querySelector("h2").textContent) {
+    try {
+      const full = await api(`/consults/${consult.id}`);
+      chatRoot.querySelector("h2").textContent = (full.question && full.question.title) || full.title || "";
+      if (!chatRoot.querySelector("[data-counterpart-name]").textContent) {
+        chatRoot.querySelector("[data-counterpart-name]").textContent = nameOf(full.asker);
+      }
+    } catch (_) { /* the chat works without its title */ }
+  }
+  slot.querySelector("textarea")?.focus();
+}
+
+function closeChat(consultId) {
+  for (const [conversation, entry] of chats) {
+    if (entry.slot.dataset.consult === String(consultId)) {
+      entry.view.setClosed(true);
+      chats.delete(conversation);
+      setTimeout(() => {
+        entry.slot.remove();
+        entry.tab.closest("li").remove();
+        chatsEmpty.hidden = chats.size > 0;
+        updateOpenCount();
+      }, 4000);
+    }
+  }
+}
+
+function updateOpenCount() {
+  const el = root.querySelector("[data-open-count]");
+  if (el) el.textContent = String(chats.size);
+}
+
+socket.on("consult.matched", (frame) => {
+  const consult = frame.consult || {};
+  const lawyer = consult.lawyer && typeof consult.lawyer === "object" ? consult.lawyer.id : consult.lawyer;
+  if (Number(lawyer) === socket.userId) openFromConsult(consult);
+});
+socket.on("consult.updated", (frame) => {
+  const consult = frame.consult || {};
+  if (["resolved", "expired", "canceled", "refunded"].includes(consult.state)) closeChat(consult.id);
+});
+socket.on("message.untracked", (message) => {
+  // a chat opened elsewhere (another tab accepted): pull it in
+  api(`/conversations/${message.conversation}`).then((conv) => {
+    if (conv && conv.consult) openFromConsult(conv.consult);
+  }).catch(() => {});
+});
+
+for (const li of offersList.querySelectorAll("li.offer")) fillPrice(li);
+tick();
+setInterval(tick, 1000);
+updateOfferCount();
+socket.connect();

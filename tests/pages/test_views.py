@@ -1,0 +1,141 @@
+"""The asker and lawyer pages: who may see them, what they show, how many queries they cost."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from marketplace.models import Consult
+from tests.factories import LawyerProfileFactory
+from tests.pages.factories import ConsultFactory, offer_to, open_chat
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- home -----------------------------------------------------------------------------------
+def test_home_renders_counters_and_ticker_for_anonymous_visitors(django_assert_max_num_queries):
+    # given an anonymous visitor
+    client = Client()
+    # when
+    with django_assert_max_num_queries(3):
+        response = client.get("/")
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="live-stats"' in html
+    assert 'id="ticker"' in html
+
+
+def test_home_is_chinese_by_default_and_english_when_chosen():
+    client = Client()
+    assert "在线律师" in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Lawyers online now" in client.get("/").content.decode()
+
+
+# --- my consults ----------------------------------------------------------------------------
+def test_my_consults_requires_sign_in():
+    response = Client().get("/consults/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_my_consults_lists_only_own_consults_in_fixed_queries(
+    asker, other_asker, django_assert_num_queries
+):
+    # given
+    mine = ConsultFactory.create_batch(3, question__asker=asker)
+    theirs = ConsultFactory(question__asker=other_asker)
+    client = client_for(asker)
+    # when
+    with django_assert_num_queries(3):  # session, user, consults
+        response = client.get("/consults/")
+    # then
+    html = response.content.decode()
+    for consult in mine:
+        assert consult.question.title in html
+    assert theirs.question.title not in html
+
+
+# --- consult room ---------------------------------------------------------------------------
+def test_consult_room_is_404_for_someone_else(asker, other_asker):
+    consult = ConsultFactory(question__asker=asker)
+    response = client_for(other_asker).get(f"/consults/{consult.pk}/")
+    assert response.status_code == 404
+
+
+def test_waiting_consult_shows_the_waiting_screen_not_the_chat(asker):
+    # given
+    consult = ConsultFactory(question__asker=asker, state=Consult.State.QUEUED)
+    # when
+    html = client_for(asker).get(f"/consults/{consult.pk}/").content.decode()
+    # then
+    assert 'data-panel="waiting" ' not in html.split('data-panel="waiting"')[1][:10]
+    assert 'data-panel="chat" hidden' in html
+
+
+def test_active_consult_renders_its_messages_in_fixed_queries(
+    asker, lawyer, django_assert_num_queries
+):
+    # given a chat with 30 messages
+    consult = ConsultFactory(question__asker=asker)
+    open_chat(consult, lawyer, messages=30)
+    client = client_for(asker)
+    # when
+    with django_assert_num_queries(5):  # session, user, consult, messages, read cursors
+        response = client.get(f"/consults/{consult.pk}/")
+    # then
+    html = response.content.decode()
+    assert html.count('class="msg ') == 30
+    assert 'data-last-seq="30"' in html
+
+
+def test_lawyer_of_the_consult_sees_the_same_room(asker, lawyer):
+    consult = ConsultFactory(question__asker=asker)
+    open_chat(consult, lawyer, messages=2)
+    response = client_for(lawyer).get(f"/consults/{consult.pk}/")
+    assert response.status_code == 200
+    assert 'data-role="lawyer"' in response.content.decode()
+
+
+def test_message_text_is_escaped(asker, lawyer):
+    consult = ConsultFactory(question__asker=asker)
+    conversation = open_chat(consult, lawyer, messages=1)
+    conversation.messages.update(body="<script>alert(1)</script>")
+    html = client_for(asker).get(f"/consults/{consult.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- workbench ------------------------------------------------------------------------------
+def test_workbench_is_404_for_askers(asker):
+    assert client_for(asker).get("/workbench/").status_code == 404
+
+
+def test_workbench_shows_live_offers_and_open_chats_in_fixed_queries(
+    lawyer, django_assert_num_queries
+):
+    # given two offers and three open chats
+    LawyerProfileFactory(user=lawyer)
+    for _ in range(2):
+        offer_to(ConsultFactory(), lawyer)
+    for _ in range(3):
+        open_chat(ConsultFactory(), lawyer, messages=4)
+    client = client_for(lawyer)
+    # when
+    with django_assert_num_queries(
+        7
+    ):  # session, user, consults, messages, cursors, offers, profile
+        response = client.get("/workbench/")
+    # then
+    html = response.content.decode()
+    assert len(re.findall(r'data-offer-id="\d+"', html)) == 2
+    assert html.count('data-chat-slot="') == 4  # three chats + the template for new ones
