@@ -95,9 +95,9 @@ def lawyer_ledger_entries(*, lawyer: User) -> QuerySet[LedgerEntry]:
 
 # --- public figures --------------------------------------------------------------------------------
 def lawyers_online_count() -> int:
-    from marketplace.presence import online_count
+    from marketplace.presence import lawyers_online
 
-    return online_count()
+    return lawyers_online()
 
 
 def recent_consults(*, now: datetime | None = None, limit: int = RECENT_CONSULTS) -> list[dict]:
@@ -265,9 +265,32 @@ def consult_funnel(*, since: datetime) -> dict[str, int]:
 
 
 def online_by_region() -> dict[str, Any]:
+    """Lawyers online now per province and city (presence in Redis), busiest first."""
+    from marketplace.models import Region
     from marketplace.presence import online_by_region as presence_by_region
 
-    return presence_by_region()
+    online = presence_by_region()
+    codes = [*online.provinces, *online.cities]
+    regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+
+    def rows(counts: dict[str, int]) -> list[dict[str, Any]]:
+        listed = [
+            {
+                "code": code,
+                "name": regions[code].name if code in regions else code,
+                "parent": regions[code].parent_id if code in regions else None,
+                "online": count,
+            }
+            for code, count in counts.items()
+        ]
+        return sorted(listed, key=lambda row: (-row["online"], row["code"]))
+
+    return {
+        "total": online.total,
+        "away": online.away,
+        "provinces": rows(online.provinces),
+        "cities": rows(online.cities),
+    }
 
 
 def admin_dashboard(*, now: datetime | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from billing.gateways.sandbox import SandboxGateway
 from billing.ledger import ledger_record_capture, ledger_record_refund
 from billing.models import Payment, Rating
 from billing.payment_states import path_to
+from billing.prices import consult_price_quote, platform_fee_bp
 from config.errors import NotFound
 from marketplace.models import Consult
 
@@ -44,6 +45,31 @@ ENDED_UNPAID = (Consult.State.CANCELED, Consult.State.EXPIRED)
 
 
 # --- creating and paying -------------------------------------------------------------------------
+def consult_payment_open(*, consult: Consult) -> Payment | None:
+    """Check the price a new consult was frozen at and, when it is paid, open its payment.
+
+    Called by marketplace's consult creation in its transaction, right after the consult row
+    is written: a named lawyer's price must be the one the asker was shown (`price_changed`,
+    409, otherwise), an open consult's price must be within the bounds; the error rolls the
+    consult back."""
+    requested = None
+    if consult.requested_lawyer_id is not None:
+        requested = User.objects.select_related("lawyer_profile").get(
+            pk=consult.requested_lawyer_id
+        )
+    quote = consult_price_quote(
+        requested_lawyer=requested,
+        paid=consult.is_paid,
+        price=consult.price if consult.is_paid else None,
+        currency=consult.currency,
+    )
+    if (quote.price, quote.currency) != (consult.price, consult.currency):
+        raise errors.PriceChanged(fields={"price": f"{quote.price} {quote.currency}"})
+    if not consult.is_paid:
+        return None
+    return payment_create_for_consult(consult=consult)
+
+
 def payment_create_for_consult(*, consult: Consult) -> Payment:
     """Open the payment of a new paid consult, at the price frozen on it.
 
@@ -57,7 +83,7 @@ def payment_create_for_consult(*, consult: Consult) -> Payment:
         gateway=_new_payment_gateway_name(),
         amount=consult.price,
         currency=consult.currency,
-        platform_fee_bp=settings.PLATFORM_FEE_BASIS_POINTS,
+        platform_fee_bp=platform_fee_bp(),
     )
 
 
@@ -394,11 +420,10 @@ def _notify_asker(*, consult_id: int, kind: str) -> None:
     from messaging.services import notice_send
 
     consult = Consult.objects.select_related("asker").get(pk=consult_id)
-    notice_send(
-        user=consult.asker,
-        kind=kind,
-        context={"consult": consult.pk, "amount": consult.price, "currency": consult.currency},
-    )
+    context: dict[str, object] = {"consult": consult.pk}
+    if kind == "refund_done":
+        context |= {"amount": consult.price, "currency": consult.currency}
+    notice_send(user=consult.asker, kind=kind, context=context)
 
 
 # --- ratings -------------------------------------------------------------------------------------

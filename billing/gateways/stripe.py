@@ -44,6 +44,9 @@ def state_of_intent(status: str) -> str:
 
 
 def intent_result(intent: Any) -> PaymentResult:
+    """From an SDK PaymentIntent or the plain dict of a webhook event."""
+    if isinstance(intent, stripe.StripeObject):
+        intent = intent.to_dict()
     status = str(intent["status"])
     return PaymentResult(
         reference=str(intent["id"]),
