@@ -30,14 +30,12 @@ def py_spy() -> str:
     return str(local) if local.exists() else "py-spy"
 
 
-def record(pids: list[int], seconds: float, load: Callable[[], object], name: str) -> dict:
-    """Sample `pids` for `seconds` while `load()` runs in this thread; return a summary and
-    write the raw collapsed stacks under .bench/profiles/."""
+def start(pids: list[int], seconds: float, name: str) -> dict:
+    """Start sampling `pids` for `seconds` (py-spy, only threads holding the GIL: CPU time)."""
     out_dir = BASE_DIR / ".bench" / "profiles"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    files = []
-    procs = []
+    files, procs = [], []
     for pid in pids:
         path = out_dir / f"{name}-{pid}-{stamp}.txt"
         files.append(path)
@@ -64,22 +62,32 @@ def record(pids: list[int], seconds: float, load: Callable[[], object], name: st
             )
         )
     time.sleep(0.5)
-    worker = threading.Thread(target=load)
-    worker.start()
-    worker.join()
-    for proc in procs:
+    return {"files": files, "procs": procs, "seconds": seconds}
+
+
+def finish(handle: dict) -> dict:
+    for proc in handle["procs"]:
         try:
-            proc.wait(timeout=seconds + 20)
+            proc.wait(timeout=handle["seconds"] + 20)
         except subprocess.TimeoutExpired:
             proc.kill()
     stacks: Counter[str] = Counter()
-    for path in files:
+    for path in handle["files"]:
         if path.exists():
             for line in path.read_text(errors="replace").splitlines():
                 stack, _, count = line.rpartition(" ")
                 if count.isdigit():
                     stacks[stack] += int(count)
-    return summarise(stacks) | {"files": [str(f.relative_to(BASE_DIR)) for f in files]}
+    return summarise(stacks) | {"files": [str(f.relative_to(BASE_DIR)) for f in handle["files"]]}
+
+
+def record(pids: list[int], seconds: float, load: Callable[[], object], name: str) -> dict:
+    """Sample `pids` while the blocking `load()` runs; summary + raw stacks in .bench/profiles/."""
+    handle = start(pids, seconds, name)
+    worker = threading.Thread(target=load)
+    worker.start()
+    worker.join()
+    return finish(handle)
 
 
 def frame_label(frame: str) -> str:

@@ -1,0 +1,323 @@
+"""Chat: 1,000 connected clients in pairs over 2 web processes (each pair split across the two,
+so every message crosses processes through channels-redis). Send→receive latency at 200 msg/s,
+then the highest rate that is stored, acknowledged and delivered in full, stepping the offered
+rate up. Beside a raw Redis PUBLISH→SUBSCRIBE and a bare WebSocket echo of the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tests.bench import profiling
+from tests.bench.loadgen import percentile
+from tests.bench.references import References
+from tests.bench.report import Report, Row, Target
+from tests.bench.stack import Stack
+from tests.bench.wsclients import Client, close_all, connect_all, create_users, issue_tokens
+
+SECTION = "chat"
+STEP_SECONDS = {"quick": 4.0, "full": 10.0}
+DRAIN_SECONDS = 3.0
+
+
+def feature_missing() -> str | None:
+    try:
+        from accounts.frames import FRAME_HANDLERS
+        from messaging import services  # noqa: F401
+    except ImportError as exc:
+        return f"feature missing: {exc}"
+    if "message.send" not in FRAME_HANDLERS:
+        return "feature missing: no message.send frame handler"
+    return None
+
+
+def build_pairs(pairs: int) -> list[tuple[int, int, int]]:
+    """(user a, user b, conversation) for `pairs` direct conversations."""
+    from messaging import services
+
+    a_ids = create_users("benchchata", pairs, "asker")
+    b_ids = create_users("benchchatb", pairs, "lawyer")
+    result = []
+    for a, b in zip(a_ids, b_ids, strict=True):
+        conversation = services.conversation_open(kind="direct", user_ids=[a, b])
+        result.append((a, b, conversation.pk))
+    return result
+
+
+@dataclass
+class Run:
+    """One load phase: what was sent, acknowledged and delivered to the peer, and when."""
+
+    sent_at: dict[int, float] = field(default_factory=dict)
+    acked: dict[int, float] = field(default_factory=dict)
+    delivered: dict[int, float] = field(default_factory=dict)
+    errors: Counter = field(default_factory=Counter)
+
+    def latencies(self) -> list[float]:
+        return [(t - self.sent_at[i]) * 1000 for i, t in self.delivered.items()]
+
+    def ack_latencies(self) -> list[float]:
+        return [(t - self.sent_at[i]) * 1000 for i, t in self.acked.items()]
+
+
+class ChatLoad:
+    def __init__(self, pairs: list[tuple[int, int, int]], ports: list[int]):
+        user_ids = [u for a, b, _ in pairs for u in (a, b)]
+        tokens = issue_tokens(user_ids)
+        self.clients: list[tuple[Client, int]] = []  # (sender, conversation)
+        self.run = Run()
+        self.counter = 0
+        for n, (a, b, conversation) in enumerate(pairs):
+            # a on one process, b on the other: every message crosses processes
+            first, second = ports[n % len(ports)], ports[(n + 1) % len(ports)]
+            ca = Client(a, tokens[a], f"ws://127.0.0.1:{first}/ws/")
+            cb = Client(b, tokens[b], f"ws://127.0.0.1:{second}/ws/")
+            for client in (ca, cb):
+                client.on_frame = self.on_frame
+                self.clients.append((client, conversation))
+        self.sender_of: dict[int, int] = {}
+
+    def on_frame(self, client: Client, frame: dict, now: float) -> None:
+        kind = frame.get("type")
+        if kind == "message.new":
+            body = frame.get("body", "")
+            if body.startswith("bench "):
+                n = int(body.split()[1])
+                if self.sender_of.get(n) != client.user_id:
+                    self.run.delivered.setdefault(n, now)
+        elif kind == "message.ack":
+            cid = frame.get("client_id", "")
+            if cid.startswith("b"):
+                self.run.acked.setdefault(int(cid.split("-")[1]), now)
+        elif kind == "error":
+            self.run.errors[frame.get("code")] += 1
+
+    async def connect(self) -> tuple[int, float]:
+        return await connect_all([c for c, _ in self.clients], concurrency=50)
+
+    async def close(self) -> None:
+        await close_all([c for c, _ in self.clients])
+
+    async def send_at_rate(self, rate: float, seconds: float) -> Run:
+        """Open loop: message n leaves at start + n/rate, whatever the answers; senders go
+        round-robin, so each client sends rate/1000 per second (under the per-user limit)."""
+        self.run = Run()
+        started = time.perf_counter()
+        total = int(rate * seconds)
+        tick = 0.005
+        sent = 0
+        while sent < total:
+            due = min(total, int((time.perf_counter() - started) * rate) + 1)
+            while sent < due:
+                client, conversation = self.clients[self.counter % len(self.clients)]
+                self.counter += 1
+                n = self.counter
+                self.sender_of[n] = client.user_id
+                self.run.sent_at[n] = time.perf_counter()
+                try:
+                    await client.send(
+                        {
+                            "type": "message.send",
+                            "conversation": conversation,
+                            "client_id": f"b{id(self) % 10000}-{n}",
+                            "body": f"bench {n} hello from the benchmark",
+                        }
+                    )
+                except Exception:
+                    self.run.errors["send_failed"] += 1
+                sent += 1
+            await asyncio.sleep(tick)
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        while time.perf_counter() < deadline and len(self.run.delivered) < len(self.run.sent_at):
+            await asyncio.sleep(0.05)
+        return self.run
+
+
+def xact_commits(stack: Stack) -> int:
+    import psycopg
+
+    from tests.bench.references import pg_connect_args
+
+    args = pg_connect_args(stack.database_url)
+    with psycopg.connect(**args) as conn:
+        return int(
+            conn.execute(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [args["dbname"]]
+            ).fetchone()[0]
+        )
+
+
+def queries_per_message(pairs: list[tuple[int, int, int]]) -> tuple[int, list[str]]:
+    """The message service as the socket calls it, with Django counting its queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from messaging import services
+
+    a, _b, conversation = pairs[0]
+    sender = User.objects.get(pk=a)
+    with CaptureQueriesContext(connection) as ctx:
+        services.message_send(
+            sender=sender, conversation_id=conversation, client_id="bench-q-1", body="queries"
+        )
+    return len(ctx.captured_queries), [q["sql"][:80] for q in ctx.captured_queries]
+
+
+def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
+    missing = feature_missing()
+    latency_targets = [Target("<=", 5.0)], [Target("<=", 15.0)]
+    if missing:
+        report.missing(SECTION, "send→receive p50 at 200 msg/s", missing, latency_targets[0])
+        report.missing(SECTION, "send→receive p99 at 200 msg/s", missing, latency_targets[1])
+        report.missing(SECTION, "highest sustained stored+delivered rate", missing)
+        report.missing(SECTION, "DB queries per message", missing)
+        return
+
+    clients_wanted = profile["chat_clients"]
+    pairs = build_pairs(clients_wanted // 2)
+    count, sqls = queries_per_message(pairs)
+    report.add(
+        Row(
+            SECTION,
+            "DB queries per message (message_send)",
+            count,
+            "queries",
+            note="; ".join(sqls),
+            detail={"sql": sqls},
+        )
+    )
+
+    webs = [stack.web(workers=1, name=f"chat-web{i}") for i in range(2)]
+    load = ChatLoad(pairs, [w.port for w in webs])
+
+    async def scenario() -> dict:
+        results: dict = {}
+        failures, seconds = await load.connect()
+        results["connect"] = {"failures": failures, "seconds": seconds}
+        await asyncio.sleep(1.0)  # connect hooks settle
+        await load.send_at_rate(50, 2)  # warm: pools, prepared paths
+        commits_before = xact_commits(stack)
+        cpu_before = sum(w.cpu_seconds() for w in webs)
+        results["steady"] = await load.send_at_rate(profile["chat_rate"], profile["chat_seconds"])
+        results["cpu"] = sum(w.cpu_seconds() for w in webs) - cpu_before
+        results["commits"] = xact_commits(stack) - commits_before
+        steps = []
+        step_seconds = STEP_SECONDS.get(report.profile, 4.0)
+        for rate in (400, 800, 1200, 1500, 1800):
+            step_run = await load.send_at_rate(rate, step_seconds)
+            lat = step_run.latencies()
+            ok = (
+                len(step_run.delivered) >= 0.99 * len(step_run.sent_at)
+                and len(step_run.acked) >= 0.99 * len(step_run.sent_at)
+                and not step_run.errors
+                and (percentile(lat, 99) or 1e9) <= 250
+            )
+            steps.append(
+                {
+                    "offered": rate,
+                    "sent": len(step_run.sent_at),
+                    "acked": len(step_run.acked),
+                    "delivered": len(step_run.delivered),
+                    "p50_ms": percentile(lat, 50),
+                    "p99_ms": percentile(lat, 99),
+                    "errors": dict(step_run.errors),
+                    "sustained": ok,
+                }
+            )
+            print(f"    step {rate} msg/s: {steps[-1]}", flush=True)
+            if not ok:
+                break
+            await asyncio.sleep(1.0)
+        results["steps"] = steps
+        p99 = percentile(results["steady"].latencies(), 99) or 1e9
+        best = max([s["offered"] for s in steps if s["sustained"]], default=0)
+        if (p99 > 15 or best < 1500) and profiling.have_py_spy():
+            # profile where the time goes at the load that missed
+            rate = profile["chat_rate"] if p99 > 15 else 1500
+            print(f"  profiling both web processes at {rate} msg/s", flush=True)
+            pids = [p for w in webs for p in profiling.worker_pids(w)]
+            handle = await asyncio.to_thread(profiling.start, pids, 6, "chat")
+            await load.send_at_rate(rate, 5)
+            results["profile"] = await asyncio.to_thread(profiling.finish, handle)
+        await load.close()
+        return results
+
+    results = asyncio.run(scenario())
+    steady: Run = results["steady"]
+    latencies = steady.latencies()
+    sent = len(steady.sent_at)
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    connect = results["connect"]
+    common = (
+        f"{len(load.clients) - connect['failures']:,} clients on 2 processes "
+        f"(connected in {connect['seconds']:.1f} s); delivered {len(steady.delivered)}/{sent}, "
+        f"acked {len(steady.acked)}/{sent}, errors {dict(steady.errors) or 0}"
+    )
+    report.add(
+        Row(
+            SECTION,
+            "send→receive p50 at 200 msg/s",
+            p50,
+            "ms",
+            reference="redis PUBLISH→SUBSCRIBE p50",
+            reference_value=refs.pubsub_p50_ms,
+            reference_unit="ms",
+            targets=latency_targets[0],
+            note=common,
+        )
+    )
+    report.add(
+        Row(
+            SECTION,
+            "send→receive p99 at 200 msg/s",
+            p99,
+            "ms",
+            reference="bare WebSocket echo p99",
+            reference_value=refs.echo_p99_ms,
+            reference_unit="ms",
+            targets=latency_targets[1],
+            note=f"ack p50 {percentile(steady.ack_latencies(), 50):.2f} ms, "
+            f"ack p99 {percentile(steady.ack_latencies(), 99):.2f} ms",
+        )
+    )
+    report.add(
+        Row(
+            SECTION,
+            "server CPU per message (2 web processes)",
+            results["cpu"] * 1000 / max(1, sent),
+            "ms",
+            note=f"PostgreSQL commits per message {results['commits'] / max(1, sent):.2f}",
+        )
+    )
+    sustained = [s["offered"] for s in results["steps"] if s["sustained"]]
+    best = max(sustained) if sustained else 0
+    capped = bool(sustained) and best == 1800
+    report.add(
+        Row(
+            SECTION,
+            "highest sustained stored+delivered rate",
+            best,
+            "msg/s",
+            reference="bare WebSocket echo rate",
+            reference_value=refs.echo_rate,
+            reference_unit="msg/s",
+            targets=[Target(">=", 1500)],
+            note=(
+                "the per-user limit (20 per 10 s) caps 1,000 clients at 1,800/s; " if capped else ""
+            )
+            + "steps: "
+            + ", ".join(
+                f"{s['offered']}→{s['delivered']}/{s['sent']} p99 {(s['p99_ms'] or 0):.0f} ms"
+                for s in results["steps"]
+            ),
+            detail={"steps": results["steps"]},
+        )
+    )
+    if results.get("profile"):
+        profiling.print_summary(results["profile"])
+        report.extra.setdefault("profiles", {})["chat"] = results["profile"]
+    for web in webs:
+        stack.stop(web)
