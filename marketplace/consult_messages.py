@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import Conflict
+from marketplace import consult_states
 from marketplace.models import Consult
 
 
@@ -21,11 +22,31 @@ class ConsultClosed(Conflict):
     message = _("This consultation is closed.")
 
 
-def consult_message_gate(*, conversation, sender) -> None:
-    consult = Consult.objects.select_for_update().filter(conversation=conversation).first()
+def consult_message_gate(*, conversation, sender) -> Consult | None:
+    """Refuse messages into a consult that is over; stamp the lawyer's first reply (which
+    stops the SLA clock). Locks the consult row until the message's transaction ends, so a
+    first reply racing the SLA sweep ends either answered or expired, never both."""
+    consult = (
+        Consult.objects.select_for_update(of=("self",))
+        .filter(conversation_id=conversation.pk)
+        .first()
+    )
     if consult is None:
-        return
+        return None
     if consult.state == Consult.State.EXPIRED:
         raise ConsultExpired()
-    if consult.state in {Consult.State.RESOLVED, Consult.State.REFUNDED, Consult.State.CANCELED}:
+    if consult.state in consult_states.CLOSED_STATES:
         raise ConsultClosed()
+    is_first_reply = (
+        sender.pk == consult.lawyer_id
+        and consult.state == Consult.State.ACTIVE
+        and consult.first_reply_at is None
+    )
+    if is_first_reply:
+        consult = consult_states.consult_record_first_reply(consult_id=consult.pk)
+        # --- BILLING HOOK: capture the consult's payment at the lawyer's first reply -----------
+        # (billing adds its call here: it decides the capture under this same consult lock)
+        from billing.services import payment_capture_on_first_reply
+
+        payment_capture_on_first_reply(consult=consult)
+    return consult

@@ -40,7 +40,7 @@ def seed(stdout) -> None:
             capacity=rng.choice((2, 3, 3, 4, 5)),
         )
         served = [city]
-        if rng.random() < 0.4:
+        if rng.random() < 0.4 and city.parent is not None:
             served.append(city.parent)  # serves the whole province
         profile.regions_served.set(served)
         profile.categories.set(rng.sample(categories, k=rng.randint(2, 5)))

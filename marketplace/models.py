@@ -83,6 +83,8 @@ class LawyerProfile(models.Model):
         max_length=16, choices=Verification.choices, default=Verification.UNSUBMITTED
     )
     verified_at = models.DateTimeField(null=True, blank=True)
+    # when the license number was last submitted for review (the staff queue's order)
+    submitted_at = models.DateTimeField(null=True, blank=True)
     home_city = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="resident_lawyers", null=True
     )
@@ -269,3 +271,27 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer {self.pk} of consult {self.consult_id} to {self.lawyer_id} ({self.state})"
+
+
+class VerificationDecision(models.Model):
+    """A staff decision on a lawyer's verification: kept forever, newest last."""
+
+    profile = models.ForeignKey(
+        LawyerProfile, on_delete=models.CASCADE, related_name="verification_decisions"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved = models.BooleanField()
+    reason = models.CharField(max_length=500, blank=True)
+    # what was verified: the license number as it stood when staff decided
+    license_number = models.CharField(max_length=32)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        indexes = [models.Index(fields=["profile", "-decided_at"])]
+
+    def __str__(self) -> str:
+        verdict = "approved" if self.approved else "rejected"
+        return f"{verdict} {self.profile_id} by {self.decided_by_id}"

@@ -1,8 +1,24 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from marketplace.models import Category, Region
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import NotFound
+from marketplace import errors
+from marketplace.models import (
+    Category,
+    Consult,
+    LawyerProfile,
+    Offer,
+    Question,
+    Region,
+    VerificationDecision,
+)
+from marketplace.socket_frames import OPEN_STATES, SEARCHING_STATES
 
 
 def region_list(*, parent: str | None = None) -> QuerySet[Region]:
@@ -14,3 +30,207 @@ def region_list(*, parent: str | None = None) -> QuerySet[Region]:
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.all()
+
+
+def cities_by_province() -> list[tuple[Region, list[Region]]]:
+    """Every province with its cities, for region pickers (two queries)."""
+    provinces = list(Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"))
+    cities: dict[str, list[Region]] = {p.code: [] for p in provinces}
+    for city in Region.objects.filter(level=Region.Level.CITY).order_by("code"):
+        cities.setdefault(city.parent_id or "", []).append(city)
+    return [(p, cities.get(p.code, [])) for p in provinces]
+
+
+# --- questions ----------------------------------------------------------------------------
+
+
+def _region_filter(code: str) -> Q:
+    region = Region.objects.filter(code=code.strip()).first()
+    if region is None:
+        raise errors.UnknownRegion(fields={"region": errors.UnknownRegion.message})
+    if region.level == Region.Level.CITY:
+        return Q(city_id=region.code)
+    if region.level == Region.Level.PROVINCE:
+        return Q(city__parent_id=region.code)
+    return Q()
+
+
+def _category_filter(slug: str) -> Q:
+    category = Category.objects.filter(slug=slug.strip()).first()
+    if category is None:
+        raise errors.UnknownCategory(fields={"category": errors.UnknownCategory.message})
+    return Q(category_id=category.pk)
+
+
+def question_list(
+    *,
+    region: str | None = None,
+    category: str | None = None,
+    text: str | None = None,
+    asker: User | None = None,
+) -> QuerySet[Question]:
+    """Public questions (never private or hidden ones), newest first or by search rank; or,
+    with `asker`, that asker's own questions, private ones included."""
+    from qa.search import search_questions
+
+    if asker is not None:
+        questions = Question.objects.filter(asker=asker)
+    else:
+        questions = Question.objects.filter(is_public=True).exclude(status=Question.Status.HIDDEN)
+    if region:
+        questions = questions.filter(_region_filter(region))
+    if category:
+        questions = questions.filter(_category_filter(category))
+    questions = questions.select_related("category", "city", "asker")
+    if text and text.strip():
+        return search_questions(questions, text)
+    return questions.order_by("-created_at", "-pk")
+
+
+def question_for_viewer(*, question_id: int, user: User | None) -> Question:
+    """A public question for anyone; a private (or hidden) one only for its asker."""
+    question = (
+        Question.objects.select_related("category", "city", "asker").filter(pk=question_id).first()
+    )
+    if question is None:
+        raise NotFound()
+    is_asker = user is not None and user.is_authenticated and question.asker_id == user.pk
+    if is_asker:
+        return question
+    if not question.is_public or question.status == Question.Status.HIDDEN:
+        raise NotFound()
+    return question
+
+
+# --- consults ------------------------------------------------------------------------------
+
+
+def _consults_with_details() -> QuerySet[Consult]:
+    return Consult.objects.select_related(
+        "question__category", "question__city", "lawyer", "asker", "payment"
+    ).annotate(
+        live_offers=Count(
+            "offers",
+            filter=Q(offers__state=Offer.State.PENDING, offers__expires_at__gt=timezone.now()),
+        )
+    )
+
+
+def consult_for_participant(*, consult_id: int, user: User) -> Consult:
+    """The consult for its asker or its lawyer; anyone else learns nothing (404)."""
+    consult = (
+        _consults_with_details()
+        .filter(pk=consult_id)
+        .filter(Q(asker_id=user.pk) | Q(lawyer_id=user.pk))
+        .first()
+    )
+    if consult is None:
+        raise NotFound()
+    return consult
+
+
+def consult_list_for_user(*, user: User, open_only: bool = False) -> QuerySet[Consult]:
+    consults = _consults_with_details().filter(Q(asker_id=user.pk) | Q(lawyer_id=user.pk))
+    if open_only:
+        consults = consults.filter(state__in=OPEN_STATES)
+    return consults.order_by("-created_at", "-pk")
+
+
+def asker_open_consults(*, asker_id: int) -> list[Consult]:
+    """An asker's open consults with their live offer count (for `consult.updated` on
+    connect/resume). One query."""
+    now = timezone.now()
+    return list(
+        Consult.objects.filter(asker_id=asker_id, state__in=OPEN_STATES)
+        .annotate(
+            live_offers=Count(
+                "offers",
+                filter=Q(offers__state=Offer.State.PENDING, offers__expires_at__gt=now),
+            )
+        )
+        .order_by("created_at")
+    )
+
+
+def lawyer_active_consults(*, lawyer_id: int) -> list[Consult]:
+    return list(
+        Consult.objects.filter(lawyer_id=lawyer_id, state=Consult.State.ACTIVE).order_by(
+            "accepted_at"
+        )
+    )
+
+
+# --- offers --------------------------------------------------------------------------------
+
+
+def lawyer_live_offers(*, lawyer_id: int, now: datetime | None = None) -> list[Offer]:
+    """The lawyer's queue: offers still open, oldest first, with what the frames and the API
+    show of their consult. One query."""
+    now = now or timezone.now()
+    return list(
+        Offer.objects.filter(lawyer_id=lawyer_id, state=Offer.State.PENDING, expires_at__gt=now)
+        .select_related("consult__question__category", "consult__question__city")
+        .order_by("created_at", "pk")
+    )
+
+
+# --- lawyers ------------------------------------------------------------------------------
+
+
+def lawyer_public_profile(*, lawyer_id: int) -> LawyerProfile:
+    """A verified lawyer's public profile; anyone else's is a 404."""
+    profile = (
+        LawyerProfile.objects.filter(
+            user_id=lawyer_id,
+            user__is_active=True,
+            verification=LawyerProfile.Verification.VERIFIED,
+        )
+        .select_related("user", "home_city")
+        .prefetch_related("regions_served", "categories")
+        .first()
+    )
+    if profile is None:
+        raise NotFound()
+    return profile
+
+
+def lawyer_own_profile(*, lawyer: User) -> LawyerProfile:
+    profile = (
+        LawyerProfile.objects.filter(user=lawyer)
+        .select_related("user", "home_city")
+        .prefetch_related(
+            "regions_served",
+            "categories",
+            Prefetch(
+                "verification_decisions",
+                queryset=VerificationDecision.objects.order_by("-decided_at", "-pk"),
+            ),
+        )
+        .first()
+    )
+    if profile is None:
+        raise NotFound()
+    return profile
+
+
+def verification_queue(*, status: str = LawyerProfile.Verification.PENDING) -> QuerySet:
+    """Profiles in a verification status, the longest waiting first (staff)."""
+    return (
+        LawyerProfile.objects.filter(verification=status)
+        .select_related("user", "home_city")
+        .prefetch_related("categories", "regions_served")
+        .order_by("submitted_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class SearchState:
+    scope: str
+    offered: int
+
+
+def search_state(consult: Consult) -> SearchState | None:
+    """Needs `live_offers` annotated (the consult selectors above do it)."""
+    if consult.state not in SEARCHING_STATES:
+        return None
+    return SearchState(scope=consult.search_scope, offered=getattr(consult, "live_offers", 0))

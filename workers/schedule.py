@@ -8,6 +8,18 @@ from django.conf import settings
 
 BEAT_SCHEDULE: dict[str, dict] = {
     # --- marketplace ---
+    "marketplace-expire-offers": {
+        "task": "marketplace.offers.expire_due",
+        "schedule": settings.MATCH_SWEEP_SECONDS,
+    },
+    "marketplace-widen-searches": {
+        "task": "marketplace.match_widen_due",
+        "schedule": settings.MATCH_SWEEP_SECONDS,
+    },
+    "marketplace-reap-presence": {
+        "task": "marketplace.presence_reap",
+        "schedule": settings.PRESENCE_REAP_SECONDS,
+    },
     # --- messaging ---
     # --- billing ---
     "billing-sla-sweep": {
@@ -26,4 +38,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": settings.METRICS_ROLLUP_SECONDS},
     },
     # --- qa ---
+    "qa-views-flush": {
+        "task": "qa.views_flush",
+        "schedule": settings.QA_VIEW_FLUSH_SECONDS,
+        "options": {"queue": "periodic", "expires": settings.QA_VIEW_FLUSH_SECONDS * 2},
+    },
 }

@@ -1,0 +1,452 @@
+"""Finding lawyers for a consult and offering it to them (DESIGN.md, flow 1).
+
+A matching pass (`match_consult`) runs in one transaction holding the consult's row lock: it
+picks candidates (verified, online and not away, serving the consult's city, then province,
+then the nation; practising its category; below capacity; priced at or below the consult; not
+offered this consult before), ranks them (`marketplace.ranking`), and offers the consult to the
+best few at once, each offer with an expiry. The offered lawyers' sockets get `offer.new` and
+the asker's `consult.updated` after commit.
+
+Passes are triggered by: a consult entering `queued` (created free, paid, or every offer gone),
+a decline (top up), a fitting lawyer coming online (`match_for_lawyer`), and beat
+(`widen_due`: a search that waited long enough widens). `expire_due_offers` (beat) revokes
+offers nobody accepted in time and sends the consult back to `queued` one scope wider.
+
+Idempotent: a pass that made offers bumps `search_round`, and a task carrying an older round
+does nothing, so a task delivered twice makes one set of offers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.realtime import push_to_users_on_commit
+from marketplace import consult_states, presence, ranking, socket_frames
+from marketplace.models import Consult, LawyerProfile, Offer
+
+Scope = Consult.Scope
+SEARCHING = (Consult.State.QUEUED, Consult.State.OFFERED)
+SCOPE_ORDER = (Scope.CITY, Scope.PROVINCE, Scope.NATION)
+ServedRegion = LawyerProfile.regions_served.through
+LawyerCategory = LawyerProfile.categories.through
+
+
+@dataclass
+class MatchResult:
+    offer_ids: list[int] = field(default_factory=list)
+    scope: str | None = None
+    offered: int = 0  # live offers after the pass
+    skipped: str = ""  # why nothing was done ("stale round", "not searching", ...)
+
+
+def next_scope(scope: str) -> str:
+    index = SCOPE_ORDER.index(Scope(scope))
+    return SCOPE_ORDER[min(index + 1, len(SCOPE_ORDER) - 1)]
+
+
+def widen_waits() -> dict[str, int]:
+    return {
+        Scope.CITY: settings.MATCH_WIDEN_TO_PROVINCE_SECONDS,
+        Scope.PROVINCE: settings.MATCH_WIDEN_TO_NATION_SECONDS,
+    }
+
+
+def scope_due(consult: Consult, now: datetime) -> tuple[str, datetime]:
+    """The scope a queued consult should search now, and since when: a search that found
+    nobody widens after the configured wait at each scope."""
+    scope = consult.search_scope
+    since = consult.scope_widened_at or consult.queued_at or now
+    if consult.state != Consult.State.QUEUED:
+        return scope, since
+    waits = widen_waits()
+    while scope in waits and now - since >= timedelta(seconds=waits[scope]):
+        since += timedelta(seconds=waits[scope])
+        scope = next_scope(scope)
+    return scope, since
+
+
+# --- candidates --------------------------------------------------------------------------------
+
+
+def _active_consults() -> Coalesce:
+    return Coalesce(
+        Subquery(
+            Consult.objects.filter(lawyer_id=OuterRef("user_id"), state=Consult.State.ACTIVE)
+            .order_by()
+            .values("lawyer_id")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def offerable_profiles(consult: Consult) -> QuerySet[LawyerProfile]:
+    """Verified lawyers who may take this consult at all: priced at or below it (a free
+    consult only to lawyers whose price is 0), below capacity, not the asker, and not offered
+    it before. Region and category come on top, per scope."""
+    profiles = LawyerProfile.objects.filter(
+        verification=LawyerProfile.Verification.VERIFIED, user__is_active=True
+    ).exclude(user_id=consult.asker_id)
+    if consult.price == 0:
+        profiles = profiles.filter(price=0)
+    else:
+        profiles = profiles.filter(price__lte=consult.price, currency=consult.currency)
+    already_offered = Offer.objects.filter(consult_id=consult.pk).values("lawyer_id")
+    return (
+        profiles.exclude(user_id__in=already_offered)
+        .annotate(active_consults=_active_consults())
+        .filter(active_consults__lt=F("capacity"))
+    )
+
+
+def _category_count() -> Coalesce:
+    return Coalesce(
+        Subquery(
+            LawyerCategory.objects.filter(lawyerprofile_id=OuterRef("pk"))
+            .order_by()
+            .values("lawyerprofile_id")
+            .annotate(n=Count("pk"))
+            .values("n"),  # type: ignore[misc]
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def _serves(region_id: str | None) -> Exists:
+    return Exists(ServedRegion.objects.filter(lawyerprofile_id=OuterRef("pk"), region_id=region_id))
+
+
+def candidate_queryset(consult: Consult, scope: str) -> QuerySet[LawyerProfile]:
+    """Offerable lawyers practising the consult's category and serving its region at `scope`.
+    Needs consult.question.city loaded."""
+    question = consult.question
+    city_id = question.city_id
+    province_id = question.city.parent_id
+    profiles = offerable_profiles(consult).filter(
+        Exists(
+            LawyerCategory.objects.filter(
+                lawyerprofile_id=OuterRef("pk"), category_id=question.category_id
+            )
+        )
+    )
+    if scope == Scope.CITY:
+        # regions_served holds the city itself or its whole province
+        profiles = profiles.filter(_serves(city_id) | _serves(province_id))
+    elif scope == Scope.PROVINCE:
+        serves_in_province = Exists(
+            ServedRegion.objects.filter(
+                lawyerprofile_id=OuterRef("pk"), region__parent_id=province_id
+            )
+        )
+        profiles = profiles.filter(
+            _serves(province_id) | serves_in_province | Q(home_city__parent_id=province_id)
+        )
+    # nationwide ignores regions_served
+    return profiles.annotate(
+        serves_city=_serves(city_id),
+        serves_province=_serves(province_id),
+        home_province=F("home_city__parent_id"),
+        category_count=_category_count(),
+    )
+
+
+CANDIDATE_FIELDS = (
+    "user_id",
+    "serves_city",
+    "serves_province",
+    "home_province",
+    "category_count",
+    "response_p50_seconds",
+    "rating_avg",
+    "rating_count",
+    "active_consults",
+    "capacity",
+)
+
+
+def _as_candidate(row: dict, province_id: str | None) -> ranking.Candidate:
+    if row["serves_city"]:
+        closeness = ranking.SERVES_CITY
+    elif row["serves_province"]:
+        closeness = ranking.SERVES_PROVINCE
+    elif province_id and row["home_province"] == province_id:
+        closeness = ranking.IN_PROVINCE
+    else:
+        closeness = ranking.ELSEWHERE
+    return ranking.Candidate(
+        lawyer_id=row["user_id"],
+        closeness=closeness,
+        category_count=row["category_count"],
+        response_p50_seconds=row["response_p50_seconds"],
+        rating_avg=float(row["rating_avg"]) if row["rating_avg"] is not None else None,
+        rating_count=row["rating_count"],
+        active_consults=row["active_consults"],
+        capacity=row["capacity"],
+    )
+
+
+def find_candidates(consult: Consult, scope: str) -> list[ranking.Candidate]:
+    """Candidates who are also online and not away. City and province searches filter in SQL
+    first (few rows) and then ask Redis about those lawyers; a nationwide search asks Redis who
+    is online first and filters those in SQL. Either way: one query, one Redis round trip."""
+    profiles = candidate_queryset(consult, scope)
+    if scope == Scope.NATION:
+        available = presence.available_lawyer_ids()
+        if not available:
+            return []
+        rows = list(profiles.filter(user_id__in=available).values(*CANDIDATE_FIELDS))
+    else:
+        rows = list(profiles.values(*CANDIDATE_FIELDS))
+        available = presence.available_among(row["user_id"] for row in rows)
+        rows = [row for row in rows if row["user_id"] in available]
+    province_id = consult.question.city.parent_id
+    return [_as_candidate(row, province_id) for row in rows]
+
+
+def requested_lawyer_candidate(consult: Consult) -> ranking.Candidate | None:
+    """The lawyer the asker named, when offerable, online and not offered this consult yet.
+    Region and category do not apply: the asker chose this lawyer."""
+    lawyer_id = consult.requested_lawyer_id
+    if lawyer_id is None:
+        return None
+    row = (
+        offerable_profiles(consult)
+        .filter(user_id=lawyer_id)
+        .annotate(
+            serves_city=_serves(consult.question.city_id),
+            serves_province=_serves(consult.question.city.parent_id),
+            home_province=F("home_city__parent_id"),
+            category_count=_category_count(),
+        )
+        .values(*CANDIDATE_FIELDS)
+        .first()
+    )
+    if row is None or lawyer_id not in presence.available_among([lawyer_id]):
+        return None
+    return _as_candidate(row, consult.question.city.parent_id)
+
+
+# --- the matching pass -----------------------------------------------------------------------
+
+
+def _lock_for_matching(consult_id: int) -> Consult | None:
+    return (
+        Consult.objects.select_for_update(of=("self",))
+        .select_related("question__city", "question__category")
+        .filter(pk=consult_id)
+        .first()
+    )
+
+
+def live_offer_count(consult: Consult, now: datetime) -> int:
+    return Offer.objects.filter(
+        consult_id=consult.pk, state=Offer.State.PENDING, expires_at__gt=now
+    ).count()
+
+
+@transaction.atomic
+def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchResult:
+    """One matching pass for a consult (see the module docstring). `search_round` is the round
+    the trigger saw; a pass for an older round does nothing. None: always run (top-ups)."""
+    consult = _lock_for_matching(consult_id)
+    if consult is None or consult.state not in SEARCHING:
+        return MatchResult(skipped="not searching")
+    if search_round is not None and consult.search_round != search_round:
+        return MatchResult(skipped="stale round", scope=consult.search_scope)
+    now = timezone.now()
+    live = live_offer_count(consult, now)
+
+    scope, since = scope_due(consult, now)
+    scope_changed = scope != consult.search_scope
+    if scope_changed:
+        consult.search_scope = scope
+        consult.scope_widened_at = since
+        consult.save(update_fields=["search_scope", "scope_widened_at", "updated_at"])
+
+    chosen: list[ranking.Ranked] = []
+    named = requested_lawyer_candidate(consult)
+    if named is not None:
+        chosen.append(ranking.Ranked(named, ranking.PREFERRED_SCORE))
+    # the named lawyer's first offer is theirs alone; later they only go first
+    exclusive = named is not None and consult.first_offered_at is None
+    wanted = settings.MATCH_OFFER_TOP_K - live - len(chosen)
+    if not exclusive and wanted > 0:
+        others = [
+            c
+            for c in find_candidates(consult, scope)
+            if named is None or c.lawyer_id != named.lawyer_id
+        ]
+        chosen += ranking.rank(others, limit=wanted)
+
+    if not chosen:
+        if scope_changed:
+            push_search_update(consult, offered=live)
+        return MatchResult(scope=scope, offered=live, skipped="no candidates")
+
+    consult.search_round += 1
+    consult.save(update_fields=["search_round", "updated_at"])
+    expires_at = now + timedelta(seconds=settings.MATCH_OFFER_TTL_SECONDS)
+    offers = Offer.objects.bulk_create(
+        [
+            Offer(
+                consult=consult,
+                lawyer_id=ranked.candidate.lawyer_id,
+                scope=scope,
+                search_round=consult.search_round,
+                rank_score=ranked.score,
+                expires_at=expires_at,
+            )
+            for ranked in chosen
+        ]
+    )
+    offered = live + len(offers)
+    if consult.state == Consult.State.QUEUED:
+        consult_states.consult_mark_offered(consult_id=consult.pk, offered=offered)
+    else:
+        push_search_update(consult, offered=offered)
+    for offer in offers:
+        push_to_users_on_commit([offer.lawyer_id], socket_frames.offer_new(offer))
+    return MatchResult(offer_ids=[o.pk for o in offers], scope=scope, offered=offered)
+
+
+def push_search_update(consult: Consult, *, offered: int) -> None:
+    """The search changed without a state change: tell the asker."""
+    push_to_users_on_commit(
+        [consult.asker_id], socket_frames.consult_updated(consult, offered=offered)
+    )
+
+
+# --- lawyers arriving, searches widening, offers expiring ------------------------------------
+
+
+def match_for_lawyer(*, lawyer_id: int, limit: int = 20) -> int:
+    """A lawyer just became available: run a pass for the waiting consults they could take,
+    oldest first. Returns the number of offers made to anyone."""
+    profile = (
+        LawyerProfile.objects.filter(
+            user_id=lawyer_id, verification=LawyerProfile.Verification.VERIFIED
+        )
+        .annotate(active_consults=_active_consults())
+        .select_related("home_city")
+        .first()
+    )
+    if profile is None or profile.active_consults >= profile.capacity:
+        return 0
+    if lawyer_id not in presence.available_among([lawyer_id]):
+        return 0
+    served = list(profile.regions_served.values_list("code", "level", "parent_id"))
+    served_codes = {code for code, _, _ in served}
+    provinces = {code for code, level, _ in served if level == 1}
+    provinces |= {parent for _, level, parent in served if level == 2 and parent}
+    if profile.home_city is not None and profile.home_city.parent_id:
+        provinces.add(profile.home_city.parent_id)
+    category_ids = list(profile.categories.values_list("pk", flat=True))
+
+    fits_region = (
+        Q(search_scope=Scope.NATION)
+        | Q(search_scope=Scope.PROVINCE, question__city__parent_id__in=provinces)
+        | Q(search_scope=Scope.CITY, question__city_id__in=served_codes)
+        | Q(search_scope=Scope.CITY, question__city__parent_id__in=served_codes)
+    )
+    consults = Consult.objects.filter(state__in=SEARCHING).exclude(asker_id=lawyer_id)
+    if profile.price == 0:
+        consults = consults.filter(price__gte=0)
+    else:
+        consults = consults.filter(price__gte=profile.price, currency=profile.currency)
+    consult_ids = list(
+        consults.filter(
+            (Q(question__category_id__in=category_ids) & fits_region)
+            | Q(requested_lawyer_id=lawyer_id)
+        )
+        .exclude(Exists(Offer.objects.filter(consult_id=OuterRef("pk"), lawyer_id=lawyer_id)))
+        .order_by("queued_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    made = 0
+    for consult_id in consult_ids:
+        made += len(match_consult(consult_id=consult_id).offer_ids)
+    return made
+
+
+def widen_due(*, now: datetime | None = None) -> int:
+    """Beat: queued consults that waited long enough at their scope get a pass, which widens
+    the search. Returns how many consults were looked at."""
+    now = now or timezone.now()
+    waits = widen_waits()
+    since = Coalesce("scope_widened_at", "queued_at")
+    due = (
+        Consult.objects.filter(state=Consult.State.QUEUED)
+        .annotate(since=since)
+        .filter(
+            Q(
+                search_scope=Scope.CITY,
+                since__lte=now - timedelta(seconds=waits[Scope.CITY]),
+            )
+            | Q(
+                search_scope=Scope.PROVINCE,
+                since__lte=now - timedelta(seconds=waits[Scope.PROVINCE]),
+            )
+        )
+        .order_by("queued_at")
+        .values_list("pk", "search_round")[:500]
+    )
+    rows = list(due)
+    for consult_id, search_round in rows:
+        match_consult(consult_id=consult_id, search_round=search_round)
+    return len(rows)
+
+
+@transaction.atomic
+def expire_offers_of(*, consult_id: int, now: datetime) -> int:
+    """Expire the consult's offers past their time; when none is left live, the consult goes
+    back to `queued` one scope wider (not wider after the named lawyer's own turn)."""
+    consult = consult_states.lock_consult(consult_id)
+    due = list(
+        Offer.objects.filter(
+            consult_id=consult_id, state=Offer.State.PENDING, expires_at__lte=now
+        ).values_list("pk", "lawyer_id")
+    )
+    if not due:
+        return 0
+    Offer.objects.filter(pk__in=[pk for pk, _ in due]).update(state=Offer.State.EXPIRED)
+    for offer_id, lawyer_id in due:
+        push_to_users_on_commit(
+            [lawyer_id],
+            socket_frames.offer_revoked(offer_id=offer_id, consult_id=consult_id, reason="expired"),
+        )
+    remaining = Offer.objects.filter(consult_id=consult_id, state=Offer.State.PENDING).count()
+    if consult.state == Consult.State.OFFERED and remaining == 0:
+        only_named = all(lawyer_id == consult.requested_lawyer_id for _, lawyer_id in due)
+        consult_states.consult_requeue(
+            consult_id=consult_id,
+            widen_to=None if only_named else next_scope(consult.search_scope),
+        )
+    elif consult.state in SEARCHING:
+        push_search_update(consult, offered=remaining)
+        from marketplace.tasks import match_consult as match_task
+
+        match_task.delay_on_commit(consult_id, None)
+    return len(due)
+
+
+def expire_due_offers(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Beat: revoke every offer past its expiry, consult by consult (the consult lock is taken
+    before its offers', as accepting does). Returns the number of offers expired."""
+    now = now or timezone.now()
+    consult_ids = list(
+        Offer.objects.filter(state=Offer.State.PENDING, expires_at__lte=now)
+        .order_by()
+        .values_list("consult_id", flat=True)
+        .distinct()[:limit]
+    )
+    return sum(expire_offers_of(consult_id=cid, now=now) for cid in consult_ids)

@@ -1,0 +1,274 @@
+"""Which lawyers are online, in Redis only (DESIGN.md, flow 4).
+
+A lawyer socket's `presence` frame (online/away) is also its heartbeat. Each heartbeat writes,
+in one pipelined round trip, the lawyer into the sorted sets of its home city, its province and
+the nation (score = last seen, epoch seconds), the away set, and the `home` hash that says which
+sets hold it. A lawyer is online while its score is newer than PRESENCE_TIMEOUT_SECONDS, so a
+count is one ZCOUNT and never a table scan; beat reaps stale members, and the last socket's
+close removes the lawyer at once (sockets are counted per lawyer). `away` counts as online in
+the figures but gets no offers. Who serves which region is not here: matching filters that in
+SQL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from django.conf import settings
+
+from config.redis_connections import get_async_redis, get_redis, key
+
+NATION = "100000"
+ONLINE = "online"
+AWAY = "away"
+OFFLINE = "offline"
+Status = Literal["online", "away"]
+
+# The last socket closed: forget the lawyer everywhere, atomically with the decrement.
+# KEYS: sockets hash, home hash, nation set, away set; ARGV: lawyer id, region set key prefix
+_SOCKET_CLOSED = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if n > 0 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local home = redis.call('HGET', KEYS[2], ARGV[1])
+if home then
+  local sep = string.find(home, ':', 1, true)
+  redis.call('ZREM', ARGV[2] .. string.sub(home, 1, sep - 1), ARGV[1])
+  redis.call('ZREM', ARGV[2] .. string.sub(home, sep + 1), ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
+return 1
+"""
+
+# Remove lawyers not heard from since the cutoff (re-checked inside the script, so a heartbeat
+# that lands while the reaper runs is never undone).
+# KEYS: nation set, away set, home hash, sockets hash; ARGV: cutoff, region set key prefix, limit
+_REAP = """
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(stale) do
+  local home = redis.call('HGET', KEYS[3], id)
+  if home then
+    local sep = string.find(home, ':', 1, true)
+    redis.call('ZREM', ARGV[2] .. string.sub(home, 1, sep - 1), id)
+    redis.call('ZREM', ARGV[2] .. string.sub(home, sep + 1), id)
+  end
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('SREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+end
+return stale
+"""
+
+
+@dataclass(frozen=True)
+class Home:
+    city: str
+    province: str
+
+    @property
+    def packed(self) -> str:
+        return f"{self.city}:{self.province}"
+
+
+def region_set(code: str) -> str:
+    return key("presence", "z", code)
+
+
+def _set_prefix() -> str:
+    return key("presence", "z", "")
+
+
+def _away_key() -> str:
+    return key("presence", "away")
+
+
+def _home_key() -> str:
+    return key("presence", "home")
+
+
+def _sockets_key() -> str:
+    return key("presence", "sockets")
+
+
+def _cutoff(now: float) -> float:
+    return now - settings.PRESENCE_TIMEOUT_SECONDS
+
+
+# --- writes (from the socket, async) ---------------------------------------------------------
+
+
+async def heartbeat(
+    lawyer_id: int, *, home: Home, status: Status, now: float | None = None
+) -> bool:
+    """Record a heartbeat. True when the lawyer has just become available for offers (was
+    offline or away, is now online): the caller then matches waiting consults."""
+    now = time.time() if now is None else now
+    member = str(lawyer_id)
+    redis = get_async_redis()
+    pipe = redis.pipeline(transaction=True)
+    pipe.zscore(region_set(NATION), member)
+    pipe.sismember(_away_key(), member)
+    pipe.hget(_home_key(), member)
+    for code in (home.city, home.province, NATION):
+        pipe.zadd(region_set(code), {member: now})
+    if status == AWAY:
+        pipe.sadd(_away_key(), member)
+    else:
+        pipe.srem(_away_key(), member)
+    pipe.hset(_home_key(), member, home.packed)
+    previous_seen, was_away, old_home, *_ = await pipe.execute()
+    if old_home is not None and old_home.decode() != home.packed:
+        # the lawyer moved city since the last heartbeat (a profile edit): leave the old sets
+        old_city, _, old_province = old_home.decode().partition(":")
+        stale = [c for c in (old_city, old_province) if c not in (home.city, home.province)]
+        if stale:
+            cleanup = redis.pipeline(transaction=False)
+            for code in stale:
+                cleanup.zrem(region_set(code), member)
+            await cleanup.execute()
+    was_available = (
+        previous_seen is not None and previous_seen >= _cutoff(now) and not bool(was_away)
+    )
+    return status == ONLINE and not was_available
+
+
+async def socket_opened(lawyer_id: int) -> None:
+    await get_async_redis().hincrby(_sockets_key(), str(lawyer_id), 1)
+
+
+async def socket_closed(lawyer_id: int) -> bool:
+    """Count one socket closed; the last one takes the lawyer offline at once (True)."""
+    redis = get_async_redis()
+    script = redis.register_script(_SOCKET_CLOSED)
+    went_offline = await script(
+        keys=[_sockets_key(), _home_key(), region_set(NATION), _away_key()],
+        args=[lawyer_id, _set_prefix()],
+    )
+    return bool(went_offline)
+
+
+def reap(*, now: float | None = None, limit: int = 5000) -> list[int]:
+    """Take offline every lawyer whose last heartbeat is older than the timeout (beat)."""
+    now = time.time() if now is None else now
+    redis = get_redis()
+    script = redis.register_script(_REAP)
+    stale = script(
+        keys=[region_set(NATION), _away_key(), _home_key(), _sockets_key()],
+        args=[_cutoff(now), _set_prefix(), limit],
+    )
+    return [int(member) for member in stale]
+
+
+# --- reads (sync: matching, API, dashboard) ---------------------------------------------------
+
+
+def available_among(lawyer_ids: Iterable[int], *, now: float | None = None) -> set[int]:
+    """Those of `lawyer_ids` who are online and not away. One round trip."""
+    ids = list(lawyer_ids)
+    if not ids:
+        return set()
+    cutoff = _cutoff(time.time() if now is None else now)
+    pipe = get_redis().pipeline(transaction=False)
+    members = [str(i) for i in ids]
+    pipe.zmscore(region_set(NATION), members)
+    pipe.smismember(_away_key(), members)
+    scores, away = pipe.execute()
+    return {
+        lawyer_id
+        for lawyer_id, seen, is_away in zip(ids, scores, away, strict=True)
+        if seen is not None and seen >= cutoff and not is_away
+    }
+
+
+def available_lawyer_ids(*, now: float | None = None) -> set[int]:
+    """Every lawyer online and not away, nationwide. One round trip."""
+    cutoff = _cutoff(time.time() if now is None else now)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.zrangebyscore(region_set(NATION), cutoff, "+inf")
+    pipe.smembers(_away_key())
+    online, away = pipe.execute()
+    return {int(m) for m in online} - {int(m) for m in away}
+
+
+def statuses(lawyer_ids: Iterable[int], *, now: float | None = None) -> dict[int, str]:
+    """online / away / offline for each lawyer. One round trip."""
+    ids = list(lawyer_ids)
+    if not ids:
+        return {}
+    cutoff = _cutoff(time.time() if now is None else now)
+    pipe = get_redis().pipeline(transaction=False)
+    members = [str(i) for i in ids]
+    pipe.zmscore(region_set(NATION), members)
+    pipe.smismember(_away_key(), members)
+    scores, away = pipe.execute()
+    result = {}
+    for lawyer_id, seen, is_away in zip(ids, scores, away, strict=True):
+        if seen is None or seen < cutoff:
+            result[lawyer_id] = OFFLINE
+        else:
+            result[lawyer_id] = AWAY if is_away else ONLINE
+    return result
+
+
+def online_counts(region_codes: Iterable[str], *, now: float | None = None) -> dict[str, int]:
+    """Lawyers online (away included) whose home is in each region (city, province, or
+    "100000" for the nation). One round trip, whatever the number of regions."""
+    codes = list(dict.fromkeys(region_codes))
+    if not codes:
+        return {}
+    cutoff = _cutoff(time.time() if now is None else now)
+    pipe = get_redis().pipeline(transaction=False)
+    for code in codes:
+        pipe.zcount(region_set(code), cutoff, "+inf")
+    return dict(zip(codes, (int(n) for n in pipe.execute()), strict=True))
+
+
+def lawyers_online(*, now: float | None = None) -> int:
+    """The public counter: lawyers online now, nationwide."""
+    return online_counts([NATION], now=now)[NATION]
+
+
+@lru_cache(maxsize=1)
+def _region_codes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from marketplace.models import Region
+
+    provinces = tuple(
+        Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", flat=True)
+    )
+    cities = tuple(Region.objects.filter(level=Region.Level.CITY).values_list("code", flat=True))
+    return provinces, cities
+
+
+@dataclass(frozen=True)
+class OnlineByRegion:
+    total: int
+    away: int
+    provinces: dict[str, int]  # only regions with someone online
+    cities: dict[str, int]
+
+
+def online_by_region(*, now: float | None = None) -> OnlineByRegion:
+    """The admin dashboard's map: lawyers online per province and per city. One round trip."""
+    provinces, cities = _region_codes()
+    cutoff = _cutoff(time.time() if now is None else now)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.zcount(region_set(NATION), cutoff, "+inf")
+    pipe.zrangebyscore(region_set(NATION), cutoff, "+inf")
+    pipe.smembers(_away_key())
+    for code in (*provinces, *cities):
+        pipe.zcount(region_set(code), cutoff, "+inf")
+    total, online_ids, away_ids, *counts = pipe.execute()
+    by_code = dict(zip((*provinces, *cities), (int(n) for n in counts), strict=True))
+    return OnlineByRegion(
+        total=int(total),
+        away=len(set(online_ids) & set(away_ids)),
+        provinces={code: by_code[code] for code in provinces if by_code[code]},
+        cities={code: by_code[code] for code in cities if by_code[code]},
+    )

@@ -1,0 +1,462 @@
+"""The marketplace's writes: questions, lawyer profiles and their verification, consults, and
+accepting or declining offers. Consult states move only through `marketplace.consult_states`;
+matching lives in `marketplace.matching`.
+
+Lock order, everywhere: a lawyer's profile row, then a consult row, then offer rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.realtime import push_to_users_on_commit
+from accounts.roles import require_role, require_staff
+from config.errors import NotFound
+from marketplace import consult_states, errors, socket_frames
+from marketplace.models import (
+    Category,
+    Consult,
+    LawyerProfile,
+    Offer,
+    Question,
+    Region,
+    VerificationDecision,
+)
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 120
+BODY_MAX_CHARS = 20_000
+LICENSE_RE = re.compile(r"^\d{15,18}$")
+CAPACITY_RANGE = (1, 20)
+REGIONS_SERVED_MAX = 50
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+REASON_MAX_CHARS = 500
+
+
+def _invalid(error: type[errors.InvalidInput], field: str) -> errors.InvalidInput:
+    return error(fields={field: error.message})
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def require_asker(user: User) -> User:
+    if user.role == User.Role.LAWYER:
+        raise errors.LawyersCannotAsk()
+    return require_role(user, User.Role.ASKER)
+
+
+def city_from_code(code: str | None, *, field: str = "city") -> Region:
+    region = Region.objects.filter(code=(code or "").strip()).first() if code else None
+    if region is None:
+        raise _invalid(errors.UnknownRegion, field)
+    if region.level != Region.Level.CITY:
+        raise _invalid(errors.RegionNotCity, field)
+    return region
+
+
+def category_from_slug(slug: str | None, *, field: str = "category") -> Category:
+    category = Category.objects.filter(slug=(slug or "").strip()).first() if slug else None
+    if category is None:
+        raise _invalid(errors.UnknownCategory, field)
+    return category
+
+
+def question_validate(*, title: str, body: str) -> tuple[str, str]:
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if not title:
+        raise _invalid(errors.TitleRequired, "title")
+    if len(title) > TITLE_MAX_CHARS:
+        raise _invalid(errors.TitleTooLong, "title")
+    if not body:
+        raise _invalid(errors.BodyRequired, "body")
+    if len(body) > BODY_MAX_CHARS:
+        raise _invalid(errors.BodyTooLong, "body")
+    return title, body
+
+
+def question_create(
+    *,
+    asker: User,
+    title: str,
+    body: str,
+    category: str,
+    city: str,
+    is_public: bool = True,
+    is_anonymous: bool = False,
+) -> Question:
+    """Ask a question (asker accounts only); it is indexed for search at once."""
+    from qa.search import index_question
+
+    require_asker(asker)
+    title, body = question_validate(title=title, body=body)
+    category_row = category_from_slug(category)
+    city_row = city_from_code(city)
+    with transaction.atomic():
+        question = Question.objects.create(
+            asker=asker,
+            title=title,
+            body=body,
+            category=category_row,
+            city=city_row,
+            is_public=is_public,
+            is_anonymous=is_anonymous,
+        )
+        index_question(question)
+    return question
+
+
+# --- lawyer profiles and verification ------------------------------------------------------
+
+
+def _served_regions(codes: Iterable[str]) -> list[Region]:
+    wanted = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    if len(wanted) > REGIONS_SERVED_MAX:
+        raise _invalid(errors.TooManyRegions, "regions_served")
+    regions = {
+        r.code: r
+        for r in Region.objects.filter(
+            code__in=wanted, level__in=[Region.Level.PROVINCE, Region.Level.CITY]
+        )
+    }
+    missing = [c for c in wanted if c not in regions]
+    if missing:
+        raise errors.UnknownRegion(fields={"regions_served": errors.UnknownRegion.message})
+    return [regions[c] for c in wanted]
+
+
+def _categories(slugs: Iterable[str]) -> list[Category]:
+    wanted = list(dict.fromkeys(s.strip() for s in slugs if s and s.strip()))
+    if not wanted:
+        raise _invalid(errors.CategoriesRequired, "categories")
+    found = {c.slug: c for c in Category.objects.filter(slug__in=wanted)}
+    if len(found) != len(wanted):
+        raise _invalid(errors.UnknownCategory, "categories")
+    return [found[s] for s in wanted]
+
+
+def lawyer_profile_update(
+    *,
+    lawyer: User,
+    license_number: str | None = None,
+    city: str | None = None,
+    regions_served: list[str] | None = None,
+    categories: list[str] | None = None,
+    capacity: int | None = None,
+    firm: str | None = None,
+    bio: str | None = None,
+    years_in_practice: int | None = None,
+    price: int | None = None,
+    currency: str | None = None,
+) -> LawyerProfile:
+    """Create or change the lawyer's own profile; fields left None stay as they are.
+
+    Submitting a license number (a new one, or again after a rejection) puts the profile in
+    `pending` review: a verified lawyer who changes the number is no longer matched until staff
+    verify it again."""
+    require_role(lawyer, User.Role.LAWYER)
+    if license_number is not None:
+        license_number = re.sub(r"[\s-]", "", license_number)
+        if not LICENSE_RE.match(license_number):
+            raise _invalid(errors.InvalidLicenseNumber, "license_number")
+    home_city = city_from_code(city) if city is not None else None
+    served = _served_regions(regions_served) if regions_served is not None else None
+    practised = _categories(categories) if categories is not None else None
+    if capacity is not None and not (CAPACITY_RANGE[0] <= capacity <= CAPACITY_RANGE[1]):
+        raise _invalid(errors.InvalidCapacity, "capacity")
+    if price is not None and price < 0:
+        raise _invalid(errors.InvalidConsultPrice, "price")
+    if currency is not None:
+        currency = currency.strip().upper()
+        if not CURRENCY_RE.match(currency):
+            raise _invalid(errors.InvalidConsultCurrency, "currency")
+
+    # billing: 0 or integer minor units within the bounds, a supported ISO currency
+    from billing.prices import clean_currency, clean_price
+
+    price = clean_price(price) if price is not None else None
+    currency = clean_currency(currency) if currency is not None else None
+    with transaction.atomic():
+        LawyerProfile.objects.get_or_create(user=lawyer)
+        profile = LawyerProfile.objects.select_for_update().get(user=lawyer)
+        now = timezone.now()
+        if license_number is not None:
+            resubmitted = profile.verification in (
+                LawyerProfile.Verification.UNSUBMITTED,
+                LawyerProfile.Verification.REJECTED,
+            )
+            if license_number != profile.license_number or resubmitted:
+                profile.license_number = license_number
+                profile.verification = LawyerProfile.Verification.PENDING
+                profile.verified_at = None
+                profile.submitted_at = now
+        if home_city is not None:
+            profile.home_city = home_city
+        if capacity is not None:
+            profile.capacity = capacity
+        if firm is not None:
+            profile.firm = firm.strip()[:100]
+        if bio is not None:
+            profile.bio = bio.strip()[:2000]
+        if years_in_practice is not None:
+            profile.years_in_practice = max(0, min(years_in_practice, 80))
+        if price is not None:
+            profile.price = price
+        if currency is not None:
+            profile.currency = currency
+        profile.save()
+        if served is not None:
+            profile.regions_served.set(served)
+        elif home_city is not None and not profile.regions_served.exists():
+            profile.regions_served.set([home_city])
+        if practised is not None:
+            profile.categories.set(practised)
+    return profile
+
+
+def lawyer_verify(
+    *, staff: User, lawyer_id: int, approved: bool, reason: str = ""
+) -> VerificationDecision:
+    """Staff decide on a lawyer's submitted license: recorded, and the profile becomes
+    verified (matched from now on) or rejected. Staff may also revoke an earlier approval."""
+    require_staff(staff)
+    reason = (reason or "").strip()
+    if not approved and not reason:
+        raise _invalid(errors.ReasonRequired, "reason")
+    with transaction.atomic():
+        profile = LawyerProfile.objects.select_for_update().filter(user_id=lawyer_id).first()
+        if profile is None:
+            raise NotFound()
+        if not profile.license_number:
+            raise errors.ProfileNotSubmitted()
+        decision = VerificationDecision.objects.create(
+            profile=profile,
+            decided_by=staff,
+            approved=approved,
+            reason=reason[:REASON_MAX_CHARS],
+            license_number=profile.license_number,
+        )
+        if approved:
+            profile.verification = LawyerProfile.Verification.VERIFIED
+            profile.verified_at = decision.decided_at
+        else:
+            profile.verification = LawyerProfile.Verification.REJECTED
+            profile.verified_at = None
+        profile.save(update_fields=["verification", "verified_at", "updated_at"])
+    return decision
+
+
+# --- consults -------------------------------------------------------------------------------
+
+
+def consult_create(
+    *,
+    asker: User,
+    question_id: int,
+    lawyer_id: int | None = None,
+    paid: bool = False,
+    price: int = 0,
+    currency: str = "CNY",
+) -> Consult:
+    """Open a consult from the asker's own question, optionally naming a lawyer.
+
+    Free: `queued` at once and matching starts after commit. Paid: `pending_payment`; billing
+    creates the payment below and calls `consult_states.consult_mark_paid` once it is
+    authorised."""
+    require_asker(asker)
+    currency = (currency or "").strip().upper()
+    if paid and (price is None or price <= 0):
+        raise _invalid(errors.InvalidConsultPrice, "price")
+    if not paid and price:
+        raise _invalid(errors.InvalidConsultPrice, "price")
+    if not CURRENCY_RE.match(currency):
+        raise _invalid(errors.InvalidConsultCurrency, "currency")
+    with transaction.atomic():
+        # the question's lock makes "one open consult per question" hold under a double submit
+        question = Question.objects.select_for_update().filter(pk=question_id, asker=asker).first()
+        if question is None:
+            raise NotFound()
+        if question.status in (Question.Status.CLOSED, Question.Status.HIDDEN):
+            raise errors.QuestionClosed()
+        if Consult.objects.filter(question=question, state__in=consult_states.OPEN_STATES).exists():
+            raise errors.ConsultAlreadyOpen()
+        requested = None
+        if lawyer_id is not None:
+            requested = User.objects.filter(
+                pk=lawyer_id,
+                role=User.Role.LAWYER,
+                is_active=True,
+                lawyer_profile__verification=LawyerProfile.Verification.VERIFIED,
+            ).first()
+            if requested is None:
+                raise _invalid(errors.UnknownLawyer, "lawyer")
+        consult = consult_states.consult_open(
+            question=question,
+            asker=asker,
+            paid=paid,
+            price=price if paid else 0,
+            currency=currency,
+            requested_lawyer=requested,
+        )
+        # --- BILLING HOOK: create the payment of a paid consult -----------------------------
+        # Billing adds its one call here, in this transaction (the price check against a named
+        # lawyer's current price included). The consult stays `pending_payment` until billing
+        # calls consult_states.consult_mark_paid(consult_id=...) on authorisation.
+        # -------------------------------------------------------------------------------------
+        from billing.services import consult_payment_open
+
+        consult_payment_open(consult=consult)
+    return consult
+
+
+def consult_close(*, user: User, consult_id: int) -> Consult:
+    """A participant finishes the consult: an active one is resolved; the asker may also call
+    off one that no lawyer has taken yet (canceled, live offers withdrawn)."""
+    with transaction.atomic():
+        consult = consult_states.lock_consult(consult_id)
+        if user.pk not in (consult.asker_id, consult.lawyer_id):
+            raise NotFound()
+        if consult.state == Consult.State.ACTIVE:
+            return consult_states.consult_resolve(consult_id=consult.pk)
+        if user.pk == consult.asker_id and consult.state in (
+            Consult.State.PENDING_PAYMENT,
+            Consult.State.QUEUED,
+            Consult.State.OFFERED,
+        ):
+            # --- BILLING HOOK: release the authorised payment of a canceled paid consult ---
+            from billing.services import payment_cancel_for_consult
+
+            payment_cancel_for_consult(consult=consult)
+            return consult_states.consult_cancel(consult_id=consult.pk)
+        raise errors.IllegalTransition()
+
+
+# --- offers -------------------------------------------------------------------------------
+
+
+def _send_matched_notice(consult_id: int, asker_id: int) -> None:
+    from messaging.notices import CONSULT_MATCHED
+    from messaging.services import notice_send
+
+    try:
+        asker = User.objects.get(pk=asker_id)
+        notice_send(user=asker, kind=CONSULT_MATCHED, context={"consult": consult_id})
+    except Exception:
+        # the consult is taken either way; the socket frame already told the asker
+        logger.exception("consult_matched notice for consult %s failed", consult_id)
+
+
+def _offer_refusal(offer: Offer, consult: Consult, lawyer: User) -> errors.DomainError | None:
+    """Why this lawyer's offer cannot be accepted now (None: it can)."""
+    if offer.state == Offer.State.DECLINED:
+        return errors.OfferDeclined()
+    if consult.lawyer_id is not None and consult.lawyer_id != lawyer.pk:
+        return errors.OfferTaken()
+    if offer.state == Offer.State.EXPIRED or (
+        offer.state == Offer.State.PENDING and offer.expires_at <= timezone.now()
+    ):
+        return errors.OfferExpired()
+    if offer.state != Offer.State.PENDING or consult.state != Consult.State.OFFERED:
+        return errors.OfferWithdrawn()
+    return None
+
+
+def offer_accept(*, offer_id: int, lawyer: User) -> Consult:
+    """The lawyer takes the consult of their offer. Exactly one accept of a consult wins: the
+    consult row lock serialises them and the loser finds the consult taken (`offer_taken`);
+    the lawyer's profile lock serialises one lawyer's accepts so capacity is never exceeded.
+    The winner's consult becomes active with its conversation open; the other offers are
+    revoked. Accepting one's own already accepted offer again returns the consult."""
+    require_role(lawyer, User.Role.LAWYER)
+    with transaction.atomic():
+        profile = LawyerProfile.objects.select_for_update().filter(user=lawyer).first()
+        consult_id = (
+            Offer.objects.filter(pk=offer_id, lawyer=lawyer)
+            .values_list("consult_id", flat=True)
+            .first()
+        )
+        if profile is None or consult_id is None:
+            raise errors.OfferNotFound()
+        consult = consult_states.lock_consult(consult_id)
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        if offer.state == Offer.State.ACCEPTED and consult.lawyer_id == lawyer.pk:
+            return consult
+        refusal = _offer_refusal(offer, consult, lawyer)
+        if refusal is not None:
+            raise refusal
+        if not profile.is_verified:
+            raise errors.LawyerNotVerified()
+        active = Consult.objects.filter(lawyer=lawyer, state=Consult.State.ACTIVE).count()
+        if active >= profile.capacity:
+            raise errors.OverCapacity()
+
+        now = timezone.now()
+        # conditional on still pending; the partial unique constraint is the last backstop
+        won = Offer.objects.filter(pk=offer.pk, state=Offer.State.PENDING).update(
+            state=Offer.State.ACCEPTED, responded_at=now
+        )
+        if won != 1:
+            raise errors.OfferTaken()
+        consult_states.revoke_pending_offers(consult, reason="taken", keep=[offer.pk])
+        consult = consult_states.consult_activate(consult_id=consult.pk, lawyer_id=lawyer.pk)
+        from messaging.services import conversation_open_for_consult
+
+        conversation_open_for_consult(consult=consult)
+        push_to_users_on_commit(
+            [consult.asker_id, lawyer.pk], socket_frames.consult_matched(consult)
+        )
+        asker_id = consult.asker_id
+        transaction.on_commit(lambda: _send_matched_notice(consult_id, asker_id))
+    return consult
+
+
+def offer_decline(*, offer_id: int, lawyer: User) -> Offer:
+    """The lawyer passes; the consult is offered to the next candidate (declining twice is a
+    no-op)."""
+    require_role(lawyer, User.Role.LAWYER)
+    with transaction.atomic():
+        consult_id = (
+            Offer.objects.filter(pk=offer_id, lawyer=lawyer)
+            .values_list("consult_id", flat=True)
+            .first()
+        )
+        if consult_id is None:
+            raise errors.OfferNotFound()
+        consult = consult_states.lock_consult(consult_id)
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        if offer.state == Offer.State.DECLINED:
+            return offer
+        if offer.state == Offer.State.ACCEPTED:
+            raise errors.OfferAlreadyAccepted()
+        if offer.state != Offer.State.PENDING:
+            raise _offer_refusal(offer, consult, lawyer) or errors.OfferWithdrawn()
+        offer.state = Offer.State.DECLINED
+        offer.responded_at = timezone.now()
+        offer.save(update_fields=["state", "responded_at"])
+        push_to_users_on_commit(
+            [lawyer.pk],
+            socket_frames.offer_revoked(
+                offer_id=offer.pk, consult_id=consult.pk, reason="declined"
+            ),
+        )
+        live = Offer.objects.filter(
+            consult=consult, state=Offer.State.PENDING, expires_at__gt=offer.responded_at
+        ).count()
+        if consult.state == Consult.State.OFFERED and live == 0:
+            # back to queued; matching runs again after commit, in the same scope
+            consult_states.consult_requeue(consult_id=consult.pk)
+        elif consult.state in (Consult.State.QUEUED, Consult.State.OFFERED):
+            from marketplace.matching import push_search_update
+            from marketplace.tasks import match_consult
+
+            push_search_update(consult, offered=live)
+            match_consult.delay_on_commit(consult.pk, None)
+    return offer
