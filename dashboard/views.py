@@ -1,4 +1,7 @@
-"""The staff live dashboard. Anyone else, signed in or not, gets 404 as if it did not exist."""
+"""The staff live dashboard. Anyone else, signed in or not, gets 404 as if it did not exist.
+
+The figures are billing's `admin_dashboard()` (the same payload as GET /api/v1/admin/dashboard,
+which the page then polls); the verification queue is marketplace's."""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from dashboard import selectors
+
+# how often the page asks for fresh figures (presence changes within a heartbeat)
+REFRESH_SECONDS = 5
 
 
 def is_staff_user(user: User) -> bool:
@@ -17,4 +24,14 @@ def is_staff_user(user: User) -> bool:
 def live(request: HttpRequest) -> HttpResponse:
     if not is_staff_user(request.user):  # type: ignore[arg-type]
         raise Http404
-    return render(request, "dashboard/live.html", {})
+    return render(
+        request,
+        "dashboard/live.html",
+        {
+            "figures": selectors.dashboard_figures(),
+            "verifications": selectors.pending_verifications(),
+            "moderation": selectors.moderation_links(),
+            "refresh_seconds": REFRESH_SECONDS,
+            "labels": selectors.labels(),
+        },
+    )

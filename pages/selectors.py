@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -41,12 +43,14 @@ class ConsultRoom:
 
 
 def consult_queryset() -> QuerySet[Consult]:
+    # payment and rating are billing's one-to-ones onto the consult (reverse, nullable)
     return Consult.objects.select_related(
-        "question__city__parent",
+        "question__city",
         "question__category",
-        "lawyer__lawyer_profile",
+        "lawyer",
         "asker",
-        "conversation",
+        "payment",
+        "rating",
     )
 
 
@@ -129,14 +133,33 @@ def consult_room(*, user: User, consult_id: int) -> ConsultRoom:
         consult=consult, viewer_is_asker=viewer_is_asker, chat=chat, counterpart=counterpart
     )
     if consult.state in WAITING_STATES:
-        room.extras["offered_count"] = consult.offers.count()
+        room.extras["offered_count"] = consult.offers.filter(state=Offer.State.PENDING).count()
+    payment = getattr(consult, "payment", None) if _has_payment(consult) else None
+    if viewer_is_asker and payment is not None and payment.state == "requires_payment":
+        room.extras["pay_url"] = reverse("billing:pay", args=[payment.pk])
+    room.extras["payment"] = payment
+    room.extras["rating"] = consult.rating if _has_rating(consult) else None
     return room
+
+
+def _has_payment(consult: Consult) -> bool:
+    try:
+        return consult.payment is not None  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return False
+
+
+def _has_rating(consult: Consult) -> bool:
+    try:
+        return consult.rating is not None  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return False
 
 
 def consults_of_asker(*, user: User) -> QuerySet[Consult]:
     return (
         Consult.objects.filter(asker=user)
-        .select_related("question__city", "question__category", "lawyer")
+        .select_related("question__city", "question__category", "lawyer", "payment")
         .order_by("-created_at")
     )
 
@@ -157,6 +180,20 @@ def lawyer_open_consults(*, lawyer: User) -> QuerySet[Consult]:
         .select_related("asker", "question__city", "question__category", "conversation")
         .order_by("-accepted_at")
     )
+
+
+def lawyer_money_and_figures(*, lawyer: User) -> dict:
+    """Earnings (captured, and authorised-but-not-yet-earned) and the lawyer's own response
+    figures, from billing."""
+    from billing import metrics
+    from billing import selectors as billing_selectors
+
+    figures = metrics.lawyer_figures(lawyer_id=lawyer.pk)
+    return {
+        "earnings": billing_selectors.lawyer_earning_totals(lawyer=lawyer),
+        "pending_earnings": billing_selectors.lawyer_pending_earnings(lawyer=lawyer),
+        "figures": figures,
+    }
 
 
 def lawyer_profile(*, lawyer: User) -> LawyerProfile | None:

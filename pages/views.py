@@ -25,7 +25,13 @@ CLOSED_STATES = {
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/home.html", {"categories": category_list()})
+    from billing.selectors import public_stats
+
+    return render(
+        request,
+        "pages/home.html",
+        {"categories": category_list(), "stats": public_stats()},
+    )
 
 
 @require_GET
@@ -70,6 +76,7 @@ def consult_room(request: HttpRequest, consult_id: int) -> HttpResponse:
             "offered_count": room.extras.get("offered_count", 0),
             "pay_url": room.extras.get("pay_url"),
             "rating": room.extras.get("rating"),
+            "payment": room.extras.get("payment"),
         },
     )
 
@@ -95,6 +102,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "profile": selectors.lawyer_profile(lawyer=user),
             "offers": list(selectors.lawyer_live_offers(lawyer=user)),
             "rooms": rooms,
+            **selectors.lawyer_money_and_figures(lawyer=user),
             "server_now": timezone.now(),
             "heartbeat_seconds": settings.PRESENCE_HEARTBEAT_SECONDS,
         },

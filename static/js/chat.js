@@ -28,6 +28,7 @@ export class ChatView {
     socket.on("outbox", (e) => { if (e.conversation === this.conversation) this.renderPending(e); });
     socket.on("typing", (f) => this.onTyping(f));
     socket.on("read", (f) => this.onRead(f));
+    socket.on("presence", (f) => this.onPresence(f));
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());
     if (root.dataset.conversation) this.attach(Number(root.dataset.conversation), Number(root.dataset.lastSeq || 0));
@@ -170,6 +171,15 @@ export class ChatView {
     this.typingEl.textContent = `${name ? name.textContent : ""} ${this.labels.labelTyping}`.trim();
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.hideTyping(), TYPING_SHOW_MS);
+  }
+
+  onPresence(frame) {
+    if (frame.user == null || Number(frame.user) !== Number(this.root.dataset.counterpart || 0)) return;
+    const online = frame.status === "online";
+    const dot = this.root.querySelector("[data-peer-presence]");
+    if (dot) dot.classList.toggle("on", online);
+    const status = this.root.querySelector("[data-peer-status]");
+    if (status) status.textContent = online ? status.dataset.labelOnline : status.dataset.labelOffline;
   }
 
   hideTyping() {

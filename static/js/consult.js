@@ -24,6 +24,18 @@ function nameOf(person) {
   return person.display_name || person.name || person.username || null;
 }
 
+// frames carry ids only; the consult's API view carries the lawyer's name
+async function lawyerName(consult) {
+  if (consult.lawyer_name) return consult.lawyer_name;
+  if (nameOf(consult.lawyer)) return nameOf(consult.lawyer);
+  if (!consult.lawyer) return null;
+  try {
+    return (await api(`/consults/${consultId}`)).lawyer_name;
+  } catch (_) {
+    return null;
+  }
+}
+
 function applyState(state) {
   if (!state) return;
   root.dataset.state = state;
@@ -56,11 +68,15 @@ function applySearch(search) {
 
 async function applyConsult(consult, search) {
   if (!consult || Number(consult.id) !== consultId) return;
-  const lawyerName = root.dataset.role === "asker" ? nameOf(consult.lawyer) : nameOf(consult.asker);
-  if (lawyerName) {
-    root.querySelector("[data-lawyer-name]").textContent = lawyerName;
-    const nameInChat = chatRoot.querySelector("[data-counterpart-name]");
-    if (nameInChat) nameInChat.textContent = lawyerName;
+  const nameEl = root.querySelector("[data-lawyer-name]");
+  if (root.dataset.role === "asker" && consult.lawyer && !nameEl.textContent.trim()) {
+    const name = await lawyerName(consult);
+    if (name) {
+      nameEl.textContent = name;
+      const nameInChat = chatRoot.querySelector("[data-counterpart-name]");
+      if (nameInChat) nameInChat.textContent = name;
+      chatRoot.dataset.counterpart = String(consult.lawyer);
+    }
   }
   if (consult.lawyer) root.querySelector("[data-lawyer-line]").hidden = false;
   const conversation = consult.conversation && typeof consult.conversation === "object" ? consult.conversation.id : consult.conversation;

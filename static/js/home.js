@@ -7,12 +7,15 @@ const REFRESH_MS = 10000;
 const stats = document.getElementById("live-stats");
 const ticker = document.getElementById("ticker");
 const updated = document.getElementById("stats-updated");
-let seen = new Set();
-let firstRender = true;
+let seen = []; // [{who, at}] of the items shown last time
+let firstRender = true; // items the server rendered are not "fresh"
 
-function setFigure(name, text) {
+function setFigure(name, raw, format) {
   const el = stats.querySelector(`[data-stat="${name}"]`);
-  if (!el) return;
+  const value = raw == null ? "" : String(raw);
+  if (!el || el.dataset.raw === value) return; // unchanged: keep the server's rendering
+  el.dataset.raw = value;
+  const text = raw == null ? null : format(raw);
   el.textContent = text == null ? (el.dataset.empty || "—") : text;
   el.classList.toggle("muted", text == null);
 }
@@ -25,9 +28,12 @@ function renderTicker(recent) {
     if (placeholder) placeholder.hidden = false;
     return;
   }
-  const fresh = new Set();
+  const now = Date.now() / 1000;
+  const shown = [];
   const rows = items.map((item) => {
-    const key = `${item.city}|${item.masked_phone}|${Math.round((Date.now() / 1000 - item.seconds_ago) / 30)}`;
+    const who = `${item.city}|${item.masked_phone}`;
+    const at = now - item.seconds_ago;
+    const isNew = !seen.some((s) => s.who === who && Math.abs(s.at - at) <= 3);
     const li = document.createElement("li");
     const city = document.createElement("span");
     city.className = "city";
@@ -41,23 +47,22 @@ function renderTicker(recent) {
     when.className = "when";
     when.textContent = agoText(item.seconds_ago);
     li.append(city, phone, what, when);
-    if (!firstRender && !seen.has(key)) li.classList.add("fresh");
-    fresh.add(key);
+    if (!firstRender && isNew) li.classList.add("fresh");
+    shown.push({ who, at });
     return li;
   });
-  seen = fresh;
+  seen = shown;
   ticker.replaceChildren(...rows);
 }
 
 async function refresh() {
   try {
     const data = await api("/stats/public");
-    setFigure("lawyers_online", integerText(data.lawyers_online));
-    setFigure("avg_first_response_seconds", durationText(data.avg_first_response_seconds));
-    setFigure("satisfaction_rate", percentText(data.satisfaction_rate));
+    setFigure("lawyers_online", data.lawyers_online, integerText);
+    setFigure("avg_first_response_seconds", data.avg_first_response_seconds, durationText);
+    setFigure("satisfaction_rate", data.satisfaction_rate, percentText);
     renderTicker(data.recent || []);
     firstRender = false;
-    stats.setAttribute("aria-busy", "false");
     if (updated) updated.textContent = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" }).format(new Date());
   } catch (_) {
     // keep the last figures; the next tick tries again
@@ -65,7 +70,7 @@ async function refresh() {
 }
 
 if (stats) {
-  refresh();
+  refresh(); // the server rendered the figures; this first refresh learns the ticker's items
   setInterval(() => { if (document.visibilityState === "visible") refresh(); }, REFRESH_MS);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });
 }

@@ -64,6 +64,11 @@ export function itemsOf(data) {
   return [];
 }
 
+function hasMore(data, items) {
+  if (data && typeof data.has_more === "boolean") return data.has_more;
+  return items.length >= PAGE_LIMIT;
+}
+
 function newClientId() {
   if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
   const bytes = new Uint8Array(16);
@@ -313,7 +318,7 @@ export class LawlineSocket {
         if (!items.length) break;
         for (const message of items) if (message.seq > state.cursor && !state.buffer.has(message.seq)) state.buffer.set(message.seq, message);
         this.drain(id);
-        if (items.length < PAGE_LIMIT) break;
+        if (!hasMore(data, items)) break;
       }
       this.emit("gap.filled", { conversation: id, cursor: state.cursor });
     } catch (err) {
@@ -335,7 +340,7 @@ export class LawlineSocket {
       const data = await api(`/conversations/${id}/messages`, { params: { after_seq: after, limit: PAGE_LIMIT } });
       const items = itemsOf(data).map((m) => normaliseMessage(m, id));
       messages.push(...items);
-      if (items.length < PAGE_LIMIT) break;
+      if (!items.length || !hasMore(data, items)) break;
       after = items[items.length - 1].seq;
     }
     this.track(id, messages.length ? messages[messages.length - 1].seq : 0);

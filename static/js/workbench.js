@@ -3,7 +3,7 @@
 // unread counts.
 import { LawlineSocket, api, bindConnectionBadge } from "./socket.js";
 import { ChatView } from "./chat.js";
-import { clockText, durationText, moneyText } from "./format.js";
+import { clockText, moneyText } from "./format.js";
 
 const MAX_VISIBLE_CHATS = 2;
 const URGENT_SECONDS = 15;
@@ -23,10 +23,6 @@ const socket = new LawlineSocket();
 const chats = new Map(); // conversation id -> {view, slot, tab}
 
 bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]"));
-
-for (const el of root.querySelectorAll("[data-duration]")) {
-  if (el.dataset.duration !== "") el.textContent = durationText(Number(el.dataset.duration));
-}
 
 // --- presence --------------------------------------------------------------------------------
 const toggle = root.querySelector("[data-presence-toggle]");
@@ -192,8 +188,39 @@ function nameOf(person) {
   return person.display_name || person.name || person.username || "";
 }
 
+// the asker's name, from the conversation list (frames and consults carry ids only)
+async function askerName(conversation) {
+  try {
+    const list = await api("/conversations", { params: { limit: 50 } });
+    const found = (list || []).find((c) => Number(c.id) === Number(conversation));
+    return found && found.other ? found.other.name : "";
+  } catch (_) {
+    return "";
+  }
+}
+
+const opening = new Set();
+
 async function openFromConsult(consult) {
   if (!consult || !consult.conversation) return;
+  const conversationId = Number(typeof consult.conversation === "object" ? consult.conversation.id : consult.conversation);
+  if (opening.has(conversationId)) return;
+  if (chats.has(conversationId)) {
+    showChat(chats.get(conversationId), true);
+    return;
+  }
+  opening.add(conversationId);
+  try {
+    await openChat(consult);
+  } finally {
+    opening.delete(conversationId);
+  }
+}
+
+async function openChat(consult) {
+  if (!consult.question) {
+    try { consult = await api(`/consults/${consult.id}`); } catch (_) { /* open it untitled */ }
+  }
   const conversation = Number(typeof consult.conversation === "object" ? consult.conversation.id : consult.conversation);
   if (chats.has(conversation)) {
     showChat(chats.get(conversation), true);
@@ -213,14 +240,16 @@ async function openFromConsult(consult) {
   const chatRoot = slot.querySelector("[data-chat]");
   chatRoot.dataset.consult = String(consult.id);
   chatRoot.querySelector("h2").textContent = (consult.question && consult.question.title) || consult.title || "";
-  chatRoot.querySelector("[data-counterpart-name]").textContent = nameOf(consult.asker);
+  const name = nameOf(consult.asker) || await askerName(conversation);
+  chatRoot.querySelector("[data-counterpart-name]").textContent = name;
+  chatRoot.dataset.counterpart = String(consult.asker && typeof consult.asker === "object" ? consult.asker.id : consult.asker || "");
   slot.querySelector("[data-full-page]").href = `/consults/${consult.id}/`;
   const li = document.createElement("li");
   const tab = document.createElement("button");
   tab.type = "button";
   tab.dataset.tab = String(conversation);
   tab.setAttribute("aria-controls", domId);
-  tab.append(document.createTextNode(`${nameOf(consult.asker) || `#${consult.id}`} `));
+  tab.append(document.createTextNode(`${name || `#${consult.id}`} `));
   const badge = document.createElement("span");
   badge.className = "unread";
   badge.dataset.unread = "";
@@ -240,15 +269,6 @@ async function openFromConsult(consult) {
   showChat(entry, true);
   await entry.view.load(conversation);
   updateOpenCount();
-  if (!chatRoot.querySelector("h2").textContent) {
-    try {
-      const full = await api(`/consults/${consult.id}`);
-      chatRoot.querySelector("h2").textContent = (full.question && full.question.title) || full.title || "";
-      if (!chatRoot.querySelector("[data-counterpart-name]").textContent) {
-        chatRoot.querySelector("[data-counterpart-name]").textContent = nameOf(full.asker);
-      }
-    } catch (_) { /* the chat works without its title */ }
-  }
   slot.querySelector("textarea")?.focus();
 }
 
@@ -281,11 +301,16 @@ socket.on("consult.updated", (frame) => {
   const consult = frame.consult || {};
   if (["resolved", "expired", "canceled", "refunded"].includes(consult.state)) closeChat(consult.id);
 });
-socket.on("message.untracked", (message) => {
-  // a chat opened elsewhere (another tab accepted): pull it in
-  api(`/conversations/${message.conversation}`).then((conv) => {
-    if (conv && conv.consult) openFromConsult(conv.consult);
-  }).catch(() => {});
+socket.on("message.untracked", async (message) => {
+  // a chat opened elsewhere (another tab accepted it): pull it in
+  try {
+    const list = await api("/conversations", { params: { limit: 50 } });
+    const found = (list || []).find((c) => Number(c.id) === message.conversation);
+    if (found && found.consult) {
+      const consult = await api(`/consults/${found.consult}`);
+      if (consult.state === "active") openFromConsult(consult);
+    }
+  } catch (_) { /* it shows on the next page load */ }
 });
 
 for (const li of offersList.querySelectorAll("li.offer")) fillPrice(li);

@@ -21,17 +21,27 @@ def client_for(user) -> Client:
 
 
 # --- home -----------------------------------------------------------------------------------
-def test_home_renders_counters_and_ticker_for_anonymous_visitors(django_assert_max_num_queries):
-    # given an anonymous visitor
+def test_home_costs_four_queries_cold_and_one_with_the_stats_cached(django_assert_num_queries):
+    # given an anonymous visitor and no cached figures
     client = Client()
+    # when / then: categories + response figures, satisfaction, recent consults
+    with django_assert_num_queries(4):
+        assert client.get("/").status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get("/").status_code == 200
+
+
+def test_home_ticker_shows_real_consults_with_masked_phones(asker):
+    # given a consult that entered the queue
+    asker.phone = "16212343566"
+    asker.save()
+    ConsultFactory(question__asker=asker)
     # when
-    with django_assert_max_num_queries(3):
-        response = client.get("/")
-    # then
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert 'id="live-stats"' in html
-    assert 'id="ticker"' in html
+    html = Client().get("/").content.decode()
+    # then the phone is masked and the city shown
+    assert "162****3566" in html
+    assert "16212343566" not in html
+    assert "济宁" in html
 
 
 def test_home_is_chinese_by_default_and_english_when_chosen():
@@ -131,9 +141,8 @@ def test_workbench_shows_live_offers_and_open_chats_in_fixed_queries(
         open_chat(ConsultFactory(), lawyer, messages=4)
     client = client_for(lawyer)
     # when
-    with django_assert_num_queries(
-        7
-    ):  # session, user, consults, messages, cursors, offers, profile
+    # session, user, consults, messages, cursors, offers, profile, earnings (2), figures (3)
+    with django_assert_num_queries(12):
         response = client.get("/workbench/")
     # then
     html = response.content.decode()

@@ -1,0 +1,56 @@
+"""What the staff dashboard reads, from the apps that own it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# verification requests shown on the dashboard; the rest are in the admin
+VERIFICATIONS_LISTED = 20
+
+
+def dashboard_figures() -> dict[str, Any]:
+    from billing.selectors import admin_dashboard
+
+    return admin_dashboard()
+
+
+def pending_verifications() -> list:
+    from marketplace.selectors import verification_queue
+
+    return list(verification_queue()[:VERIFICATIONS_LISTED])
+
+
+def _url(name: str, *args: Any) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def moderation_links() -> list[dict[str, Any]]:
+    """Where staff review reports and answers: the Q&A moderation page when it exists, and the
+    admin's change lists."""
+    candidates = [
+        (_("Moderation queue"), _url("qa:moderation")),
+        (_("Reports"), _url("admin:qa_report_changelist")),
+        (_("Answers"), _url("admin:qa_answer_changelist")),
+        (_("Lawyer profiles"), _url("admin:marketplace_lawyerprofile_changelist")),
+        (_("Consultations"), _url("admin:marketplace_consult_changelist")),
+        (_("Payments"), _url("admin:billing_payment_changelist")),
+    ]
+    return [{"label": label, "url": url} for label, url in candidates if url]
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """Names the page's script shows: practice areas and search scopes, in the page language."""
+    from marketplace.models import Consult
+    from marketplace.selectors import category_list
+
+    return {
+        "categories": {c.slug: c.name for c in category_list()},
+        "scopes": {value: str(label) for value, label in Consult.Scope.choices},
+        "states": {value: str(label) for value, label in Consult.State.choices},
+    }

@@ -1,0 +1,196 @@
+// Staff live dashboard: renders GET /api/v1/admin/dashboard and polls it. Presence changes
+// within one heartbeat, so a few seconds of polling shows lawyers coming and going live.
+import { api } from "./socket.js";
+import { clockText, durationText, integerText, moneyText, percentText, timeText } from "./format.js";
+
+const root = document.getElementById("dashboard");
+const labels = root.dataset;
+const names = JSON.parse(document.getElementById("dashboard-labels").textContent);
+const refreshMs = Number(root.dataset.refresh || 5) * 1000;
+let fetchedAt = Date.now();
+let waiting = [];
+
+function pick(data, path) {
+  return path.split(".").reduce((v, k) => (v == null ? v : v[k]), data);
+}
+
+function revenueText(rows) {
+  if (!rows || !rows.length) return moneyText(0, "CNY");
+  return rows.map((r) => moneyText(r.gross, r.currency)).join(" · ");
+}
+
+function derived(data) {
+  return {
+    ...data,
+    online: {
+      ...data.online,
+      away_text: data.online && data.online.away ? `${integerText(data.online.away)} ${labels.labelAway}` : "",
+    },
+    waiting: {
+      ...data.waiting,
+      at_risk_text: data.waiting && data.waiting.at_risk ? `${integerText(data.waiting.at_risk)} ${labels.labelAtRisk}` : "",
+    },
+    sla_breaches: {
+      ...data.sla_breaches,
+      week_text: data.sla_breaches ? `${integerText(data.sla_breaches.last_7_days)} · ${labels.labelThisWeek}` : "",
+    },
+    revenue: { ...data.revenue, today_text: revenueText(data.revenue && data.revenue.today) },
+  };
+}
+
+function format(path, value) {
+  if (value == null) return "—";
+  if (path.endsWith("_seconds")) return durationText(value) || "—";
+  if (path.endsWith("positive_rate")) return percentText(value) || "—";
+  if (typeof value === "number") return integerText(value);
+  return String(value);
+}
+
+function renderFigures(data) {
+  for (const el of root.querySelectorAll("[data-fig]")) {
+    el.textContent = format(el.dataset.fig, pick(data, el.dataset.fig));
+  }
+  for (const el of root.querySelectorAll("[data-alert-when]")) {
+    el.classList.toggle("alert", Number(pick(data, el.dataset.alertWhen) || 0) > 0);
+  }
+}
+
+function renderRegions(online) {
+  const box = root.querySelector("[data-regions]");
+  const provinces = (online && online.provinces) || [];
+  const cities = (online && online.cities) || [];
+  if (!provinces.length) {
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = labels.labelNoneOnline;
+    box.replaceChildren(p);
+    return;
+  }
+  const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.dataset.code));
+  const max = Math.max(...provinces.map((p) => p.online), 1);
+  const template = document.getElementById("province-template");
+  const nodes = provinces.map((province, index) => {
+    const details = template.content.firstElementChild.cloneNode(true);
+    details.dataset.code = province.code;
+    if (open.has(province.code) || (!open.size && index === 0 && !box.dataset.rendered)) details.open = true;
+    details.querySelector("[data-name]").textContent = province.name;
+    const meter = details.querySelector("[data-meter]");
+    meter.max = max;
+    meter.value = province.online;
+    meter.textContent = `${province.online}/${max}`;
+    details.querySelector("[data-count]").textContent = integerText(province.online);
+    const list = details.querySelector("[data-cities]");
+    for (const city of cities.filter((c) => c.parent === province.code)) {
+      const li = document.createElement("li");
+      li.dataset.code = city.code;
+      const name = document.createElement("span");
+      name.textContent = city.name;
+      const count = document.createElement("strong");
+      count.className = "num";
+      count.textContent = integerText(city.online);
+      li.append(name, count);
+      list.append(li);
+    }
+    return details;
+  });
+  box.replaceChildren(...nodes);
+  box.dataset.rendered = "1";
+}
+
+function renderWaiting() {
+  const body = root.querySelector("[data-waiting]");
+  const elapsed = (Date.now() - fetchedAt) / 1000;
+  if (!waiting.length) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = 6;
+    td.className = "empty";
+    td.textContent = labels.labelNoneWaiting;
+    tr.append(td);
+    body.replaceChildren(tr);
+    return;
+  }
+  body.replaceChildren(...waiting.map((c) => {
+    const tr = document.createElement("tr");
+    const cells = [
+      `#${c.id}`,
+      c.city_name || c.city,
+      names.categories[c.category] || c.category,
+      `${names.scopes[c.scope] || c.scope} · ${names.states[c.state] || c.state}`,
+      clockText(c.age_seconds + elapsed),
+      c.sla_seconds_left == null ? "—" : clockText(c.sla_seconds_left - elapsed),
+    ];
+    cells.forEach((text, i) => {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (i >= 4) td.className = "num";
+      if (i === 5 && c.sla_seconds_left != null && c.sla_seconds_left - elapsed < 120) td.classList.add("age-late");
+      tr.append(td);
+    });
+    return tr;
+  }));
+}
+
+function renderRevenue(revenue) {
+  for (const tr of root.querySelectorAll("[data-revenue] tr[data-period]")) {
+    for (const td of tr.querySelectorAll("td")) td.remove();
+    const rows = (revenue && revenue[tr.dataset.period]) || [];
+    const sum = (key) => rows.map((r) => moneyText(r[key], r.currency)).join(" · ") || moneyText(0, "CNY");
+    const cells = [sum("gross"), sum("platform_fees"), sum("lawyer_earnings"), sum("refunded"),
+      integerText(rows.reduce((n, r) => n + (r.payments || 0), 0))];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.className = "num";
+      td.textContent = text;
+      tr.append(td);
+    }
+  }
+}
+
+function render(data) {
+  fetchedAt = Date.now();
+  const view = derived(data);
+  renderFigures(view);
+  renderRegions(data.online);
+  waiting = (data.waiting && data.waiting.oldest) || [];
+  renderWaiting();
+  renderRevenue(data.revenue);
+  const updated = root.querySelector("[data-updated]");
+  updated.dateTime = data.generated_at || new Date().toISOString();
+  updated.textContent = timeText(updated.dateTime) || "";
+}
+
+async function refresh() {
+  try {
+    render(await api("/admin/dashboard"));
+    root.querySelector("[data-refresh-state]").classList.remove("age-late");
+  } catch (_) {
+    root.querySelector("[data-refresh-state]").classList.add("age-late");
+  }
+}
+
+// --- lawyer verification ---------------------------------------------------------------------
+root.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-verify]");
+  if (!button) return;
+  const li = button.closest("li[data-lawyer]");
+  const approved = button.dataset.verify === "true";
+  const reason = li.querySelector("input").value.trim();
+  const result = li.querySelector("[data-verify-result]");
+  for (const b of li.querySelectorAll("button")) b.disabled = true;
+  try {
+    const decision = await api(`/admin/lawyers/${li.dataset.lawyer}/verify`, { method: "POST", body: { approved, reason } });
+    result.textContent = `${button.textContent} ✓ (${decision.verification})`;
+    result.className = "small badge " + (approved ? "ok" : "bad");
+  } catch (err) {
+    result.textContent = err.message;
+    result.className = "small field-error";
+    for (const b of li.querySelectorAll("button")) b.disabled = false;
+  }
+  result.hidden = false;
+});
+
+render(JSON.parse(document.getElementById("dashboard-initial").textContent));
+setInterval(() => { if (document.visibilityState === "visible") refresh(); }, refreshMs);
+setInterval(renderWaiting, 1000);
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });

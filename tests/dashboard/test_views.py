@@ -1,0 +1,43 @@
+"""The staff dashboard page: staff only (404 for everyone else), in a fixed number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import LawyerProfileFactory
+from tests.pages.factories import ConsultFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_dashboard_is_404_for_anonymous_visitors():
+    assert Client().get("/dashboard/").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["asker", "lawyer"])
+def test_dashboard_is_404_for_non_staff(role, request):
+    user = request.getfixturevalue(role)
+    assert client_for(user).get("/dashboard/").status_code == 404
+
+
+def test_dashboard_shows_figures_and_verification_queue_to_staff(staff, django_assert_num_queries):
+    # given waiting consults and lawyers waiting for verification
+    ConsultFactory.create_batch(3)
+    profile, *_ = LawyerProfileFactory.create_batch(3, verification="pending")
+    client = client_for(staff)
+    # when: billing's figures (20, one per figure, not per row), session, user, verification
+    # queue with its categories and regions, categories for names
+    with django_assert_num_queries(26):
+        response = client.get("/dashboard/")
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="dashboard-initial"' in html
+    assert f'data-lawyer="{profile.user_id}"' in html
