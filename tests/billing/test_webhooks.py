@@ -89,7 +89,7 @@ def test_same_event_twice_is_stored_and_handled_once(stripe_payment, stripe_on, 
     assert Consult.objects.get(pk=stripe_payment.consult_id).state == Consult.State.QUEUED
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_same_event_delivered_concurrently_is_handled_once(stripe_on, asker):
     # given
     _, payment = paid_consult(asker=asker)
