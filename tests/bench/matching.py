@@ -1,0 +1,245 @@
+"""Post → `offer.new`: askers open free consults (`POST /api/v1/consults`) at 20/s while 1,000
+lawyers are online over 2 web processes (sockets that sent `presence`); the figure is the time
+from the POST leaving the client to the first `offer.new` for that consult arriving on a
+lawyer's socket, through the matching task on a Celery worker. Beside a Celery no-op round
+trip and a Redis pub/sub round trip of the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+from tests.bench import profiling, world
+from tests.bench.loadgen import percentile
+from tests.bench.references import References
+from tests.bench.report import Report, Row, Target
+from tests.bench.stack import Stack
+from tests.bench.wsclients import Client, close_all, connect_all, create_users, issue_tokens
+
+SECTION = "matching"
+
+
+def feature_missing() -> str | None:
+    try:
+        from accounts.frames import FRAME_HANDLERS
+        from marketplace import matching, presence, tasks  # noqa: F401
+    except ImportError as exc:
+        return f"feature missing: {exc}"
+    if "presence" not in FRAME_HANDLERS:
+        return "feature missing: no presence frame handler"
+    return None
+
+
+class OfferWatch:
+    def __init__(self) -> None:
+        self.first_offer: dict[int, float] = {}
+        self.offers = 0
+        self.errors: Counter = Counter()
+
+    def on_frame(self, client: Client, frame: dict, now: float) -> None:
+        kind = frame.get("type")
+        if kind == "offer.new":
+            self.offers += 1
+            consult = frame.get("offer", {}).get("consult")
+            if consult is not None:
+                self.first_offer.setdefault(consult, now)
+        elif kind == "error":
+            self.errors[frame.get("code")] += 1
+
+
+async def post_consults(ports, asker_tokens, question_ids, rate, seconds, results):
+    import httpx
+
+    clients = [
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) for port in ports
+    ]
+    total = min(len(question_ids), int(rate * seconds))
+    started = time.perf_counter()
+
+    async def one(n: int) -> None:
+        token, question = asker_tokens[n], question_ids[n]
+        client = clients[n % len(clients)]
+        sent = time.perf_counter()
+        try:
+            response = await client.post(
+                "/consults",
+                json={"question": question},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError as exc:
+            results["http_errors"][type(exc).__name__] += 1
+            return
+        done = time.perf_counter()
+        if response.status_code != 201:
+            results["http_errors"][f"{response.status_code} {response.text[:80]}"] += 1
+            return
+        results["posted"][response.json()["id"]] = (sent, done)
+
+    tasks = []
+    for n in range(total):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n)))
+    await asyncio.gather(*tasks)
+    for client in clients:
+        await client.aclose()
+
+
+def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
+    missing = feature_missing()
+    targets = [Target("<=", 10.0)], [Target("<=", 50.0)]
+    if missing:
+        report.missing(SECTION, "post → offer.new p50 at 20 questions/s", missing, targets[0])
+        report.missing(SECTION, "post → offer.new p99 at 20 questions/s", missing, targets[1])
+        return
+    from marketplace import presence
+
+    lawyer_count = profile["offer_lawyers"]
+    rate, seconds = profile["offer_rate"], profile["offer_seconds"]
+    lawyer_ids = world.lawyers(lawyer_count)
+    asker_ids = create_users("benchmatchasker", int(rate * seconds) + 20, "asker")
+    question_ids = world.questions(asker_ids)
+    spare_ids = create_users("benchmatchspare", rate * 5, "asker")  # for a profile on a miss
+    spare_questions = world.questions(spare_ids)
+    tokens = issue_tokens(lawyer_ids + asker_ids + spare_ids)
+
+    webs = [stack.web(workers=1, name=f"matching-web{i}") for i in range(2)]
+    worker = stack.celery_worker(name="matching-worker", concurrency=2)
+    watch = OfferWatch()
+    lawyers = []
+    for n, uid in enumerate(lawyer_ids):
+        client = Client(uid, tokens[uid], f"ws://127.0.0.1:{webs[n % 2].port}/ws/")
+        client.on_frame = watch.on_frame
+        lawyers.append(client)
+
+    async def scenario() -> dict:
+        results: dict = {"posted": {}, "http_errors": Counter()}
+        failures, connect_seconds = await connect_all(lawyers)
+        results["connect"] = (failures, connect_seconds)
+        for client in lawyers:
+            if client.sock is not None:
+                await client.send({"type": "presence", "status": "online"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            online = await asyncio.to_thread(presence.lawyers_online)
+            if online >= lawyer_count - failures:
+                break
+            await asyncio.sleep(0.5)
+        results["online"] = online
+        # lawyers coming online each queue a match_for_lawyer task: measure once they are done
+        results["drain_seconds"] = await asyncio.to_thread(wait_for_empty_queues, 120)
+        # warm-up consults (connections, imports in the worker), not measured
+        await post_consults(
+            [w.port for w in webs],
+            [tokens[a] for a in asker_ids[-20:]],
+            question_ids[-20:],
+            10,
+            1,
+            {"posted": {}, "http_errors": Counter()},
+        )
+        await asyncio.sleep(1.0)
+        await post_consults(
+            [w.port for w in webs],
+            [tokens[a] for a in asker_ids],
+            question_ids,
+            rate,
+            seconds,
+            results,
+        )
+        await asyncio.sleep(3.0)
+        latencies = [
+            (watch.first_offer[cid] - sent) * 1000
+            for cid, (sent, _done) in results["posted"].items()
+            if cid in watch.first_offer
+        ]
+        p50, p99 = percentile(latencies, 50) or 1e9, percentile(latencies, 99) or 1e9
+        if (p50 > 10 or p99 > 50) and profiling.have_py_spy():
+            # where the time goes, with the same lawyers still online
+            await asyncio.to_thread(wait_for_empty_queues, 60)
+            pids = [p.pid for p in worker.processes()]
+            pids += [p for w in webs for p in profiling.worker_pids(w)]
+            handle = await asyncio.to_thread(profiling.start, pids, 6, "matching")
+            await post_consults(
+                [w.port for w in webs],
+                [tokens[a] for a in spare_ids],
+                spare_questions,
+                rate,
+                5,
+                {"posted": {}, "http_errors": Counter()},
+            )
+            results["profile"] = await asyncio.to_thread(profiling.finish, handle)
+        await close_all(lawyers)
+        return results
+
+    cpu_before = worker.cpu_seconds() + sum(w.cpu_seconds() for w in webs)
+    results = asyncio.run(scenario())
+    cpu = worker.cpu_seconds() + sum(w.cpu_seconds() for w in webs) - cpu_before
+    posted = results["posted"]
+    latencies = [
+        (watch.first_offer[cid] - sent) * 1000
+        for cid, (sent, _done) in posted.items()
+        if cid in watch.first_offer
+    ]
+    post_latencies = [(done - sent) * 1000 for sent, done in posted.values()]
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    note = (
+        f"{results['online']:,} lawyers online on 2 web processes, 1 worker x2 "
+        f"(their match_for_lawyer tasks took {results['drain_seconds']:.1f} s to drain); "
+        f"{len(latencies)}/{len(posted)} consults got an offer; POST p50 "
+        f"{percentile(post_latencies, 50) or 0:.1f} ms; http errors "
+        f"{dict(results['http_errors']) or 0}; socket errors {dict(watch.errors) or 0}"
+    )
+    report.add(
+        Row(
+            SECTION,
+            "post → offer.new p50 at 20 questions/s",
+            p50,
+            "ms",
+            reference="Celery enqueue→start p50",
+            reference_value=refs.celery_start_p50_ms,
+            reference_unit="ms",
+            targets=targets[0],
+            note=note,
+        )
+    )
+    report.add(
+        Row(
+            SECTION,
+            "post → offer.new p99 at 20 questions/s",
+            p99,
+            "ms",
+            reference="redis PUBLISH→SUBSCRIBE p99",
+            reference_value=refs.pubsub_p99_ms,
+            reference_unit="ms",
+            targets=targets[1],
+            note=f"server+worker CPU per consult {cpu * 1000 / max(1, len(posted)):.1f} ms",
+        )
+    )
+    if results.get("profile"):
+        print("  profile of post → offer (web processes and the Celery worker's processes):")
+        profiling.print_summary(results["profile"])
+        report.extra.setdefault("profiles", {})["matching"] = results["profile"]
+    for proc in (*webs, worker):
+        stack.stop(proc)
+
+
+def wait_for_empty_queues(timeout: float) -> float:
+    """Seconds until the broker's queues are empty (bounded by `timeout`)."""
+    import redis
+    from django.conf import settings
+
+    from workers.routing import QUEUES
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            if sum(client.llen(q) for q in QUEUES) == 0:
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)  # the last tasks taken finish
+    finally:
+        client.close()
+    return time.monotonic() - started
