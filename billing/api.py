@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 
 from accounts.api_auth import signed_in
 from accounts.roles import require_role, require_staff
@@ -103,7 +104,7 @@ class LawyerStatsOut(Schema):
 
 
 class RatingIn(Schema):
-    score: int
+    score: StrictInt = Field(description="1 to 5")
     comment: str = Field("", max_length=1000)
 
 

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+
+from billing.models import Rating
+from billing.services import (
+    payment_capture_on_first_reply,
+    payment_sandbox_authorize,
+    payment_settle,
+)
+from marketplace import presence
+from marketplace.models import Consult
+from tests.billing.factories import make_active, paid_consult, pending_consult
+from tests.factories import AskerFactory, LawyerProfileFactory
+
+
+def resolved_consult(asker=None) -> Consult:
+    consult = make_active(pending_consult(asker=asker))
+    Consult.objects.filter(pk=consult.pk).update(
+        state=Consult.State.RESOLVED,
+        first_reply_at=consult.queued_at + timedelta(seconds=90),
+        closed_at=timezone.now(),
+    )
+    consult.refresh_from_db()
+    return consult
+
+
+def captured_for(lawyer, asker, *, price: int = 4900) -> None:
+    consult, payment = paid_consult(asker=asker, price=price)
+    payment_sandbox_authorize(payment_id=payment.pk, user=asker)
+    consult = make_active(Consult.objects.get(pk=consult.pk), lawyer)
+    Consult.objects.filter(pk=consult.pk).update(first_reply_at=timezone.now())
+    payment_capture_on_first_reply(consult=consult)
+    payment_settle(payment_id=payment.pk)
+
+
+# --- ratings -----------------------------------------------------------------------------------
+def test_asker_rates_a_closed_consult_once(api, asker):
+    # given
+    consult = resolved_consult(asker)
+    # when
+    first = api(asker).post(f"consults/{consult.pk}/rating", {"score": 5, "comment": "很专业"})
+    second = api(asker).post(f"consults/{consult.pk}/rating", {"score": 1})
+    # then
+    assert first.status_code == 201
+    assert first.json()["score"] == 5
+    assert second.status_code == 409
+    assert second.json()["code"] == "already_rated"
+    assert Rating.objects.get().lawyer_id == consult.lawyer_id
+
+
+def test_only_the_asker_may_rate(api, other_asker, asker):
+    consult = resolved_consult(asker)
+    assert api(other_asker).post(f"consults/{consult.pk}/rating", {"score": 5}).status_code == 404
+    assert (
+        api(consult.lawyer).post(f"consults/{consult.pk}/rating", {"score": 5}).status_code == 404
+    )
+
+
+def test_an_open_consult_cannot_be_rated(api, asker):
+    consult = make_active(pending_consult(asker=asker))
+    response = api(asker).post(f"consults/{consult.pk}/rating", {"score": 4})
+    assert response.status_code == 409
+    assert response.json()["code"] == "consult_not_closed"
+
+
+@pytest.mark.parametrize("score", [0, 6, 4.5, "5"])
+def test_score_is_a_whole_number_from_1_to_5(api, asker, score):
+    consult = resolved_consult(asker)
+    response = api(asker).post(f"consults/{consult.pk}/rating", {"score": score})
+    assert response.status_code == 422
+    assert not Rating.objects.exists()
+
+
+# --- earnings -----------------------------------------------------------------------------------
+def test_lawyer_sees_own_earnings_after_the_platform_fee(
+    api, db, sandbox_on, django_assert_num_queries
+):
+    # given two captured consults of one lawyer and one of another
+    lawyer, other = LawyerProfileFactory().user, LawyerProfileFactory().user
+    asker = AskerFactory()
+    captured_for(lawyer, asker, price=4900)
+    captured_for(lawyer, asker, price=10000)
+    captured_for(other, asker, price=8800)
+    client = api(lawyer)
+    # when
+    with django_assert_num_queries(5):  # token, token touch, totals, pending, entries
+        response = client.get("lawyer/earnings")
+    # then
+    assert response.status_code == 200
+    body = response.json()
+    assert body["totals"] == [
+        {"currency": "CNY", "earned": 3920 + 8000, "refunded": 0, "net": 11920, "consults": 2}
+    ]
+    assert len(body["entries"]) == 2
+    assert all(isinstance(e["amount"], int) for e in body["entries"])
+
+
+def test_earnings_are_for_lawyers_only(api, asker):
+    assert api(asker).get("lawyer/earnings").status_code == 403
+
+
+def test_lawyer_stats_show_own_figures(api, lawyer):
+    LawyerProfileFactory(user=lawyer)
+    body = api(lawyer).get("lawyer/stats").json()
+    assert body["answered_consults"] == 0
+    assert body["response_p50_seconds"] is None
+
+
+# --- public figures ------------------------------------------------------------------------------
+def test_public_stats_come_from_real_data_with_masked_phones(api, db):
+    # given one lawyer online, one answered consult rated 5 and one rated 2
+    lawyer = LawyerProfileFactory()
+    async_to_sync(presence.heartbeat)(
+        lawyer.user_id, home=presence.Home("370100", "370000"), status="online"
+    )
+    asker = AskerFactory(phone="16212343566")
+    first, second = resolved_consult(asker), resolved_consult(asker)
+    Rating.objects.create(consult=first, asker=asker, lawyer=first.lawyer, score=5)
+    Rating.objects.create(consult=second, asker=asker, lawyer=second.lawyer, score=2)
+    # when
+    body = api(None).get("stats/public").json()
+    # then
+    assert body["lawyers_online"] == 1
+    assert body["avg_first_response_seconds"] == 90
+    assert body["satisfaction_rate"] == 0.5
+    assert body["recent"][0]["masked_phone"] == "162****3566"
+    assert body["recent"][0]["city"] == first.question.city.name
+    assert "16212343566" not in str(body)
+
+
+def test_public_stats_without_data_show_none(api, db):
+    body = api(None).get("stats/public").json()
+    assert body["avg_first_response_seconds"] is None
+    assert body["satisfaction_rate"] is None
+    assert body["recent"] == []
+
+
+# --- the staff dashboard -------------------------------------------------------------------------
+def test_dashboard_is_404_to_everyone_but_staff(api, asker, lawyer):
+    assert api(asker).get("admin/dashboard").status_code == 404
+    assert api(lawyer).get("admin/dashboard").status_code == 404
+    assert api(None).get("admin/dashboard").status_code == 401
+
+
+def test_dashboard_figures(api, staff, sandbox_on):
+    # given a captured consult, a waiting one and an expired one
+    lawyer = LawyerProfileFactory()
+    async_to_sync(presence.heartbeat)(
+        lawyer.user_id, home=presence.Home("370100", "370000"), status="online"
+    )
+    asker = AskerFactory()
+    captured_for(lawyer.user, asker, price=5000)
+    waiting = pending_consult(asker=asker)
+    Consult.objects.filter(pk=waiting.pk).update(
+        state=Consult.State.QUEUED,
+        queued_at=timezone.now() - timedelta(seconds=120),
+        sla_deadline=timezone.now() + timedelta(seconds=480),
+    )
+    expired = pending_consult(asker=asker)
+    Consult.objects.filter(pk=expired.pk).update(
+        state=Consult.State.EXPIRED, expired_at=timezone.now()
+    )
+    # when
+    body = api(staff).get("admin/dashboard").json()
+    # then
+    assert body["online"]["total"] == 1
+    assert body["online"]["provinces"][0] == {
+        "code": "370000",
+        "name": body["online"]["provinces"][0]["name"],
+        "parent": "100000",
+        "online": 1,
+    }
+    assert body["online"]["cities"][0]["code"] == "370100"
+    assert body["waiting"]["count"] == 1
+    assert 119 <= body["waiting"]["oldest"][0]["age_seconds"] <= 125
+    assert body["sla_breaches"] == {"today": 1, "last_7_days": 1}
+    assert body["revenue"]["today"] == [
+        {
+            "currency": "CNY",
+            "gross": 5000,
+            "payments": 1,
+            "platform_fees": 1000,
+            "lawyer_earnings": 4000,
+            "refunded": 0,
+        }
+    ]
+    assert body["funnel_7_days"]["created"] == 3
+    assert body["funnel_7_days"]["answered"] == 1
+    assert body["response"]["last_7_days"]["count"] == 1

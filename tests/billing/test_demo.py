@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+
+from billing.ledger import ledger_reconcile
+from billing.models import LedgerEntry, Payment, Rating
+from marketplace.models import Consult, LawyerProfile
+
+
+def test_seed_demo_gives_prices_and_a_reconciled_past_and_is_idempotent(db):
+    # when
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = (Payment.objects.count(), LedgerEntry.objects.count(), Rating.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    # then
+    assert counts == (
+        Payment.objects.count(),
+        LedgerEntry.objects.count(),
+        Rating.objects.count(),
+    )
+    assert Payment.objects.filter(state="captured").exists()
+    assert Consult.objects.filter(state="expired").exists()
+    assert LawyerProfile.objects.filter(price__gt=0).count() > 200
+    assert LawyerProfile.objects.filter(price=0).exists()
+    assert LawyerProfile.objects.filter(response_p50_seconds__isnull=False).exists()
+    assert ledger_reconcile().ok
+    # every answered consult was answered before its deadline
+    for consult in Consult.objects.filter(first_reply_at__isnull=False):
+        assert consult.first_reply_at < consult.sla_deadline
