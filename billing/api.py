@@ -9,12 +9,18 @@ from ninja import Field, Query, Router, Schema
 from pydantic import StrictInt
 
 from accounts.api_auth import signed_in
+from accounts.models import User
 from accounts.roles import require_role, require_staff
 from billing import selectors, services
 from billing.metrics import lawyer_figures
 from billing.models import LedgerEntry, Payment, Rating
 
 router = Router()
+
+
+def _user(request: HttpRequest) -> User:
+    # `signed_in` guarantees an authenticated accounts.User here
+    return request.user  # type: ignore[return-value]
 
 
 class PaymentOut(Schema):
@@ -138,7 +144,7 @@ class PublicStatsOut(Schema):
 # --- payments ---------------------------------------------------------------------------------------
 @router.get("/payments/{payment_id}", response=PaymentOut, auth=signed_in, tags=["payments"])
 def payment_detail(request: HttpRequest, payment_id: int):
-    return selectors.payment_visible_to(payment_id=payment_id, user=request.user)
+    return selectors.payment_visible_to(payment_id=payment_id, user=_user(request))
 
 
 @router.post(
@@ -147,7 +153,7 @@ def payment_detail(request: HttpRequest, payment_id: int):
 def payment_checkout(request: HttpRequest, payment_id: int):
     """What the asker's card step needs. Stripe: the publishable key and the PaymentIntent's
     client secret (the intent is opened here, once). Sandbox: use sandbox-authorize."""
-    payment = services.payment_checkout(payment_id=payment_id, user=request.user)
+    payment = services.payment_checkout(payment_id=payment_id, user=_user(request))
     out: dict[str, Any] = {"payment": payment, "gateway": payment.gateway}
     if (
         payment.gateway == Payment.Gateway.STRIPE
@@ -167,13 +173,13 @@ def payment_checkout(request: HttpRequest, payment_id: int):
 def payment_sandbox_authorize(request: HttpRequest, payment_id: int):
     """Sandbox gateway only: stands in for the card step. 409 `sandbox_disabled` when Stripe is
     configured."""
-    return services.payment_sandbox_authorize(payment_id=payment_id, user=request.user)
+    return services.payment_sandbox_authorize(payment_id=payment_id, user=_user(request))
 
 
 @router.post("/payments/{payment_id}/sync", response=PaymentOut, auth=signed_in, tags=["payments"])
 def payment_sync(request: HttpRequest, payment_id: int):
     """After Stripe's card step: the server asks Stripe where the payment stands."""
-    return services.payment_sync(payment_id=payment_id, user=request.user)
+    return services.payment_sync(payment_id=payment_id, user=_user(request))
 
 
 @router.post(
@@ -181,18 +187,18 @@ def payment_sync(request: HttpRequest, payment_id: int):
 )
 def payment_refund(request: HttpRequest, payment_id: int, body: RefundIn):
     """Staff only (404 otherwise): refund a captured payment in full."""
-    require_staff(request.user)
-    return services.payment_refund(payment_id=payment_id, staff=request.user, reason=body.reason)
+    require_staff(_user(request))
+    return services.payment_refund(payment_id=payment_id, staff=_user(request), reason=body.reason)
 
 
 # --- lawyers' money and figures ---------------------------------------------------------------------
 @router.get("/lawyer/earnings", response=EarningsOut, auth=signed_in, tags=["lawyers"])
 def lawyer_earnings(request: HttpRequest, page: Query[Page]):
-    require_role(request.user, "lawyer")
-    entries = selectors.lawyer_ledger_entries(lawyer=request.user)
+    require_role(_user(request), "lawyer")
+    entries = selectors.lawyer_ledger_entries(lawyer=_user(request))
     return {
-        "totals": selectors.lawyer_earning_totals(lawyer=request.user),
-        "pending": selectors.lawyer_pending_earnings(lawyer=request.user),
+        "totals": selectors.lawyer_earning_totals(lawyer=_user(request)),
+        "pending": selectors.lawyer_pending_earnings(lawyer=_user(request)),
         "entries": list(entries[page.offset : page.offset + page.limit]),
         "platform_fee_basis_points": settings.PLATFORM_FEE_BASIS_POINTS,
     }
@@ -201,8 +207,8 @@ def lawyer_earnings(request: HttpRequest, page: Query[Page]):
 @router.get("/lawyer/stats", response=LawyerStatsOut, auth=signed_in, tags=["lawyers"])
 def lawyer_stats(request: HttpRequest):
     """The lawyer's own response times (from their own offers), acceptance and ratings."""
-    require_role(request.user, "lawyer")
-    figures = lawyer_figures(lawyer_id=request.user.pk)
+    require_role(_user(request), "lawyer")
+    figures = lawyer_figures(lawyer_id=_user(request).pk)
     return {
         "window_days": figures.window_days,
         "answered_consults": figures.response.count,
@@ -225,7 +231,7 @@ def lawyer_stats(request: HttpRequest):
 def consult_rate(request: HttpRequest, consult_id: int, body: RatingIn):
     """The asker rates a closed consult 1–5, once (409 `already_rated`)."""
     rating = services.rating_create(
-        consult_id=consult_id, user=request.user, score=body.score, comment=body.comment
+        consult_id=consult_id, user=_user(request), score=body.score, comment=body.comment
     )
     return 201, rating
 
@@ -240,5 +246,5 @@ def stats_public(request: HttpRequest):
 def admin_dashboard(request: HttpRequest) -> dict[str, Any]:
     """Staff only (404 otherwise): online lawyers by region, waiting consults, response
     percentiles, SLA breaches, revenue and the consult funnel."""
-    require_staff(request.user)
+    require_staff(_user(request))
     return selectors.admin_dashboard()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -91,7 +92,7 @@ def _past_consults(
     rng: random.Random, profiles: list[LawyerProfile], askers: list[User], now: datetime
 ) -> int:
     fee_bp = platform_fee_bp()
-    plans = []
+    plans: list[dict[str, Any]] = []
     for n in range(PAST_CONSULTS):
         profile = rng.choice(profiles)
         categories = list(profile.categories.all())
@@ -185,7 +186,7 @@ def _past_consults(
     return len(consults)
 
 
-def _offers(plans: list[dict], consults: list[Consult]) -> None:
+def _offers(plans: list[dict[str, Any]], consults: list[Consult]) -> None:
     offers = []
     for plan, consult in zip(plans, consults, strict=True):
         answered = consult.lawyer_id is not None
@@ -205,7 +206,7 @@ def _offers(plans: list[dict], consults: list[Consult]) -> None:
     Offer.objects.bulk_update(offers, ["created_at"], batch_size=500)
 
 
-def _conversations(plans: list[dict], consults: list[Consult]) -> None:
+def _conversations(plans: list[dict[str, Any]], consults: list[Consult]) -> None:
     answered = [(p, c) for p, c in zip(plans, consults, strict=True) if c.lawyer_id]
     conversations = Conversation.objects.bulk_create(
         [
@@ -222,10 +223,12 @@ def _conversations(plans: list[dict], consults: list[Consult]) -> None:
     for (plan, consult), conversation in zip(answered, conversations, strict=True):
         consult.conversation = conversation
         conversation.created_at = plan["accepted"]
-        for user_id in (consult.asker_id, consult.lawyer_id):
-            participants.append(
-                Participant(conversation=conversation, user_id=user_id, last_read_seq=2)
-            )
+        participants.append(
+            Participant(conversation=conversation, user_id=consult.asker_id, last_read_seq=2)
+        )
+        participants.append(
+            Participant(conversation=conversation, user=consult.lawyer, last_read_seq=2)
+        )
         messages.append(
             Message(
                 conversation=conversation,
@@ -260,7 +263,7 @@ def _conversations(plans: list[dict], consults: list[Consult]) -> None:
     Consult.objects.bulk_update([c for _, c in answered], ["conversation"], batch_size=500)
 
 
-def _payments(plans: list[dict], consults: list[Consult], fee_bp: int) -> None:
+def _payments(plans: list[dict[str, Any]], consults: list[Consult], fee_bp: int) -> None:
     paid = [(p, c) for p, c in zip(plans, consults, strict=True) if c.is_paid]
     payments = []
     for plan, consult in paid:
@@ -336,12 +339,12 @@ def _entry(
     return entry
 
 
-def _ratings(plans: list[dict], consults: list[Consult]) -> None:
+def _ratings(plans: list[dict[str, Any]], consults: list[Consult]) -> None:
     ratings = [
         Rating(
             consult=consult,
             asker_id=consult.asker_id,
-            lawyer_id=consult.lawyer_id,
+            lawyer=consult.lawyer,
             score=plan["score"],
         )
         for plan, consult in zip(plans, consults, strict=True)

@@ -122,12 +122,13 @@ def ledger_reconcile() -> ReconcileReport:
     totals: dict[str, dict[str, int]] = defaultdict(
         lambda: {"captured": 0, "refunded": 0, "ledger_in": 0, "ledger_out": 0}
     )
-    for row in captured:
-        totals[row["currency"]]["captured"] = row["total"]
-    for row in refunded:
-        totals[row["currency"]]["refunded"] = row["total"]
-    for row in ledger:
-        totals[row["currency"]]["ledger_out" if row["is_reversal"] else "ledger_in"] = row["total"]
+    for paid in captured:
+        totals[paid["currency"]]["captured"] = paid["total"]
+    for back in refunded:
+        totals[back["currency"]]["refunded"] = back["total"]
+    for entry in ledger:
+        side = "ledger_out" if entry["is_reversal"] else "ledger_in"
+        totals[entry["currency"]][side] = entry["total"]
     for currency, t in totals.items():
         if t["ledger_in"] != t["captured"] or -t["ledger_out"] != t["refunded"]:
             problems.append(f"{currency} totals: payments {t} do not match the ledger")

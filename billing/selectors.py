@@ -210,42 +210,45 @@ def sla_breaches(*, today: datetime, week: datetime) -> dict[str, int]:
 def revenue(*, since: datetime) -> list[dict[str, Any]]:
     """Per currency: captured in the period (gross), the platform's fee, lawyers' share, and
     refunds made in the period."""
-    captured = {
-        row["currency"]: row
-        for row in Payment.objects.filter(captured_at__gte=since)
+    figures: dict[str, dict[str, int]] = {}
+
+    def of(currency: str) -> dict[str, int]:
+        return figures.setdefault(
+            currency,
+            {
+                "gross": 0,
+                "payments": 0,
+                "platform_fees": 0,
+                "lawyer_earnings": 0,
+                "refunded": 0,
+            },
+        )
+
+    for paid in (
+        Payment.objects.filter(captured_at__gte=since)
         .values("currency")
         .annotate(gross=Sum("amount"), payments=Count("pk"))
         .order_by()
-    }
-    ledger = {
-        row["currency"]: row
-        for row in LedgerEntry.objects.filter(created_at__gte=since)
+    ):
+        of(paid["currency"]).update(gross=paid["gross"], payments=paid["payments"])
+    for entry in (
+        LedgerEntry.objects.filter(created_at__gte=since)
         .values("currency")
         .annotate(
             fees=Sum("amount", filter=Q(kind=LedgerEntry.Kind.PLATFORM_FEE), default=0),
             earnings=Sum("amount", filter=Q(kind=LedgerEntry.Kind.LAWYER_EARNING), default=0),
         )
         .order_by()
-    }
-    refunded = {
-        row["currency"]: row["refunded"]
-        for row in Payment.objects.filter(refunded_at__gte=since)
+    ):
+        of(entry["currency"]).update(platform_fees=entry["fees"], lawyer_earnings=entry["earnings"])
+    for back in (
+        Payment.objects.filter(refunded_at__gte=since)
         .values("currency")
         .annotate(refunded=Sum("amount"))
         .order_by()
-    }
-    currencies = sorted(set(captured) | set(ledger) | set(refunded))
-    return [
-        {
-            "currency": currency,
-            "gross": captured.get(currency, {}).get("gross") or 0,
-            "payments": captured.get(currency, {}).get("payments") or 0,
-            "platform_fees": ledger.get(currency, {}).get("fees") or 0,
-            "lawyer_earnings": ledger.get(currency, {}).get("earnings") or 0,
-            "refunded": refunded.get(currency) or 0,
-        }
-        for currency in currencies
-    ]
+    ):
+        of(back["currency"])["refunded"] = back["refunded"]
+    return [{"currency": currency, **figures[currency]} for currency in sorted(figures)]
 
 
 def consult_funnel(*, since: datetime) -> dict[str, int]:

@@ -117,6 +117,9 @@ def gateway_event_receive(*, gateway: str, event: dict[str, Any]) -> GatewayEven
             return stored
         stored.attempts += 1
         handler = HANDLERS.get(stored.type)
+        status: str
+        payment: Payment | None
+        note: str
         if handler is None:
             status, payment, note = GatewayEvent.Status.IGNORED, None, "no handler"
         else:

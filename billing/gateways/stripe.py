@@ -138,7 +138,9 @@ class StripeGateway:
             params["amount_to_capture"] = request.amount
         try:
             intent = self.client.v1.payment_intents.capture(
-                request.reference, params, {"idempotency_key": request.idempotency_key}
+                request.reference,
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
             )
         except stripe.InvalidRequestError as exc:
             # already captured (e.g. by an earlier try whose answer was lost): Stripe's word
@@ -156,7 +158,9 @@ class StripeGateway:
             params["cancellation_reason"] = request.reason
         try:
             intent = self.client.v1.payment_intents.cancel(
-                request.reference, params, {"idempotency_key": request.idempotency_key}
+                request.reference,
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
             )
         except stripe.InvalidRequestError as exc:
             if getattr(exc, "code", None) == "payment_intent_unexpected_state":
