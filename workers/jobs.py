@@ -1,6 +1,5 @@
 """Periodic jobs that cross apps (SLA sweeps, presence reaping, metric rollups)."""
 
-
 # --- billing: the first-reply guarantee and the response-time rollup -------------------------
 from celery import shared_task  # noqa: E402
 
