@@ -156,6 +156,7 @@ function registerChat(slot, tabButton) {
     },
   });
   chats.set(conversation, entry);
+  if (!slot.hidden && document.visibilityState === "visible") setUnread(entry, 0); // read on sight
   return entry;
 }
 

@@ -1,0 +1,112 @@
+"""Browser tests: Python Playwright driving Debian's chromium (never a browser download)
+against real uvicorn processes on the test database, with a real Celery worker for matching.
+
+In CI (CI=true) a missing chromium or Playwright fails the tests; locally they skip with the
+reason."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / ".screenshots"
+# one action or assertion waits at most this long (matching and sockets answer in milliseconds;
+# the margin is for a loaded CI machine)
+TIMEOUT_MS = 15000
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def chromium(transactional_db, monkeypatch):
+    """A chromium for one test. Playwright's sync API keeps an event loop marked running in
+    this thread, which trips Django's async-safety check on every ORM call the test makes
+    (factories, assertions): the check is lifted for browser tests only, for their duration."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def collected_static() -> None:
+    """The web processes serve static files as production does (WhiteNoise from STATIC_ROOT),
+    so the current ones are collected first (clearing stale compressed copies)."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0, clear=True)
+
+
+@pytest.fixture
+def live_server_url(collected_static, web_processes) -> str:
+    """One real web process (pages, API and sockets) on the test database."""
+    return web_processes().http_url
+
+
+@pytest.fixture
+def new_context(chromium, live_server_url) -> Iterator[Callable[..., object]]:
+    """`new_context(locale="zh-CN", viewport=...)` → a fresh browser context (its own cookies)
+    whose pages know the server's base URL. All are closed after the test."""
+    contexts = []
+
+    def make(*, viewport: dict | None = None, locale: str = "zh-CN"):
+        context = chromium.new_context(
+            base_url=live_server_url,
+            locale=locale,
+            viewport=viewport or {"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))
+
+
+def switch_language(page, code: str) -> None:
+    """Use the language switcher in the header, as a person would."""
+    with page.expect_navigation():
+        page.select_option("#lang-select", code)
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

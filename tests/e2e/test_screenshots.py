@@ -1,0 +1,109 @@
+"""Every main page in zh-hans and en, in a real browser: no script error, no CSP violation, and a
+screenshot in .screenshots/ (git-ignored) to look at."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.models import Consult
+from tests.e2e.conftest import screenshot, sign_in
+from tests.factories import TEST_PASSWORD, LawyerProfileFactory, StaffFactory
+from tests.pages.factories import ConsultFactory, offer_to, open_chat
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = ("zh-hans", "en")
+PHONE_VIEW = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def world(asker, lawyer):
+    """An asker with a consult in each state, a verified lawyer with an offer and open chats,
+    and other people's consults for the ticker."""
+    asker.phone = "16212343566"
+    asker.first_name, asker.last_name = "小明", "王"
+    asker.save()
+    lawyer.first_name, lawyer.last_name = "建国", "李"
+    lawyer.save()
+    LawyerProfileFactory(user=lawyer, firm="济宁明理律师事务所", price=4900)
+    LawyerProfileFactory(verification="pending", license_number="13708201510000001")
+    for _ in range(4):
+        ConsultFactory()
+    waiting = ConsultFactory(
+        question__asker=asker, question__title="工伤认定后单位拒绝赔偿怎么办？"
+    )
+    active = ConsultFactory(
+        question__asker=asker, question__title="信用卡逾期三个月，银行说要起诉我"
+    )
+    conversation = open_chat(active, lawyer, messages=0)
+    from messaging.models import Message
+
+    lines = [
+        (asker, "律师您好，我欠了招商银行三万块，已经逾期三个月了，银行说要起诉我。"),
+        (lawyer, "您好，我是李律师。先别着急，请问您有没有收到法院的传票或者律师函？"),
+        (asker, "只收到了短信和电话，说再不还就起诉。"),
+        (
+            lawyer,
+            "明白。这种情况可以先和银行协商分期还款，依据《商业银行信用卡业务监督管理办法》第七十条，银行可以与您协商个性化分期。",
+        ),
+    ]
+    for seq, (sender, body) in enumerate(lines, start=1):
+        Message.objects.create(
+            conversation=conversation, seq=seq, sender=sender, body=body, client_id=f"shot-{seq}"
+        )
+    conversation.last_seq = len(lines)
+    conversation.save(update_fields=["last_seq"])
+    resolved = ConsultFactory(question__asker=asker, question__title="离婚后孩子抚养费标准是多少？")
+    open_chat(resolved, lawyer, messages=2)
+    resolved.state = Consult.State.RESOLVED
+    resolved.save(update_fields=["state"])
+    offer_to(ConsultFactory(question__title="交通事故对方全责但拒不赔偿"), lawyer, seconds=300)
+    for _ in range(2):
+        open_chat(ConsultFactory(), lawyer, messages=3)
+    return {"waiting": waiting, "active": active, "resolved": resolved}
+
+
+def visit(new_context, user, lang: str, path: str, name: str, *, viewport=None) -> list[str]:
+    """Open `path` as `user` in `lang`, save the screenshot, return script/CSP errors seen."""
+    context = new_context(viewport=viewport, locale="en-US" if lang == "en" else "zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto("/")
+    page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
+    if user is not None:
+        sign_in(page, user.username, TEST_PASSWORD)
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == lang
+    screenshot(page, f"{lang}-{name}")
+    return errors
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_main_page_renders_without_script_errors(new_context, world, asker, lawyer, lang):
+    staff = StaffFactory()
+    pages = [
+        (None, "/", "home"),
+        (None, "/accounts/login/", "login"),
+        (asker, "/consults/", "my-consults"),
+        (asker, f"/consults/{world['waiting'].pk}/", "consult-waiting"),
+        (asker, f"/consults/{world['active'].pk}/", "consult-chat"),
+        (asker, f"/consults/{world['resolved'].pk}/", "consult-rate"),
+        (lawyer, "/workbench/", "workbench"),
+        (staff, "/dashboard/", "dashboard"),
+    ]
+    problems = {}
+    for user, path, name in pages:
+        errors = visit(new_context, user, lang, path, name)
+        if errors:
+            problems[name] = errors
+    for user, path, name in [
+        (None, "/", "home"),
+        (asker, f"/consults/{world['active'].pk}/", "consult-chat"),
+    ]:
+        errors = visit(new_context, user, lang, path, f"{name}-phone", viewport=PHONE_VIEW)
+        if errors:
+            problems[f"{name}-phone"] = errors
+    assert problems == {}
