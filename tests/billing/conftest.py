@@ -63,8 +63,9 @@ def stripe_event(event_type: str, obj: dict[str, Any], *, event_id: str | None =
 
 @pytest.fixture
 def post_webhook() -> Callable[..., Any]:
-    """`post_webhook(event)` → the response of a correctly signed delivery."""
-    client = Client()
+    """`post_webhook(event)` → the response of a correctly signed delivery (with CSRF checks
+    on, as for any outside caller: the endpoint is exempt)."""
+    client = Client(enforce_csrf_checks=True)
 
     def post(event: dict, *, signature: str | None = None, body: bytes | None = None):
         payload = body if body is not None else json.dumps(event).encode()

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from billing.errors import PaymentNotRefundable
 from billing.models import LedgerEntry, Payment
@@ -11,6 +14,7 @@ from billing.services import (
     payment_sandbox_authorize,
     payment_settle,
     payment_sync,
+    payments_to_resettle,
 )
 from config.errors import NotFound
 from marketplace.models import Consult, Question
@@ -282,3 +286,38 @@ def test_payment_is_visible_to_its_asker_and_lawyer_only(api, other_asker, activ
 def test_unknown_payment_is_404(asker, db):
     with pytest.raises(NotFound):
         payment_sync(payment_id=999999, user=asker)
+
+
+# --- lost tasks and withdrawn consults ------------------------------------------------------------
+def test_decided_capture_left_undone_is_picked_up_for_another_try(active_stripe_consult, settings):
+    # given a capture decided long ago whose task never ran
+    consult, payment = active_stripe_consult
+    payment_capture_on_first_reply(consult=consult)
+    settings.BILLING_SETTLE_RETRY_AFTER_SECONDS = 120
+    Payment.objects.filter(pk=payment.pk).update(
+        settle_requested_at=timezone.now() - timedelta(minutes=5)
+    )
+    # when
+    due = payments_to_resettle()
+    # then
+    assert due == [payment.pk]
+    payment_settle(payment_id=payment.pk)
+    assert payments_to_resettle() == []
+
+
+def test_asker_withdrawing_a_paid_consult_releases_the_authorisation(api, asker, stripe_on):
+    # given a paid consult still looking for a lawyer
+    consult, payment = paid_consult(asker=asker)
+    payment = payment_prepare(payment=payment)
+    stripe_on.authorize(payment.gateway_reference)
+    payment_sync(payment_id=payment.pk, user=asker)
+    # when
+    response = api(asker).post(f"consults/{consult.pk}/close")
+    # then
+    assert response.status_code == 200, response.json()
+    payment.refresh_from_db()
+    assert payment.settle_action == "cancel"
+    payment_settle(payment_id=payment.pk)
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CANCELED
+    assert stripe_on.operations_of("cancel") == [payment.gateway_reference]
