@@ -2,7 +2,8 @@
 stacks are summarised as the functions holding the most samples (inclusive), with the project's
 own frames marked. Used when a figure misses its target, and by hand:
 
-    python -m tests.bench.profiling /            # profile a page under wrk load
+    python -m tests.bench.profiling /                        # a page under wrk load
+    python -m tests.bench.profiling /questions/{question}/   # a public question page
 """
 
 from __future__ import annotations
@@ -161,6 +162,10 @@ def main(argv: list[str]) -> int:
         stack.start_services()
         stack.migrate()
         stack.django_setup()
+        if "{question}" in path:
+            from tests.bench.pages import public_question
+
+            path = path.replace("{question}", str(public_question()))
         web = stack.web(workers=1, name="profile")
         url = f"http://127.0.0.1:{web.port}{path}"
         http_load(url, connections=10, seconds=1)

@@ -44,7 +44,7 @@ PROFILES: dict[str, dict] = {
         "offer_seconds": 10.0,
         "queue_consults": 10_000,
         "queue_samples": 300,
-        "memory_connections": 10_000,
+        "memory_connections": 3_000,
         "scaleout_seconds": 6.0,
     },
     "full": {
