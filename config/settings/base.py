@@ -183,8 +183,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 50
 # longer than the longest task's time limit, so an unacked task is redelivered only when its
-# worker is really gone
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 120}
+# worker is really gone. A surviving worker looks for such tasks every restore interval (the
+# throttle of 1 makes that every interval, not every tenth): a task whose worker was killed runs
+# again within visibility timeout + interval (tests/reliability/test_celery_worker_loss.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
