@@ -112,7 +112,7 @@ def test_lawyer_stats_show_own_figures(api, lawyer):
 
 
 # --- public figures ------------------------------------------------------------------------------
-def test_public_stats_come_from_real_data_with_masked_phones(api, db):
+def test_public_stats_come_from_real_data_with_masked_phones(api, db, django_assert_num_queries):
     # given one lawyer online, one answered consult rated 5 and one rated 2
     lawyer = LawyerProfileFactory()
     async_to_sync(presence.heartbeat)(
@@ -122,8 +122,10 @@ def test_public_stats_come_from_real_data_with_masked_phones(api, db):
     first, second = resolved_consult(asker), resolved_consult(asker)
     Rating.objects.create(consult=first, asker=asker, lawyer=first.lawyer, score=5)
     Rating.objects.create(consult=second, asker=asker, lawyer=second.lawyer, score=2)
+    client = api(None)
     # when
-    body = api(None).get("stats/public").json()
+    with django_assert_num_queries(3):  # response figures, satisfaction, the ticker
+        body = client.get("stats/public").json()
     # then
     assert body["lawyers_online"] == 1
     assert body["avg_first_response_seconds"] == 90
@@ -147,7 +149,7 @@ def test_dashboard_is_404_to_everyone_but_staff(api, asker, lawyer):
     assert api(None).get("admin/dashboard").status_code == 401
 
 
-def test_dashboard_figures(api, staff, sandbox_on):
+def test_dashboard_figures(api, staff, sandbox_on, django_assert_num_queries):
     # given a captured consult, a waiting one and an expired one
     lawyer = LawyerProfileFactory()
     async_to_sync(presence.heartbeat)(
@@ -165,8 +167,10 @@ def test_dashboard_figures(api, staff, sandbox_on):
     Consult.objects.filter(pk=expired.pk).update(
         state=Consult.State.EXPIRED, expired_at=timezone.now()
     )
-    # when
-    body = api(staff).get("admin/dashboard").json()
+    client = api(staff)
+    # when: a fixed number of queries however many consults wait (no N+1)
+    with django_assert_num_queries(23):
+        body = client.get("admin/dashboard").json()
     # then
     assert body["online"]["total"] == 1
     assert body["online"]["provinces"][0] == {
