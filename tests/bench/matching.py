@@ -94,8 +94,6 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         report.missing(SECTION, "post → offer.new p50 at 20 questions/s", missing, targets[0])
         report.missing(SECTION, "post → offer.new p99 at 20 questions/s", missing, targets[1])
         return
-    from marketplace import presence
-
     lawyer_count = profile["offer_lawyers"]
     rate, seconds = profile["offer_rate"], profile["offer_seconds"]
     lawyer_ids = world.lawyers(lawyer_count)
@@ -105,12 +103,86 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     spare_questions = world.questions(spare_ids)
     tokens = issue_tokens(lawyer_ids + asker_ids + spare_ids)
 
-    webs = [stack.web(workers=1, name=f"matching-web{i}") for i in range(2)]
-    worker = stack.celery_worker(name="matching-worker", concurrency=2)
+    results = offer_scenario(
+        stack,
+        lawyer_ids=lawyer_ids,
+        asker_ids=asker_ids,
+        question_ids=question_ids,
+        tokens=tokens,
+        rate=rate,
+        seconds=seconds,
+        spare=(spare_ids, spare_questions),
+    )
+    cpu = results["cpu"]
+    posted = results["posted"]
+    latencies = results["latencies"]
+    post_latencies = results["post_latencies"]
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    note = (
+        f"{results['online']:,} lawyers online on 2 web processes, 1 worker x2 "
+        f"(their match_for_lawyer tasks took {results['drain_seconds']:.1f} s to drain); "
+        f"{len(latencies)}/{len(posted)} consults got an offer; POST p50 "
+        f"{percentile(post_latencies, 50) or 0:.1f} ms; http errors "
+        f"{dict(results['http_errors']) or 0}; socket errors {results['socket_errors'] or 0}"
+    )
+    report.add(
+        Row(
+            SECTION,
+            "post → offer.new p50 at 20 questions/s",
+            p50,
+            "ms",
+            reference="Celery enqueue→start p50",
+            reference_value=refs.celery_start_p50_ms,
+            reference_unit="ms",
+            targets=targets[0],
+            note=note,
+        )
+    )
+    report.add(
+        Row(
+            SECTION,
+            "post → offer.new p99 at 20 questions/s",
+            p99,
+            "ms",
+            reference="redis PUBLISH→SUBSCRIBE p99",
+            reference_value=refs.pubsub_p99_ms,
+            reference_unit="ms",
+            targets=targets[1],
+            note=f"server+worker CPU per consult {cpu * 1000 / max(1, len(posted)):.1f} ms",
+        )
+    )
+    if results.get("profile"):
+        print("  profile of post → offer (web processes and the Celery worker's processes):")
+        profiling.print_summary(results["profile"])
+        report.extra.setdefault("profiles", {})["matching"] = results["profile"]
+
+
+def offer_scenario(
+    stack: Stack,
+    *,
+    lawyer_ids: list[int],
+    asker_ids: list[int],
+    question_ids: list[int],
+    tokens: dict[int, str],
+    rate: float,
+    seconds: float,
+    web_count: int = 2,
+    worker_count: int = 1,
+    spare: tuple[list[int], list[int]] | None = None,
+) -> dict:
+    """Lawyers online over `web_count` web processes, consults posted at `rate` for `seconds`,
+    matched by `worker_count` Celery workers (2 processes each); first offer per consult."""
+    from marketplace import presence
+
+    lawyer_count = len(lawyer_ids)
+    webs = [stack.web(workers=1, name=f"matching-web{i}") for i in range(web_count)]
+    workers = [
+        stack.celery_worker(name=f"matching-worker{i}", concurrency=2) for i in range(worker_count)
+    ]
     watch = OfferWatch()
     lawyers = []
     for n, uid in enumerate(lawyer_ids):
-        client = Client(uid, tokens[uid], f"ws://127.0.0.1:{webs[n % 2].port}/ws/")
+        client = Client(uid, tokens[uid], f"ws://127.0.0.1:{webs[n % len(webs)].port}/ws/")
         client.on_frame = watch.on_frame
         lawyers.append(client)
 
@@ -155,16 +227,16 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             if cid in watch.first_offer
         ]
         p50, p99 = percentile(latencies, 50) or 1e9, percentile(latencies, 99) or 1e9
-        if (p50 > 10 or p99 > 50) and profiling.have_py_spy():
+        if spare and (p50 > 10 or p99 > 50) and profiling.have_py_spy():
             # where the time goes, with the same lawyers still online
             await asyncio.to_thread(wait_for_empty_queues, 60)
-            pids = [p.pid for p in worker.processes()]
+            pids = [p.pid for w in workers for p in w.processes()]
             pids += [p for w in webs for p in profiling.worker_pids(w)]
             handle = await asyncio.to_thread(profiling.start, pids, 6, "matching")
             await post_consults(
                 [w.port for w in webs],
-                [tokens[a] for a in spare_ids],
-                spare_questions,
+                [tokens[a] for a in spare[0]],
+                spare[1],
                 rate,
                 5,
                 {"posted": {}, "http_errors": Counter()},
@@ -173,56 +245,21 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         await close_all(lawyers)
         return results
 
-    cpu_before = worker.cpu_seconds() + sum(w.cpu_seconds() for w in webs)
+    procs = [*webs, *workers]
+    cpu_before = sum(p.cpu_seconds() for p in procs)
     results = asyncio.run(scenario())
-    cpu = worker.cpu_seconds() + sum(w.cpu_seconds() for w in webs) - cpu_before
+    results["cpu"] = sum(p.cpu_seconds() for p in procs) - cpu_before
+    for proc in procs:
+        stack.stop(proc)
     posted = results["posted"]
-    latencies = [
+    results["latencies"] = [
         (watch.first_offer[cid] - sent) * 1000
         for cid, (sent, _done) in posted.items()
         if cid in watch.first_offer
     ]
-    post_latencies = [(done - sent) * 1000 for sent, done in posted.values()]
-    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    note = (
-        f"{results['online']:,} lawyers online on 2 web processes, 1 worker x2 "
-        f"(their match_for_lawyer tasks took {results['drain_seconds']:.1f} s to drain); "
-        f"{len(latencies)}/{len(posted)} consults got an offer; POST p50 "
-        f"{percentile(post_latencies, 50) or 0:.1f} ms; http errors "
-        f"{dict(results['http_errors']) or 0}; socket errors {dict(watch.errors) or 0}"
-    )
-    report.add(
-        Row(
-            SECTION,
-            "post → offer.new p50 at 20 questions/s",
-            p50,
-            "ms",
-            reference="Celery enqueue→start p50",
-            reference_value=refs.celery_start_p50_ms,
-            reference_unit="ms",
-            targets=targets[0],
-            note=note,
-        )
-    )
-    report.add(
-        Row(
-            SECTION,
-            "post → offer.new p99 at 20 questions/s",
-            p99,
-            "ms",
-            reference="redis PUBLISH→SUBSCRIBE p99",
-            reference_value=refs.pubsub_p99_ms,
-            reference_unit="ms",
-            targets=targets[1],
-            note=f"server+worker CPU per consult {cpu * 1000 / max(1, len(posted)):.1f} ms",
-        )
-    )
-    if results.get("profile"):
-        print("  profile of post → offer (web processes and the Celery worker's processes):")
-        profiling.print_summary(results["profile"])
-        report.extra.setdefault("profiles", {})["matching"] = results["profile"]
-    for proc in (*webs, worker):
-        stack.stop(proc)
+    results["post_latencies"] = [(done - sent) * 1000 for sent, done in posted.values()]
+    results["socket_errors"] = dict(watch.errors)
+    return results
 
 
 def wait_for_empty_queues(timeout: float) -> float:
