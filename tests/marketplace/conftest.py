@@ -63,3 +63,28 @@ def make_lawyer(db) -> Callable[..., LawyerProfile]:
 @pytest.fixture
 def verified_lawyer(make_lawyer) -> User:
     return make_lawyer().user
+
+
+@pytest.fixture
+def settled_worker(celery_test_worker):
+    """After the test, wait until the real worker has drained the queues and finished its
+    tasks, so no task of this test runs into the next test's database flush."""
+    import time
+
+    import redis
+    from celery.worker import state
+    from django.conf import settings
+
+    from workers.routing import QUEUES
+
+    yield celery_test_worker
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            queued = sum(broker.llen(queue) for queue in QUEUES)
+            if not queued and not state.active_requests and not state.reserved_requests:
+                break
+            time.sleep(0.05)
+    finally:
+        broker.close()

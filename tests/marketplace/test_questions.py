@@ -148,7 +148,9 @@ def test_search_finds_chinese_questions_by_words(api, asker):
         ("信用卡逾期被起诉怎么办", "银行起诉我信用卡欠款"),
         ("交通事故对方全责如何赔偿", "被车撞了，对方全责"),
     ]:
-        assert api(asker).post("questions", {**VALID, "title": title, "body": body}).status_code == 201
+        assert (
+            api(asker).post("questions", {**VALID, "title": title, "body": body}).status_code == 201
+        )
     # when
     items = api(None).get("questions", {"q": "信用卡欠款"}).json()["items"]
     # then

@@ -41,7 +41,12 @@ def test_region_closeness_orders_all_four_levels():
 
     ranked = ranking.rank(candidates, limit=4)
 
-    assert ids(ranked) == [9, ranking.SERVES_PROVINCE + 1, ranking.IN_PROVINCE + 1, ranking.ELSEWHERE + 1]
+    assert ids(ranked) == [
+        9,
+        ranking.SERVES_PROVINCE + 1,
+        ranking.IN_PROVINCE + 1,
+        ranking.ELSEWHERE + 1,
+    ]
 
 
 def test_faster_responder_ranks_higher():
@@ -53,9 +58,7 @@ def test_faster_responder_ranks_higher():
 
 def test_unknown_response_time_sits_between_fast_and_slow():
     assert (
-        ranking.response_factor(30)
-        > ranking.response_factor(None)
-        > ranking.response_factor(900)
+        ranking.response_factor(30) > ranking.response_factor(None) > ranking.response_factor(900)
     )
 
 

@@ -1,0 +1,326 @@
+"""The marketplace on the real socket: presence, offers reaching lawyers through the real Celery
+worker, accept/decline frames, and what is re-sent on connect and `resume`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from marketplace import matching, presence
+from marketplace.models import Consult, Offer
+from marketplace.tasks import match_consult
+from tests.conftest import receive_until
+from tests.factories import AskerFactory, LawyerProfileFactory, category, city
+from tests.marketplace.factories import ConsultFactory, OfferFactory, QuestionFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("matching_settings", "settled_worker"),
+]
+State = Consult.State
+db = sync_to_async
+
+
+def make_profile(**fields):
+    fields.setdefault("home_city", city("370100"))
+    return LawyerProfileFactory(**fields)
+
+
+async def go_online(sock, status: str = "online") -> None:
+    await sock.send_json_to({"type": "presence", "status": status})
+    # a ping answered means the presence frame before it was handled
+    await sock.send_json_to({"type": "ping"})
+    await receive_until(sock, "pong")
+
+
+async def no_frame_of(sock, frame_type: str, quiet: float = 0.3) -> bool:
+    """Drain the socket until it stays quiet (a receive timeout would cancel the consumer)."""
+    seen = []
+    while not await sock.receive_nothing(timeout=quiet):
+        seen.append((await sock.receive_json_from())["type"])
+    return frame_type not in seen
+
+
+def ask(api, asker, **consult):
+    question = (
+        api(asker)
+        .post(
+            "questions",
+            {
+                "title": "借钱不还怎么起诉",
+                "body": "朋友借我五万元不还。",
+                "category": "debt",
+                "city": "370100",
+            },
+        )
+        .json()
+    )
+    return api(asker).post("consults", {"question": question["id"], **consult}).json()
+
+
+# --- offers reach lawyers -----------------------------------------------------------------
+
+
+async def test_a_free_consult_reaches_an_online_lawyers_socket(api, ws):
+    # given
+    profile = await db(make_profile)()
+    asker = await db(AskerFactory)()
+    lawyer_sock = await ws(profile.user)
+    asker_sock = await ws(asker)
+    await go_online(lawyer_sock)
+    # when
+    consult = await db(ask)(api, asker)
+    # then
+    frame = await receive_until(lawyer_sock, "offer.new", timeout=5)
+    offer = frame["offer"]
+    assert offer["consult"] == consult["id"]
+    assert offer["summary"] == {
+        "title": "借钱不还怎么起诉",
+        "category": "debt",
+        "category_name": offer["summary"]["category_name"],
+        "city": "370100",
+        "city_name": offer["summary"]["city_name"],
+        "price": 0,
+        "currency": "CNY",
+        "paid": False,
+    }
+    assert isinstance(offer["id"], int) and offer["expires_at"]
+    updated = await receive_until(asker_sock, "consult.updated", timeout=5)
+    while updated.get("search", {}).get("offered") != 1:
+        updated = await receive_until(asker_sock, "consult.updated", timeout=5)
+    assert updated["consult"]["id"] == consult["id"]
+    assert updated["consult"]["state"] == "offered"
+    assert updated["search"] == {"scope": "city", "offered": 1}
+
+
+async def test_nobody_online_then_a_lawyer_arrives_and_gets_the_offer(api, ws):
+    # given: a consult that found nobody
+    profile = await db(make_profile)()
+    asker = await db(AskerFactory)()
+    consult = await db(ask)(api, asker)
+    await asyncio.sleep(0.3)
+    assert await db(Offer.objects.filter(consult_id=consult["id"]).count)() == 0
+    # when
+    lawyer_sock = await ws(profile.user)
+    await go_online(lawyer_sock)
+    # then
+    frame = await receive_until(lawyer_sock, "offer.new", timeout=5)
+    assert frame["offer"]["consult"] == consult["id"]
+
+
+async def test_the_matching_task_delivered_twice_makes_one_set_of_offers():
+    # given
+    profiles = [await db(make_profile)() for _ in range(5)]
+    for profile in profiles:
+        await presence.heartbeat(
+            profile.user_id, home=presence.Home("370100", "370000"), status="online"
+        )
+    consult = await db(ConsultFactory)()
+    # when: the same message twice, as a broker redelivery would
+    results = await asyncio.gather(
+        asyncio.to_thread(lambda: match_consult.apply_async((consult.pk, 0)).get(timeout=10)),
+        asyncio.to_thread(lambda: match_consult.apply_async((consult.pk, 0)).get(timeout=10)),
+    )
+    # then
+    assert sorted(results) == [0, 3]
+    assert await db(Offer.objects.filter(consult=consult).count)() == 3
+
+
+async def test_a_reconnecting_lawyer_gets_its_live_offers_again(ws):
+    # given
+    profile = await db(make_profile)()
+    live = await db(OfferFactory)(lawyer=profile.user)
+    await db(OfferFactory)(lawyer=profile.user, state=Offer.State.EXPIRED)
+    # when
+    sock = await ws(profile.user)
+    # then
+    frame = await receive_until(sock, "offer.new")
+    assert frame["offer"]["id"] == live.pk
+    assert await no_frame_of(sock, "offer.new")
+    # and again on resume
+    await sock.send_json_to({"type": "resume", "cursors": {}})
+    assert (await receive_until(sock, "offer.new"))["offer"]["id"] == live.pk
+
+
+async def test_an_asker_gets_its_open_consults_on_connect_and_resume(ws):
+    # given
+    asker = await db(AskerFactory)()
+    searching = await db(ConsultFactory)(question=await db(QuestionFactory)(asker=asker))
+    await db(OfferFactory)(consult=searching)
+    await db(Consult.objects.filter(pk=searching.pk).update)(state=State.OFFERED)
+    await db(ConsultFactory)(question=await db(QuestionFactory)(asker=asker), state=State.RESOLVED)
+    # when
+    sock = await ws(asker)
+    # then
+    frame = await receive_until(sock, "consult.updated")
+    assert frame["consult"] == {
+        "id": searching.pk,
+        "state": "offered",
+        "asker": asker.pk,
+        "lawyer": None,
+        "conversation": None,
+    }
+    assert frame["search"] == {"scope": "city", "offered": 1}
+    assert await no_frame_of(sock, "consult.updated")
+    await sock.send_json_to({"type": "resume", "cursors": {}})
+    assert (await receive_until(sock, "consult.updated"))["consult"]["id"] == searching.pk
+
+
+async def test_an_expired_offer_is_revoked_on_the_lawyers_socket(ws):
+    # given
+    offer = await db(OfferFactory)(lawyer=(await db(make_profile)()).user)
+    sock = await ws(offer.lawyer)
+    await receive_until(sock, "offer.new")
+    # when
+    await db(matching.expire_due_offers)(now=timezone.now() + timedelta(seconds=61))
+    # then
+    frame = await receive_until(sock, "offer.revoked")
+    assert frame["offer"] == {"id": offer.pk, "consult": offer.consult_id}
+    assert frame["reason"] == "expired"
+
+
+# --- accept and decline on the socket ---------------------------------------------------------
+
+
+async def test_accept_frame_matches_and_tells_asker_winner_and_loser(ws):
+    # given
+    asker = await db(AskerFactory)()
+    consult = await db(ConsultFactory)(
+        question=await db(QuestionFactory)(asker=asker), state=State.OFFERED
+    )
+    winner = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
+    loser = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
+    asker_sock, winner_sock, loser_sock = (
+        await ws(asker),
+        await ws(winner.lawyer),
+        await ws(loser.lawyer),
+    )
+    # when
+    await winner_sock.send_json_to({"type": "offer.accept", "offer": winner.pk})
+    # then
+    for sock in (winner_sock, asker_sock):
+        matched = await receive_until(sock, "consult.matched")
+        assert matched["consult"]["id"] == consult.pk
+        assert matched["consult"]["state"] == "active"
+        assert matched["consult"]["asker"] == asker.pk
+        assert matched["consult"]["lawyer"] == winner.lawyer_id
+        assert isinstance(matched["consult"]["conversation"], int)
+    revoked = await receive_until(loser_sock, "offer.revoked")
+    assert revoked["offer"]["id"] == loser.pk and revoked["reason"] == "taken"
+    # a late accept gets an error frame naming the offer, and the socket stays usable
+    await loser_sock.send_json_to({"type": "offer.accept", "offer": loser.pk})
+    error = await receive_until(loser_sock, "error")
+    assert (error["code"], error["ref"]) == ("offer_taken", loser.pk)
+    await loser_sock.send_json_to({"type": "ping"})
+    await receive_until(loser_sock, "pong")
+
+
+async def test_decline_frame_revokes_the_offer_on_the_lawyers_sockets(ws):
+    offer = await db(OfferFactory)(lawyer=(await db(make_profile)()).user)
+    first, second = await ws(offer.lawyer), await ws(offer.lawyer)
+
+    await first.send_json_to({"type": "offer.decline", "offer": str(offer.pk)})
+
+    for sock in (first, second):
+        frame = await receive_until(sock, "offer.revoked")
+        assert frame["offer"]["id"] == offer.pk and frame["reason"] == "declined"
+    assert (await db(Offer.objects.get)(pk=offer.pk)).state == Offer.State.DECLINED
+
+
+@pytest.mark.parametrize("bad", [None, "abc", -1, True, {"id": "x"}])
+async def test_offer_frame_without_a_valid_offer_id_gets_an_error(ws, bad):
+    profile = await db(make_profile)()
+    sock = await ws(profile.user)
+
+    await sock.send_json_to({"type": "offer.accept", "offer": bad})
+
+    assert (await receive_until(sock, "error"))["code"] == "invalid_offer"
+
+
+# --- presence on the socket ---------------------------------------------------------------
+
+
+async def test_presence_frame_puts_the_lawyer_online_and_last_close_takes_it_offline(ws):
+    # given
+    profile = await db(make_profile)()
+    first, second = await ws(profile.user), await ws(profile.user)
+    await go_online(first)
+    assert await db(presence.online_counts)(["370100"]) == {"370100": 1}
+    # when / then
+    await first.disconnect()
+    assert await db(presence.lawyers_online)() == 1
+    await second.disconnect()
+    assert await db(presence.lawyers_online)() == 0
+
+
+async def test_away_is_counted_but_offered_nothing(ws):
+    profile = await db(make_profile)()
+    sock = await ws(profile.user)
+
+    await go_online(sock, "away")
+
+    assert await db(presence.lawyers_online)() == 1
+    assert await db(presence.available_among)([profile.user_id]) == set()
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "code"),
+    [
+        ("asker", "online", "wrong_role"),
+        ("lawyer", "busy", "invalid_status"),
+        ("unverified", "online", "lawyer_not_verified"),
+        ("homeless", "online", "profile_incomplete"),
+    ],
+)
+async def test_bad_presence_gets_an_error_and_the_socket_stays_open(ws, who, status, code):
+    # given
+    if who == "asker":
+        user = await db(AskerFactory)()
+    elif who == "unverified":
+        user = (await db(make_profile)(verification="pending")).user
+    elif who == "homeless":
+        user = (await db(lambda: make_profile(home_city=None, serves=[city("370100")]))()).user
+    else:
+        user = (await db(make_profile)()).user
+    sock = await ws(user)
+    # when
+    await sock.send_json_to({"type": "presence", "status": status})
+    # then
+    assert (await receive_until(sock, "error"))["code"] == code
+    await sock.send_json_to({"type": "ping"})
+    await receive_until(sock, "pong")
+    assert await db(presence.lawyers_online)() == 0
+
+
+async def test_presence_expires_without_heartbeats(ws, settings):
+    # given
+    settings.PRESENCE_TIMEOUT_SECONDS = 60
+    profile = await db(make_profile)()
+    sock = await ws(profile.user)
+    await go_online(sock)
+    # when: a minute passes with no heartbeat
+    later = timezone.now().timestamp() + 61
+    assert await db(presence.lawyers_online)(now=later) == 0
+    reaped = await db(presence.reap)(now=later)
+    # then
+    assert reaped == [profile.user_id]
+    assert await db(presence.lawyers_online)() == 0
+    # and the next heartbeat brings the lawyer back
+    await go_online(sock)
+    assert await db(presence.lawyers_online)() == 1
+
+
+async def test_category_and_city_names_ride_along_for_display(ws):
+    profile = await db(make_profile)()
+    question = await db(lambda: QuestionFactory(city=city("370200"), category=category("labour")))()
+    await db(OfferFactory)(lawyer=profile.user, consult=await db(ConsultFactory)(question=question))
+
+    sock = await ws(profile.user)
+    summary = (await receive_until(sock, "offer.new"))["offer"]["summary"]
+
+    assert (summary["city"], summary["category"]) == ("370200", "labour")
+    assert summary["city_name"] and summary["category_name"]

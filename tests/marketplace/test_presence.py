@@ -1,0 +1,172 @@
+"""marketplace.presence: who is online, in Redis only."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+from asgiref.sync import async_to_sync
+
+from marketplace import presence
+from tests.marketplace.conftest import put_online
+
+pytestmark = pytest.mark.django_db
+
+JINAN, QINGDAO, SHANDONG, BEIJING = "370100", "370200", "370000", "110100"
+
+
+@pytest.fixture
+def jinan_lawyer(make_lawyer):
+    return make_lawyer(home=JINAN, online=False)
+
+
+def test_heartbeat_counts_the_lawyer_in_city_province_and_nation(jinan_lawyer):
+    # when
+    put_online(jinan_lawyer)
+    # then
+    counts = presence.online_counts([JINAN, SHANDONG, presence.NATION, QINGDAO, BEIJING])
+    assert counts == {JINAN: 1, SHANDONG: 1, presence.NATION: 1, QINGDAO: 0, BEIJING: 0}
+    assert presence.lawyers_online() == 1
+
+
+def test_first_heartbeat_makes_the_lawyer_available_and_repeats_do_not(jinan_lawyer):
+    assert put_online(jinan_lawyer) is True
+    assert put_online(jinan_lawyer) is False
+
+
+def test_away_counts_as_online_but_takes_no_offers(jinan_lawyer):
+    # when
+    became_available = put_online(jinan_lawyer, "away")
+    # then
+    assert became_available is False
+    assert presence.lawyers_online() == 1
+    assert presence.available_among([jinan_lawyer.user_id]) == set()
+    assert presence.statuses([jinan_lawyer.user_id]) == {jinan_lawyer.user_id: "away"}
+
+
+def test_back_from_away_is_available_again(jinan_lawyer):
+    put_online(jinan_lawyer, "away")
+
+    assert put_online(jinan_lawyer, "online") is True
+    assert presence.available_among([jinan_lawyer.user_id]) == {jinan_lawyer.user_id}
+    assert presence.available_lawyer_ids() == {jinan_lawyer.user_id}
+
+
+def test_lawyer_silent_past_the_timeout_is_offline_before_and_after_reaping(
+    make_lawyer, settings, redis_client
+):
+    # given
+    settings.PRESENCE_TIMEOUT_SECONDS = 60
+    now = time.time()
+    silent = make_lawyer(home=JINAN, online=False)
+    fresh = make_lawyer(home=QINGDAO, online=False)
+    put_online(silent, now=now - 61)
+    put_online(fresh, now=now - 5)
+    # then: a stale score never counts, even before the reaper runs
+    assert presence.online_counts([SHANDONG], now=now) == {SHANDONG: 1}
+    assert presence.statuses([silent.user_id], now=now) == {silent.user_id: "offline"}
+    # when
+    reaped = presence.reap(now=now)
+    # then
+    assert reaped == [silent.user_id]
+    assert redis_client.zscore(presence.region_set(JINAN), silent.user_id) is None
+    assert redis_client.zscore(presence.region_set(SHANDONG), silent.user_id) is None
+    assert redis_client.hget(presence.key("presence", "home"), silent.user_id) is None
+    assert presence.available_among([fresh.user_id], now=now) == {fresh.user_id}
+
+
+def test_coming_back_after_the_timeout_counts_as_becoming_available(jinan_lawyer, settings):
+    settings.PRESENCE_TIMEOUT_SECONDS = 60
+    now = time.time()
+    put_online(jinan_lawyer, now=now - 120)
+
+    assert put_online(jinan_lawyer, now=now) is True
+
+
+def test_moving_city_leaves_the_old_city_set(jinan_lawyer):
+    put_online(jinan_lawyer)
+    jinan_lawyer.home_city_id = BEIJING
+    jinan_lawyer.home_city = jinan_lawyer.home_city.__class__.objects.get(code=BEIJING)
+
+    put_online(jinan_lawyer)
+
+    counts = presence.online_counts([JINAN, SHANDONG, BEIJING, "110000", presence.NATION])
+    assert counts == {JINAN: 0, SHANDONG: 0, BEIJING: 1, "110000": 1, presence.NATION: 1}
+
+
+def test_last_socket_closing_takes_the_lawyer_offline_at_once(jinan_lawyer):
+    # given: two sockets
+    lawyer_id = jinan_lawyer.user_id
+    async_to_sync(presence.socket_opened)(lawyer_id)
+    async_to_sync(presence.socket_opened)(lawyer_id)
+    put_online(jinan_lawyer)
+    # when / then
+    assert async_to_sync(presence.socket_closed)(lawyer_id) is False
+    assert presence.lawyers_online() == 1
+    assert async_to_sync(presence.socket_closed)(lawyer_id) is True
+    assert presence.online_counts([JINAN, SHANDONG, presence.NATION]) == {
+        JINAN: 0,
+        SHANDONG: 0,
+        presence.NATION: 0,
+    }
+
+
+def test_dashboard_breakdown_by_province_and_city(make_lawyer):
+    make_lawyer(home=JINAN)
+    make_lawyer(home=JINAN, online="away")
+    make_lawyer(home=QINGDAO)
+    make_lawyer(home=BEIJING)
+
+    breakdown = presence.online_by_region()
+
+    assert breakdown.total == 4
+    assert breakdown.away == 1
+    assert breakdown.provinces == {"110000": 1, SHANDONG: 3}
+    assert breakdown.cities == {BEIJING: 1, JINAN: 2, QINGDAO: 1}
+
+
+class RoundTrips:
+    """Counts what reaches Redis: a pipeline is one round trip, a lone command another."""
+
+    def __init__(self, monkeypatch):
+        self.pipelines = 0
+        self.commands = 0
+        original_execute = redis.client.Pipeline.execute
+        original_command = redis.Redis.execute_command
+
+        def execute(pipe, *args, **kwargs):
+            self.pipelines += 1
+            return original_execute(pipe, *args, **kwargs)
+
+        def command(client, *args, **kwargs):
+            self.commands += 1
+            return original_command(client, *args, **kwargs)
+
+        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+        monkeypatch.setattr(redis.Redis, "execute_command", command)
+
+    @property
+    def total(self) -> int:
+        return self.pipelines + self.commands
+
+
+def test_online_counts_for_every_region_cost_one_round_trip(make_lawyer, monkeypatch):
+    # given
+    make_lawyer(home=JINAN)
+    codes = [code for pair in presence._region_codes() for code in pair]
+    trips = RoundTrips(monkeypatch)
+    # when
+    counts = presence.online_counts(codes)
+    presence.online_by_region()
+    # then
+    assert len(counts) > 300 and counts[JINAN] == 1
+    assert trips.total == 2
+
+
+def test_available_among_costs_one_round_trip(make_lawyer, monkeypatch):
+    lawyers = [make_lawyer(home=JINAN).user_id for _ in range(3)]
+    trips = RoundTrips(monkeypatch)
+
+    assert presence.available_among(lawyers) == set(lawyers)
+    assert trips.total == 1
