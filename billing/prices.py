@@ -1,5 +1,6 @@
-"""Consult prices: what a lawyer may charge, what a consult is quoted at creation, the platform's
-fee, and which lawyers a consult's price may be offered to. Integer minor units throughout."""
+"""Consult prices: what a lawyer may charge, what a consult is quoted at creation and the
+platform's fee. Integer minor units throughout. (Offering a consult only to lawyers priced at or
+below it, and a free one only to free lawyers, is marketplace.matching's candidate filter.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 
 from billing.errors import InvalidCurrency, InvalidPrice, PriceChanged
 
@@ -112,10 +112,3 @@ def consult_price_quote(
     if cleaned == 0:
         raise InvalidPrice(fields={"price": "A paid consult needs a price above 0."})
     return Quote(cleaned, clean_currency(currency), fee_bp)
-
-
-def lawyers_within_price(*, price: int, currency: str, prefix: str = "") -> Q:
-    """Filter for lawyers a consult at this price may be offered to: their price is at or below
-    it in the same currency (so a free consult reaches only lawyers whose price is 0).
-    `prefix` points at the LawyerProfile from the queried model, e.g. "lawyer_profile__"."""
-    return Q(**{f"{prefix}price__lte": price, f"{prefix}currency": currency})
