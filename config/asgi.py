@@ -23,6 +23,7 @@ from django.urls import path  # noqa: E402
 
 from accounts.consumers import ClientConsumer  # noqa: E402
 from accounts.socket_auth import SocketAuthMiddleware  # noqa: E402
+from config.socket_outage import RetryLaterOnOutage  # noqa: E402
 
 
 def build_http_app():
@@ -34,8 +35,10 @@ def build_http_app():
 application = ProtocolTypeRouter(
     {
         "http": build_http_app(),
-        "websocket": AllowedHostsOriginValidator(
-            SocketAuthMiddleware(URLRouter([path("ws/", ClientConsumer.as_asgi())]))
+        "websocket": RetryLaterOnOutage(
+            AllowedHostsOriginValidator(
+                SocketAuthMiddleware(URLRouter([path("ws/", ClientConsumer.as_asgi())]))
+            )
         ),
     }
 )
