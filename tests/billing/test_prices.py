@@ -77,3 +77,20 @@ def test_fee_split_adds_up_and_rounds_half_up():
 def test_fee_split_refuses_floats():
     with pytest.raises(TypeError):
         fee_split(49.0, 2000)  # type: ignore[arg-type]
+
+
+def test_matching_offers_a_consult_only_to_lawyers_at_or_below_its_price(db):
+    # given lawyers priced 0, 3000, 4900 and 9900
+    from marketplace.matching import offerable_profiles
+    from tests.billing.factories import pending_consult
+
+    by_price = {price: LawyerProfileFactory(price=price) for price in (0, 3000, 4900, 9900)}
+    paid, free = pending_consult(price=4900), pending_consult(price=0)
+    free.is_paid = False
+    # when
+    for_paid = set(offerable_profiles(paid).values_list("price", flat=True))
+    for_free = set(offerable_profiles(free).values_list("price", flat=True))
+    # then
+    assert for_paid == {0, 3000, 4900}
+    assert for_free == {0}
+    assert by_price[9900].pk not in offerable_profiles(paid).values_list("pk", flat=True)
