@@ -83,9 +83,11 @@ async function applyConsult(consult, search) {
   if (conversation && chat.conversation !== Number(conversation)) {
     await chat.load(conversation);
   }
+  const wasWaiting = root.dataset.state === "queued" || root.dataset.state === "offered";
   applyState(consult.state);
   applySearch(search || consult.search);
-  if (consult.state === "active" && chat.input && document.activeElement === document.body) chat.input.focus();
+  // just matched: the asker's next step is to write (not on page load: no surprise keyboard)
+  if (wasWaiting && consult.state === "active" && chat.input) chat.input.focus();
 }
 
 socket.on("consult.updated", (frame) => applyConsult(frame.consult, frame.search));

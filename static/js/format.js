@@ -44,7 +44,7 @@ export function integerText(n) {
 
 /** Money in minor units: 4900 CNY -> "¥49.00". */
 export function moneyText(minor, currency = "CNY") {
-  return new Intl.NumberFormat(lang, { style: "currency", currency }).format((Number(minor) || 0) / 100);
+  return new Intl.NumberFormat(lang, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format((Number(minor) || 0) / 100);
 }
 
 export function timeText(iso) {

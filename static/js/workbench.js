@@ -230,8 +230,9 @@ async function openChat(consult) {
   const fragment = document.getElementById("chat-template").content.cloneNode(true);
   const slot = fragment.firstElementChild;
   const domId = `chat-${conversation}`;
-  for (const el of slot.querySelectorAll("[id], [for], [aria-labelledby], [aria-controls]")) {
-    for (const attr of ["id", "for", "aria-labelledby", "aria-controls"]) {
+  const linked = ["id", "for", "aria-labelledby", "aria-controls", "aria-describedby"];
+  for (const el of slot.querySelectorAll(linked.map((a) => `[${a}]`).join(", "))) {
+    for (const attr of linked) {
       const value = el.getAttribute(attr);
       if (value && value.includes("chat-new")) el.setAttribute(attr, value.replace("chat-new", domId));
     }

@@ -65,9 +65,14 @@ def collected_static() -> None:
 
 
 @pytest.fixture
-def live_server_url(collected_static, web_processes) -> str:
+def web_server(collected_static, web_processes):
     """One real web process (pages, API and sockets) on the test database."""
-    return web_processes().http_url
+    return web_processes()
+
+
+@pytest.fixture
+def live_server_url(web_server) -> str:
+    return web_server.http_url
 
 
 @pytest.fixture

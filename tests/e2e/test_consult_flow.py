@@ -16,7 +16,11 @@ from messaging.models import Message
 from tests.e2e.conftest import screenshot, sign_in, switch_language
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory, StaffFactory, category, city
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the regions and categories loaded by migrations survive the flush
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 JINING = "370800"
 PRICE = 4900

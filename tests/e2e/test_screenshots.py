@@ -10,7 +10,11 @@ from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory, StaffFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the regions and categories loaded by migrations survive the flush
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 LANGUAGES = ("zh-hans", "en")
 PHONE_VIEW = {"width": 390, "height": 844}
