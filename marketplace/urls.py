@@ -4,4 +4,5 @@ from marketplace import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ask/", views.ask, name="ask"),
 ]

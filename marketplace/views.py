@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
-from marketplace import selectors
+from accounts.models import User
+from config.errors import DomainError, NotFound
+from marketplace import selectors, services
+from marketplace.forms import MODE_PUBLIC, AskForm
+
+FORM_FIELDS = {"title", "body", "category", "city", "price"}  # shown; others go on top
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -11,4 +20,72 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "marketplace/home.html",
         {"categories": selectors.category_list(), "provinces": selectors.region_list()},
+    )
+
+
+def _named_lawyer(raw: str | None):
+    if not raw or not raw.isdigit():
+        return None
+    try:
+        return selectors.lawyer_public_profile(lawyer_id=int(raw))
+    except NotFound:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ask(request: HttpRequest) -> HttpResponse:
+    """Ask a question and, unless it is only posted publicly, start a consult at once."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.role != User.Role.ASKER:
+        return render(request, "marketplace/ask_not_asker.html", status=403)
+    named = _named_lawyer(request.POST.get("lawyer") or request.GET.get("lawyer"))
+    fixed_price = named.price if named is not None and named.price > 0 else None
+    initial = {
+        "category": request.GET.get("category", ""),
+        "city": request.GET.get("city", ""),
+        "lawyer": named.user_id if named else None,
+        "mode": "paid" if fixed_price else "free",
+        "price": fixed_price / 100 if fixed_price else None,
+    }
+    form = AskForm(request.POST or None, initial=initial, fixed_price=fixed_price)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    question = services.question_create(
+                        asker=user,
+                        title=data["title"],
+                        body=data["body"],
+                        category=data["category"],
+                        city=data["city"],
+                        is_public=data["mode"] == MODE_PUBLIC or data["is_public"],
+                        is_anonymous=data["is_anonymous"],
+                    )
+                    consult = None
+                    if data["mode"] != MODE_PUBLIC:
+                        consult = services.consult_create(
+                            asker=user,
+                            question_id=question.pk,
+                            lawyer_id=named.user_id if named else None,
+                            paid=form.paid,
+                            price=form.price_in_fen(),
+                            currency=named.currency if named and fixed_price else "CNY",
+                        )
+            except DomainError as exc:
+                for field, message in (exc.fields or {"__all__": exc.detail}).items():
+                    form.add_error(field if field in FORM_FIELDS else None, str(message))
+                status = exc.status
+            else:
+                if consult is not None:
+                    return redirect(reverse("pages:consult", args=[consult.pk]))
+                return redirect(reverse("qa:question", args=[question.pk]))
+    return render(
+        request,
+        "marketplace/ask.html",
+        {"form": form, "named": named, "fixed_price": fixed_price},
+        status=status,
     )

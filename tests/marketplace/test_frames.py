@@ -122,8 +122,12 @@ async def test_the_matching_task_delivered_twice_makes_one_set_of_offers():
     consult = await db(ConsultFactory)()
     # when: the same message twice, as a broker redelivery would
     results = await asyncio.gather(
-        asyncio.to_thread(lambda: match_consult.apply_async((consult.pk, 0)).get(timeout=10)),
-        asyncio.to_thread(lambda: match_consult.apply_async((consult.pk, 0)).get(timeout=10)),
+        asyncio.to_thread(
+            lambda: match_consult.apply_async((consult.pk, 0), ignore_result=False).get(timeout=10)
+        ),
+        asyncio.to_thread(
+            lambda: match_consult.apply_async((consult.pk, 0), ignore_result=False).get(timeout=10)
+        ),
     )
     # then
     assert sorted(results) == [0, 3]

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from marketplace import selectors, services
+
+MODE_PUBLIC = "public"
+MODE_FREE = "free"
+MODE_PAID = "paid"
+
+
+def city_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Cities grouped by province, for a <select> with <optgroup>s."""
+    return [
+        (province.name, [(c.code, c.name) for c in cities])
+        for province, cities in selectors.cities_by_province()
+    ]
+
+
+class AskForm(forms.Form):
+    title = forms.CharField(
+        label=_("Your question in one line"),
+        max_length=services.TITLE_MAX_CHARS,
+        help_text=_("For example: my employer has not paid me for three months, what can I do?"),
+    )
+    body = forms.CharField(
+        label=_("What happened"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=services.BODY_MAX_CHARS,
+        help_text=_(
+            "Dates, amounts and what you have tried help the lawyer. Do not include ID numbers."
+        ),
+    )
+    category = forms.ChoiceField(label=_("Practice area"))
+    city = forms.ChoiceField(label=_("Your city"))
+    mode = forms.ChoiceField(
+        label=_("How would you like an answer?"),
+        choices=[
+            (MODE_FREE, _("Free consultation: chat with an online lawyer now")),
+            (
+                MODE_PAID,
+                _("Paid consultation: a first reply guaranteed in time, or you pay nothing"),
+            ),
+            (MODE_PUBLIC, _("Just post it publicly for lawyers to answer")),
+        ],
+        initial=MODE_FREE,
+        widget=forms.RadioSelect,
+    )
+    price = forms.DecimalField(
+        label=_("Price you offer (yuan)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        help_text=_("Lawyers asking this much or less see your consultation."),
+    )
+    is_public = forms.BooleanField(
+        label=_("Also list the question publicly so other lawyers can answer"),
+        required=False,
+        initial=True,
+    )
+    is_anonymous = forms.BooleanField(label=_("Hide my name"), required=False, initial=True)
+    lawyer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, fixed_price: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose…")),
+            *[(c.slug, c.name) for c in selectors.category_list()],
+        ]
+        self.fields["city"].choices = [("", _("Choose…")), *city_choices()]  # type: ignore[attr-defined]
+        # a named lawyer's own price is the consult's price (in fen)
+        self.fixed_price = fixed_price
+        if fixed_price:
+            self.fields["price"].widget.attrs["readonly"] = "readonly"
+
+    def clean(self):
+        data = super().clean() or {}
+        mode = data.get("mode")
+        if mode == MODE_PAID and self.fixed_price is None and not data.get("price"):
+            self.add_error("price", _("Enter the price you offer."))
+        return data
+
+    @property
+    def paid(self) -> bool:
+        return self.cleaned_data.get("mode") == MODE_PAID
+
+    def price_in_fen(self) -> int:
+        """Money is integer minor units: yuan with two decimals → fen, exactly."""
+        if not self.paid:
+            return 0
+        if self.fixed_price is not None:
+            return self.fixed_price
+        return int(self.cleaned_data["price"] * 100)
