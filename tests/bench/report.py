@@ -104,6 +104,7 @@ class Report:
         self.started = time.time()
         self.environment: dict[str, Any] = {}
         self.sections_seconds: dict[str, float] = {}
+        self.sections_load: dict[str, tuple[float, float]] = {}
         self.extra: dict[str, Any] = {}
 
     def add(self, row: Row) -> Row:
@@ -125,7 +126,9 @@ class Report:
         for row in self.rows:
             if row.section != section:
                 section = row.section
-                lines.append([f"[{section}]", "", "", "", "", "", ""])
+                load = self.sections_load.get(section)
+                where = f"load avg {load[0]}→{load[1]}" if load else ""
+                lines.append([f"[{section}]", where, "", "", "", "", ""])
             value = f"{fmt(row.value)} {row.unit}".strip() if row.value is not None else row.note
             reference_value = (
                 f"{fmt(row.reference_value)} {row.reference_unit}".strip()
@@ -159,6 +162,7 @@ class Report:
             "seconds": round(time.time() - self.started, 1),
             "environment": self.environment | machine_facts(),
             "sections_seconds": self.sections_seconds,
+            "sections_load_average": self.sections_load,
             "rows": [r.as_json() for r in self.rows],
             **self.extra,
         }

@@ -115,7 +115,11 @@ def main(argv: list[str]) -> int:
         for name in only:
             if name in skip:
                 continue
-            print(f"\n== {name}", flush=True)
+            load_before = os.getloadavg()[0]
+            print(
+                f"\n== {name} (load average {load_before:.1f} on {os.cpu_count()} cores)",
+                flush=True,
+            )
             started = time.monotonic()
             module = importlib.import_module(f"tests.bench.{name}")
             try:
@@ -129,6 +133,7 @@ def main(argv: list[str]) -> int:
                 for proc in list(stack.procs):
                     stack.stop(proc)
             report.sections_seconds[name] = round(time.monotonic() - started, 1)
+            report.sections_load[name] = (round(load_before, 1), round(os.getloadavg()[0], 1))
 
     print("\n" + report.table())
     path = report.write_json(Path(BASE_DIR) / ".bench")

@@ -18,7 +18,7 @@ from tests.bench.report import Report, Row
 from tests.bench.stack import Stack
 from tests.bench.wsclients import create_users, issue_tokens
 
-SECTION = "scale-out"
+SECTION = "scaleout"
 STEPS = (600, 1000, 1400, 1800)
 
 

@@ -5,7 +5,12 @@ request is the figure that decides: it is what two cores have to share."""
 
 from __future__ import annotations
 
-from tests.bench.loadgen import http_load
+import asyncio
+import json
+import threading
+import time
+
+from tests.bench.loadgen import http_load, percentile
 from tests.bench.references import References
 from tests.bench.report import Report, Row, Target
 from tests.bench.stack import Stack
@@ -13,13 +18,43 @@ from tests.bench.stack import Stack
 SECTION = "serving"
 
 
-def measure(stack: Stack, proc, path: str, seconds: float) -> tuple:
+def measure(stack: Stack, proc, path: str, seconds: float, token: str | None = None) -> tuple:
+    """Page load from 50 connections; with a token, a socket on the same server pings every
+    20 ms meanwhile: what serving pages does to socket latency in the same process."""
     url = f"http://127.0.0.1:{proc.port}{path}"
     http_load(url, connections=10, seconds=1)  # warm: imports, templates, pool connections
     cpu_before = proc.cpu_seconds()
-    result = http_load(url, connections=50, seconds=seconds)
+    holder: dict = {}
+    loader = threading.Thread(
+        target=lambda: holder.setdefault("r", http_load(url, connections=50, seconds=seconds))
+    )
+    loader.start()
+    pings = asyncio.run(ping_while(proc.port, token, loader)) if token else []
+    loader.join()
+    result = holder["r"]
     cpu_ms = (proc.cpu_seconds() - cpu_before) * 1000 / max(1, result.requests)
-    return result, cpu_ms
+    return result, cpu_ms, pings
+
+
+async def ping_while(port: int, token: str, loader: threading.Thread) -> list[float]:
+    from websockets.asyncio.client import connect
+
+    latencies: list[float] = []
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws/",
+        origin="http://127.0.0.1",
+        additional_headers={"Authorization": f"Bearer {token}"},
+    ) as sock:
+        while loader.is_alive():
+            started = time.perf_counter()
+            await sock.send('{"type":"ping"}')
+            while True:
+                frame = json.loads(await sock.recv())
+                if frame.get("type") == "pong":
+                    break
+            latencies.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.02)
+    return latencies
 
 
 def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
@@ -29,10 +64,14 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         ("pages on WSGI via a2wsgi (Procfile default)", "wsgi"),
         ("pages on Django's ASGI handler", "asgi"),
     ]
+    from tests.bench.wsclients import create_users, issue_tokens
+
+    user = create_users("benchserving", 1, "asker")[0]
+    token = issue_tokens([user])[user]
     results = {}
     for label, mode in arrangements:
         proc = stack.web(workers=2, name=f"serving-{mode}", HTTP_SERVING=mode)
-        result, cpu_ms = measure(stack, proc, path, seconds)
+        result, cpu_ms, pings = measure(stack, proc, path, seconds, token)
         stack.stop(proc)
         results[mode] = (result, cpu_ms)
         report.add(
@@ -49,9 +88,37 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
                 detail=result.__dict__ | {"server_cpu_ms_per_request": cpu_ms},
             )
         )
+        report.add(
+            Row(
+                SECTION,
+                f"socket ping p99 during that page load ({mode})",
+                percentile(pings, 99),
+                "ms",
+                reference="bare WebSocket echo p99",
+                reference_value=refs.echo_p99_ms,
+                reference_unit="ms",
+                note=f"p50 {percentile(pings, 50) or 0:.2f} ms over {len(pings)} pings",
+            )
+        )
+
+    for threads in (2, 4, 8, 16):
+        proc = stack.web(workers=2, name=f"serving-t{threads}", HTTP_WSGI_THREADS=str(threads))
+        result, cpu_ms, pings = measure(stack, proc, path, seconds, token)
+        stack.stop(proc)
+        results[f"wsgi-{threads}-threads"] = (result, cpu_ms)
+        report.add(
+            Row(
+                SECTION,
+                f"home page, a2wsgi with {threads} threads per worker",
+                result.rps,
+                "req/s",
+                note=f"p99 {result.p99_ms:.1f} ms, CPU {cpu_ms:.2f} ms/request; socket ping "
+                f"p50 {percentile(pings, 50) or 0:.2f} ms, p99 {percentile(pings, 99) or 0:.2f} ms",
+            )
+        )
 
     proc = stack.gunicorn("config.wsgi:application", workers=2, name="serving-gunicorn")
-    result, cpu_ms = measure(stack, proc, path, seconds)
+    result, cpu_ms, _ = measure(stack, proc, path, seconds)
     stack.stop(proc)
     results["gunicorn"] = (result, cpu_ms)
     report.add(
