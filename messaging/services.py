@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -147,10 +148,12 @@ def _append(
     body: str,
     client_id: str | None,
     notice: dict[str, Any] | None = None,
+    sent_at: datetime | None = None,
+    gate: bool = True,
 ) -> tuple[Message, list[int]]:
     """Store one message with the next seq. Precondition: inside `transaction.atomic()`.
     Returns the message and the ids of everyone in the conversation."""
-    now = timezone.now()
+    now = sent_at or timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             _APPEND_SQL,
@@ -163,7 +166,7 @@ def _append(
     if sender is not None:
         if conversation_kind == Conversation.Kind.PLATFORM:
             raise ConversationReadOnly()
-        if conversation_kind == Conversation.Kind.CONSULT:
+        if gate and conversation_kind == Conversation.Kind.CONSULT:
             from marketplace.consult_messages import consult_message_gate
 
             # with the conversation row locked, as the gate expects
@@ -183,6 +186,9 @@ def _append(
         notice=notice,
     )
     message.save(force_insert=True)
+    if sent_at is not None:  # created_at is auto_now_add: an imported message keeps its time
+        Message.objects.filter(pk=message.pk).update(created_at=sent_at)
+        message.created_at = sent_at
     return message, list(participant_ids)
 
 
@@ -252,6 +258,34 @@ def message_send(
             "message not stored in conversation %s: %s", conversation_id, type(exc).__name__
         )
         raise MessageNotStored() from exc
+    return message, True
+
+
+def message_import(
+    *, sender: User, conversation_id: int, client_id: str, body: str, sent_at: datetime
+) -> tuple[Message, bool]:
+    """Store a message of the past (seeding, importing history) with its original time: the
+    same checks, seq and idempotency as `message_send`, but no frames and no consult gate (a
+    closed consult's history is still history). Import each conversation in time order."""
+    message_validate(client_id=client_id, body=body)
+    try:
+        with transaction.atomic():
+            message, _participants = _append(
+                conversation_id=conversation_id,
+                sender=sender,
+                kind=Message.Kind.TEXT,
+                body=body,
+                client_id=client_id,
+                sent_at=sent_at,
+                gate=False,
+            )
+    except IntegrityError as exc:
+        if _constraint_name(exc) != CLIENT_ID_CONSTRAINT:
+            raise
+        original = Message.objects.get(sender=sender, client_id=client_id)
+        if original.conversation_id != conversation_id:
+            raise ClientIdReused() from exc
+        return original, False
     return message, True
 
 

@@ -296,3 +296,48 @@ def test_concurrent_senders_get_gap_free_seqs():
     seqs = sorted(Message.objects.filter(conversation=conversation).values_list("seq", flat=True))
     assert seqs == list(range(1, 41))
     assert Message.objects.aggregate(m=Max("seq"))["m"] == 40
+
+
+# --- importing history --------------------------------------------------------------------
+def test_imported_message_keeps_its_time_even_in_a_closed_consult(asker, lawyer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    consult = consult_with_conversation(asker, lawyer, state=Consult.State.RESOLVED)
+    sent_at = timezone.now() - timedelta(days=30)
+    # when
+    message, created = services.message_import(
+        sender=lawyer,
+        conversation_id=consult.conversation_id,
+        client_id="old",
+        body="旧消息",
+        sent_at=sent_at,
+    )
+    again, created_again = services.message_import(
+        sender=lawyer,
+        conversation_id=consult.conversation_id,
+        client_id="old",
+        body="旧消息",
+        sent_at=sent_at,
+    )
+    # then
+    message.refresh_from_db()
+    assert created and not created_again and again.pk == message.pk
+    assert message.created_at == sent_at and message.seq == 1
+
+
+# --- tasks --------------------------------------------------------------------------------
+def test_notice_task_sends_the_notice_once_however_often_it_runs(asker):
+    from messaging.tasks import notice_send_task
+
+    first = notice_send_task.apply(args=[asker.pk, "consult_expired", {"consult": 5}]).get()
+    again = notice_send_task.apply(args=[asker.pk, "consult_expired", {"consult": 5}]).get()
+    assert first == again and Message.objects.filter(sender__isnull=True).count() == 1
+
+
+def test_notice_task_for_a_missing_user_does_nothing():
+    from messaging.tasks import notice_send_task
+
+    assert notice_send_task.apply(args=[424242, "welcome"]).get() is None
+    assert not Message.objects.exists()
