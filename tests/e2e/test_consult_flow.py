@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from billing.models import Payment, Rating
@@ -46,18 +47,20 @@ def people(asker, lawyer):
 def ask_and_pay(page: Page) -> int:
     """The asker's path from the ask form to the waiting screen; returns the consult id."""
     page.goto("/ask/")
-    if page.locator("form [name=title]").count():
-        page.fill("[name=title]", QUESTION_TITLE)
-        page.fill("[name=body]", QUESTION_BODY)
-        page.select_option("[name=category]", "debt")
-        province = page.locator("[name=province]")
-        if province.count():
-            province.select_option("370000")
-        page.select_option("[name=city]", JINING)
-        price = page.locator("[name=price]")
-        if price.count() and price.is_editable():
-            price.fill(str(PRICE // 100))
-        page.locator("main form button[type=submit]").last.click()
+    if page.locator("#ask-form").count():
+        form = page.locator("#ask-form")
+        form.locator("[name=title]").fill(QUESTION_TITLE)
+        form.locator("[name=body]").fill(QUESTION_BODY)
+        form.locator("[name=category]").select_option("debt")
+        form.locator("[name=city]").select_option(JINING)
+        form.locator("input[name=mode][value=paid]").check()
+        form.locator("[name=price]").fill(str(PRICE // 100))
+        form.locator("button[type=submit]").click()
+        # the new consult's page asks for the payment first
+        expect(page).to_have_url(re.compile(r"/consults/\d+/$"))
+        expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
+        screenshot(page, "flow-zh-hans-consult-unpaid")
+        page.locator('[data-panel="pay"] a.button').click()
     else:
         # until the marketplace's /ask/ page exists: the same two API calls it makes
         pay_url = page.evaluate(
@@ -129,7 +132,9 @@ def test_asker_and_lawyer_consult_from_question_to_rating(new_context, celery_te
     # and the asker's waiting screen turns into the chat with that lawyer
     expect(asker_page.locator('[data-panel="chat"]')).to_be_visible()
     expect(asker_page.locator('[data-panel="waiting"]')).to_be_hidden()
-    expect(asker_page.locator("[data-state-badge]")).to_have_text("进行中")
+    with translation.override("zh-hans"):
+        in_progress = str(Consult.State.ACTIVE.label)
+    expect(asker_page.locator("[data-state-badge]")).to_have_text(in_progress)
 
     # when the lawyer replies first (which captures the payment) and the asker answers
     lawyer_chat = lawyer_page.locator(f'[data-chat-slot] [data-chat][data-consult="{consult_id}"]')
