@@ -266,7 +266,8 @@ def _decide(*, payment: Payment, action: str) -> None:
     from billing.tasks import payment_settle_task
 
     payment_id = payment.pk
-    transaction.on_commit(lambda: payment_settle_task.delay(payment_id))
+    # after commit; an unreachable broker loses the task, not the decision (beat resettles)
+    payment_settle_task.delay_on_commit(payment_id)
 
 
 def payment_settle(*, payment_id: int) -> Payment:

@@ -4,7 +4,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("lawline")
+# every task enqueued after commit survives an unreachable broker (config/celery_tasks.py)
+app = Celery("lawline", task_cls="config.celery_tasks:LawlineTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_routes = "workers.routing.route_task"
 app.autodiscover_tasks()

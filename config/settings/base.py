@@ -192,6 +192,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_RESULT_EXPIRES = 3600
+# Nothing in the product reads a task's result. Storing them costs a SUBSCRIBE per task sent in
+# the sender, and with Redis down every `.delay()` in a web request then hung ~20 s retrying
+# that subscription (tests/reliability/test_redis_restart.py). A test that reads a result asks
+# for it: `apply_async(..., ignore_result=False)`.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
