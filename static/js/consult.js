@@ -52,6 +52,7 @@ function applyState(state) {
   const closeRow = root.querySelector("[data-close-row]");
   if (closeRow) closeRow.hidden = state !== "active";
   if (panels.rating) show("rating", state === "resolved" && (!panels.rated || panels.rated.hidden));
+  show("publish", state === "resolved");
 }
 
 function applySearch(search) {
