@@ -1,0 +1,70 @@
+"""The bench's own arithmetic: verdicts, ratios, percentiles, the Procfile it runs and the wrk
+output it reads. (The figures themselves are measured by `make bench`, not by the suite.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench.loadgen import _ms, assert_loopback, percentile
+from tests.bench.report import Report, Row, Target
+from tests.bench.stack import procfile_command
+
+
+def test_row_misses_when_any_target_is_missed():
+    # given a value under its bound but a ratio over its own
+    row = Row(
+        "s",
+        "f",
+        800.0,
+        "req/s",
+        reference_value=4000.0,
+        targets=[Target(">=", 500), Target(">=", 0.3, on="ratio")],
+    )
+
+    # then
+    assert row.ratio == pytest.approx(0.2)
+    assert row.verdict == "MISS"
+
+
+def test_row_without_value_is_not_applicable_and_says_why():
+    # given
+    report = Report("quick")
+
+    # when
+    row = report.missing("chat", "send→receive p50", "feature missing: no handler")
+
+    # then
+    assert row.verdict == "n/a"
+    assert "not measured (feature missing: no handler)" in report.table()
+
+
+def test_percentile_is_nearest_rank():
+    samples = [float(n) for n in range(1, 101)]
+
+    assert percentile(samples, 50) == 50.0
+    assert percentile(samples, 99) == 99.0
+    assert percentile([], 99) is None
+
+
+def test_wrk_latency_units_are_read_as_milliseconds():
+    assert _ms("694.00us") == pytest.approx(0.694)
+    assert _ms("12.47ms") == pytest.approx(12.47)
+    assert _ms("1.50s") == pytest.approx(1500.0)
+
+
+def test_load_goes_to_loopback_only():
+    assert_loopback("http://127.0.0.1:8000/")
+    with pytest.raises(ValueError, match="loopback"):
+        assert_loopback("http://10.0.0.5:8000/")
+
+
+def test_bench_runs_the_procfile_web_line_with_its_environment():
+    # when
+    argv = procfile_command(
+        "web", {"LAWLINE_HOST": "127.0.0.1", "LAWLINE_PORT": "4321", "WEB_CONCURRENCY": "3"}
+    )
+
+    # then
+    assert "config.asgi:application" in argv
+    assert argv[argv.index("--port") + 1] == "4321"
+    assert argv[argv.index("--workers") + 1] == "3"
