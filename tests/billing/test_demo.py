@@ -4,6 +4,7 @@ import io
 
 from django.core.management import call_command
 
+from billing.demo import DEMO_REFERENCE
 from billing.ledger import ledger_reconcile
 from billing.models import LedgerEntry, Payment, Rating
 from marketplace.models import Consult, LawyerProfile
@@ -26,6 +27,9 @@ def test_seed_demo_gives_prices_and_a_reconciled_past_and_is_idempotent(db):
     assert LawyerProfile.objects.filter(price=0).exists()
     assert LawyerProfile.objects.filter(response_p50_seconds__isnull=False).exists()
     assert ledger_reconcile().ok
-    # every answered consult was answered before its deadline
-    for consult in Consult.objects.filter(first_reply_at__isnull=False):
+    # every past consult billing seeded was answered before its deadline, or expired
+    seeded = Consult.objects.filter(payment__gateway_reference__startswith=DEMO_REFERENCE)
+    assert seeded.count() > 400
+    for consult in seeded.filter(first_reply_at__isnull=False):
         assert consult.first_reply_at < consult.sla_deadline
+    assert not seeded.filter(state="expired", payment__state="captured").exists()
