@@ -282,7 +282,16 @@ export class LawlineSocket {
       this.emit("message.untracked", normaliseMessage(frame, id));
       return;
     }
-    this.accept(id, normaliseMessage(frame, id));
+    const message = normaliseMessage(frame, id);
+    if (message.sender === this.userId && !message.client_id) {
+      // our own message, echoed to all our sockets, may beat its ack: pair it with the outbox
+      // entry it stores so the page updates that bubble instead of adding a second one
+      const entry = [...this.outbox.values()].find(
+        (e) => e.conversation === id && e.status === "sending" && e.body === message.body,
+      );
+      if (entry) message.client_id = entry.client_id;
+    }
+    this.accept(id, message);
   }
 
   accept(id, message) {
@@ -301,7 +310,17 @@ export class LawlineSocket {
       const next = state.buffer.get(state.cursor + 1);
       state.buffer.delete(state.cursor + 1);
       state.cursor += 1;
+      const entry = next.client_id ? this.outbox.get(next.client_id) : null;
+      if (entry) {
+        // stored (seen in order before, or instead of, its ack): the outbox is done with it
+        this.clearAckTimer(entry.client_id);
+        entry.status = "delivered";
+        entry.seq = next.seq;
+        this.outbox.delete(entry.client_id);
+        this.saveOutbox();
+      }
       this.emit("message", next);
+      if (entry) this.emit("outbox", entry);
     }
     for (const seq of state.buffer.keys()) if (seq <= state.cursor) state.buffer.delete(seq);
   }
