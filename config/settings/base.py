@@ -80,11 +80,17 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# with the pool: a connection the server dropped while it sat in the pool (failover, restart,
+# pg_terminate_backend) is replaced at checkout instead of failing the next message (one empty
+# round trip per checkout; tests/reliability/test_database_connections.py)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["OPTIONS"] |= {
     "pool": {
         "min_size": env.int("DB_POOL_MIN", default=1),
         "max_size": env.int("DB_POOL_MAX", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # connections opened for a burst are closed again after this long unused
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -236,6 +242,8 @@ MATCH_WIDEN_TO_PROVINCE_SECONDS = env.int("MATCH_WIDEN_TO_PROVINCE_SECONDS", def
 MATCH_WIDEN_TO_NATION_SECONDS = env.int("MATCH_WIDEN_TO_NATION_SECONDS", default=60)
 # How often beat revokes expired offers and widens waiting searches.
 MATCH_SWEEP_SECONDS = env.float("MATCH_SWEEP_SECONDS", default=2.0)
+# A queued consult no matching pass looked at for this long gets one from beat (lost triggers).
+MATCH_RESCAN_SECONDS = env.int("MATCH_RESCAN_SECONDS", default=15)
 # Presence: lawyer sockets send `presence` every HEARTBEAT seconds; a lawyer not heard from
 # for TIMEOUT seconds is offline (reaped by beat every REAP seconds).
 PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
