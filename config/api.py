@@ -76,7 +76,9 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(request, 500, "server_error", "Something went wrong on our side.")
 
 
-API_APPS = ("marketplace", "messaging", "billing", "qa")
+# qa first: its fixed paths (/questions/similar) must be tried before marketplace's
+# /questions/{question_id}, whose path segment would otherwise swallow them
+API_APPS = ("qa", "marketplace", "messaging", "billing")
 
 
 def install_routers() -> None:

@@ -16,4 +16,6 @@ urlpatterns = [
     path("dashboard/", include("dashboard.urls")),
     path("", include("pages.urls")),
     path("", include("marketplace.urls")),
+    # public Q&A, lawyers directory, reports, moderation, /sitemap.xml, /robots.txt
+    path("", include("qa.urls")),
 ]

@@ -1,0 +1,394 @@
+"""Reads of the public Q&A. Everything public goes through `public_questions()` and
+`visible_answers()`: a private question (or consult) or a hidden one can never reach a list,
+the search, the sitemap or related questions by another path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
+
+from accounts.models import User
+from config.errors import NotFound
+from marketplace.models import Category, LawyerProfile, Question, Region
+from messaging.models import Message
+from qa.models import (
+    Answer,
+    AnswerLike,
+    ConsultPublication,
+    HelpfulMark,
+    ModerationDecision,
+    Report,
+    TargetType,
+)
+from qa.search import search_questions
+
+ANSWERABLE_STATUSES = (Question.Status.OPEN, Question.Status.ANSWERED)
+EXCERPT_CHARS = 120
+# a same-category question ranks as if it matched this much better
+SAME_CATEGORY_BOOST = 0.3
+
+
+def public_questions() -> QuerySet[Question]:
+    return Question.objects.filter(is_public=True).exclude(status=Question.Status.HIDDEN)
+
+
+def visible_answers() -> QuerySet[Answer]:
+    return Answer.objects.filter(status=Answer.Status.APPROVED, question__is_public=True).exclude(
+        question__status=Question.Status.HIDDEN
+    )
+
+
+def _approved_answers_of_question() -> Coalesce:
+    counted = (
+        Answer.objects.filter(question=OuterRef("pk"), status=Answer.Status.APPROVED)
+        .order_by()
+        .values("question")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def question_cards(queryset: QuerySet[Question]) -> QuerySet[Question]:
+    """What a list of questions shows: no full bodies, the place and the number of answers."""
+    return (
+        queryset.select_related("city", "category")
+        .defer("body", "search_vector")
+        .annotate(
+            excerpt=Substr("body", 1, EXCERPT_CHARS), answer_count=_approved_answers_of_question()
+        )
+    )
+
+
+def region_scope(queryset: QuerySet, region: Region | None, city_field: str = "city") -> QuerySet:
+    """Narrow to a city, or to every city of a province; the country means everywhere."""
+    if region is None or region.level == Region.Level.COUNTRY:
+        return queryset
+    if region.level == Region.Level.PROVINCE:
+        return queryset.filter(**{f"{city_field}__parent_id": region.code})
+    return queryset.filter(**{f"{city_field}_id": region.code})
+
+
+def question_browse(
+    *, region: Region | None = None, category: Category | None = None, text: str = ""
+) -> QuerySet[Question]:
+    queryset = region_scope(public_questions(), region)
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if text.strip():
+        queryset = search_questions(queryset, text)
+    else:
+        queryset = queryset.order_by("-created_at", "-pk")
+    return question_cards(queryset)
+
+
+def question_public(question_id: int) -> Question:
+    question = (
+        public_questions()
+        .select_related("city", "city__parent", "category", "asker")
+        .defer("search_vector")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None:
+        raise NotFound()
+    return question
+
+
+def _in_order(rows: QuerySet, ids: list[int]) -> list:
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def questions_similar(
+    *,
+    text: str,
+    region: Region | None = None,
+    category: Category | None = None,
+    exclude_id: int | None = None,
+    boost_category_id: int | None = None,
+    limit: int | None = None,
+) -> list[Question]:
+    """Public questions like `text`, best first: for the ask form as the user types, and for
+    related questions."""
+    limit = limit or settings.QA_SIMILAR_LIMIT
+    queryset = region_scope(public_questions(), region)
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    matches = search_questions(queryset, text)
+    if boost_category_id is not None:
+        matches = matches.annotate(
+            score=F("rank")
+            + Case(
+                When(category_id=boost_category_id, then=Value(SAME_CATEGORY_BOOST)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        ).order_by("-score", "-created_at")
+    return list(question_cards(matches)[:limit])
+
+
+def questions_related(question: Question, *, limit: int | None = None) -> list[Question]:
+    """Public questions like this one, same category first. The full-text ranking is cached by
+    id; the rows are read fresh, so a question hidden since never shows."""
+    limit = limit or settings.QA_RELATED_LIMIT
+    cache_key = f"qa:related:{question.pk}:{limit}"
+    ids = cache.get(cache_key)
+    if ids is None:
+        text = f"{question.title} {question.title} {question.body[:300]}"
+        found = questions_similar(
+            text=text, exclude_id=question.pk, boost_category_id=question.category_id, limit=limit
+        )
+        ids = [q.pk for q in found]
+        cache.set(cache_key, ids, settings.QA_FRAGMENT_CACHE_SECONDS)
+        return found
+    if not ids:
+        return []
+    return _in_order(question_cards(public_questions().filter(pk__in=ids)), ids)
+
+
+# --- answers ---------------------------------------------------------------------------
+def answers_for_question(question: Question, viewer: Any) -> QuerySet[Answer]:
+    """The approved answers, most helpful first, with what the viewer did to each."""
+    signed_in = viewer is not None and viewer.is_authenticated
+    mine = {"user_id": viewer.pk if signed_in and viewer else 0, "answer": OuterRef("pk")}
+    return (
+        Answer.objects.filter(question=question, status=Answer.Status.APPROVED)
+        .select_related("lawyer", "lawyer__lawyer_profile", "lawyer__lawyer_profile__home_city")
+        .prefetch_related("legal_bases")
+        .annotate(
+            asker_found_helpful=Exists(
+                HelpfulMark.objects.filter(answer=OuterRef("pk"), user_id=question.asker_id)
+            ),
+            liked=Exists(AnswerLike.objects.filter(**mine)) if signed_in else Value(False),
+            marked_helpful=Exists(HelpfulMark.objects.filter(**mine))
+            if signed_in
+            else Value(False),
+        )
+        .order_by("-asker_found_helpful", "-helpful_count", "-like_count", "published_at")
+    )
+
+
+def answers_of_lawyer(lawyer: User) -> QuerySet[Answer]:
+    """The lawyer's own answers in every state (with rejection reasons)."""
+    return (
+        Answer.objects.filter(lawyer=lawyer)
+        .select_related("question")
+        .prefetch_related("legal_bases")
+        .order_by("-created_at")
+    )
+
+
+def lawyer_has_live_answer(lawyer: User, question: Question) -> bool:
+    return (
+        Answer.objects.filter(question=question, lawyer=lawyer)
+        .exclude(status=Answer.Status.REJECTED)
+        .exists()
+    )
+
+
+def answers_pending_review() -> QuerySet[Answer]:
+    """The review queue: flagged answers first, then oldest first."""
+    return (
+        Answer.objects.filter(status=Answer.Status.PENDING)
+        .select_related(
+            "question", "question__city", "question__category", "lawyer", "lawyer__lawyer_profile"
+        )
+        .prefetch_related("legal_bases", "reviews")
+        .annotate(
+            from_consult=Exists(ConsultPublication.objects.filter(question=OuterRef("question")))
+        )
+        .order_by("-is_flagged", "created_at", "pk")
+    )
+
+
+# --- lawyers ---------------------------------------------------------------------------
+def _lawyer_cards(queryset: QuerySet[LawyerProfile]) -> QuerySet[LawyerProfile]:
+    approved = Answer.objects.filter(lawyer=OuterRef("user_id"), status=Answer.Status.APPROVED)
+    answer_count = approved.order_by().values("lawyer").annotate(n=Count("pk")).values("n")
+    helped = approved.order_by().values("lawyer").annotate(n=Sum("helpful_count")).values("n")
+    return queryset.select_related("user", "home_city").annotate(
+        answer_count=Coalesce(Subquery(answer_count, output_field=IntegerField()), 0),
+        helped_total=Coalesce(Subquery(helped, output_field=IntegerField()), 0),
+    )
+
+
+def verified_lawyers() -> QuerySet[LawyerProfile]:
+    return LawyerProfile.objects.filter(
+        verification=LawyerProfile.Verification.VERIFIED, user__is_active=True
+    )
+
+
+def _serving(region: Region) -> Q:
+    """Lawyers living in or serving a region (a city is also served by whoever serves its
+    province)."""
+    served = LawyerProfile.regions_served.through.objects
+    if region.level == Region.Level.CITY:
+        home = Q(home_city_id=region.code)
+        serves = Q(region_id__in=[region.code, region.parent_id])
+    else:
+        home = Q(home_city__parent_id=region.code)
+        serves = Q(region_id=region.code) | Q(region__parent_id=region.code)
+    return home | Q(pk__in=served.filter(serves).values("lawyerprofile_id"))
+
+
+WELL_RATED_ORDER = (
+    F("rating_avg").desc(nulls_last=True),
+    F("response_p50_seconds").asc(nulls_last=True),
+    "-helped_total",
+    "-answer_count",
+    "pk",
+)
+
+
+def lawyers_local(
+    region: Region, *, category: Category | None = None, limit: int = 4
+) -> list[LawyerProfile]:
+    """Well-rated verified lawyers for a question's city: practising its category first, then
+    by rating and real response time. The ranking is cached by id; rows are read fresh."""
+    cache_key = f"qa:local-lawyers:{region.code}:{category.pk if category else 0}:{limit}"
+    ids = cache.get(cache_key)
+    if ids is not None:
+        rows = _lawyer_cards(verified_lawyers().filter(pk__in=ids)).prefetch_related("categories")
+        return _in_order(rows, ids)
+    queryset = _lawyer_cards(verified_lawyers().filter(_serving(region)))
+    order: tuple = WELL_RATED_ORDER
+    if category is not None:
+        queryset = queryset.annotate(
+            practises=Exists(
+                LawyerProfile.categories.through.objects.filter(
+                    lawyerprofile_id=OuterRef("pk"), category_id=category.pk
+                )
+            )
+        )
+        order = ("-practises", *WELL_RATED_ORDER)
+    found = list(queryset.order_by(*order).prefetch_related("categories")[:limit])
+    cache.set(cache_key, [p.pk for p in found], settings.QA_FRAGMENT_CACHE_SECONDS)
+    return found
+
+
+def lawyer_directory(
+    *, region: Region | None = None, category: Category | None = None
+) -> QuerySet[LawyerProfile]:
+    queryset = verified_lawyers()
+    if region is not None and region.level != Region.Level.COUNTRY:
+        queryset = queryset.filter(_serving(region))
+    if category is not None:
+        queryset = queryset.filter(categories=category)
+    return _lawyer_cards(queryset).prefetch_related("categories").order_by(*WELL_RATED_ORDER)
+
+
+def lawyer_public(user_id: int) -> LawyerProfile:
+    profile = (
+        _lawyer_cards(verified_lawyers().filter(user_id=user_id))
+        .select_related("home_city__parent")
+        .prefetch_related("categories", "regions_served")
+        .first()
+    )
+    if profile is None:
+        raise NotFound()
+    return profile
+
+
+def lawyer_recent_answers(user_id: int, *, limit: int = 10) -> list[Answer]:
+    return list(
+        visible_answers()
+        .filter(lawyer_id=user_id)
+        .select_related("question", "question__city")
+        .prefetch_related("legal_bases")
+        .order_by("-published_at")[:limit]
+    )
+
+
+# --- reports ---------------------------------------------------------------------------
+@dataclass
+class ReportGroup:
+    """Open reports on one target, with what staff need to decide."""
+
+    target_type: str
+    target_id: int
+    reports: list[Report] = field(default_factory=list)
+    target: object = None
+
+    @property
+    def first(self) -> Report:
+        return self.reports[0]
+
+    @property
+    def reasons(self) -> list[str]:
+        return sorted({r.get_reason_display() for r in self.reports})
+
+
+def reports_open(*, limit: int = 500) -> list[ReportGroup]:
+    """Open reports grouped by target, the most reported first. Message bodies are not loaded:
+    reading one is a separate, audited step."""
+    groups: dict[tuple[str, int], ReportGroup] = {}
+    for report in (
+        Report.objects.filter(status=Report.Status.OPEN)
+        .select_related("reporter")
+        .order_by("created_at", "pk")[:limit]
+    ):
+        group = groups.setdefault(
+            (report.target_type, report.target_id),
+            ReportGroup(report.target_type, report.target_id),
+        )
+        group.reports.append(report)
+    ids: dict[str, list[int]] = {}
+    for target_type, target_id in groups:
+        ids.setdefault(target_type, []).append(target_id)
+    targets: dict[str, dict[int, Any]] = {}
+    if TargetType.QUESTION in ids:
+        targets[TargetType.QUESTION] = Question.objects.defer("search_vector").in_bulk(
+            ids[TargetType.QUESTION]
+        )
+    if TargetType.ANSWER in ids:
+        targets[TargetType.ANSWER] = Answer.objects.select_related("question", "lawyer").in_bulk(
+            ids[TargetType.ANSWER]
+        )
+    if TargetType.LAWYER in ids:
+        targets[TargetType.LAWYER] = User.objects.in_bulk(ids[TargetType.LAWYER])
+    if TargetType.MESSAGE in ids:
+        targets[TargetType.MESSAGE] = (
+            Message.objects.select_related("sender").defer("body").in_bulk(ids[TargetType.MESSAGE])
+        )
+    for group in groups.values():
+        group.target = targets.get(group.target_type, {}).get(group.target_id)
+    return sorted(groups.values(), key=lambda g: (-len(g.reports), g.first.created_at))
+
+
+def decisions_recent(*, limit: int = 20) -> QuerySet[ModerationDecision]:
+    return ModerationDecision.objects.select_related("staff").order_by("-created_at")[:limit]
+
+
+# --- sitemap ---------------------------------------------------------------------------
+def sitemap_question_count() -> int:
+    return public_questions().count()
+
+
+def sitemap_questions(*, page: int, size: int) -> QuerySet:
+    return (
+        public_questions()
+        .order_by("pk")
+        .values_list("pk", "updated_at")[(page - 1) * size : page * size]
+    )

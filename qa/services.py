@@ -1,0 +1,430 @@
+"""Writes of the public Q&A: answers and their moderation, likes, helpful marks, reports and
+their decisions, publishing a finished consult. Each service is one transaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Model
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import NotFound, RateLimited
+from config.rate_limits import rate_limit_check
+from marketplace.models import Consult, LawyerProfile, Question
+from messaging.models import Message, Participant
+from qa import errors, search
+from qa.legal_bases import legal_bases_clean
+from qa.masking import mask_personal_data
+from qa.models import (
+    Answer,
+    AnswerLike,
+    AnswerReview,
+    ConsultPublication,
+    HelpfulMark,
+    LegalBasis,
+    ModerationDecision,
+    Report,
+    TargetType,
+)
+from qa.safety import review_flags
+from qa.selectors import ANSWERABLE_STATUSES, public_questions, visible_answers
+
+ANSWER_MIN_CHARS = 10
+ANSWER_MAX_CHARS = 10000
+REASON_MAX_CHARS = 500
+
+
+def _insert_once(model: type[Model], **fields: object) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True when this call made the row. Under concurrency the
+    unique constraint decides; a concurrent insert of the same row waits for the first one."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(getattr(model._meta.get_field(f), "column", f)) for f in fields
+    )
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, created_at) "  # noqa: S608 - names from the model
+            f"VALUES ({placeholders}, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [*list(fields.values()), timezone.now()],  # type: ignore[list-item]
+        )
+        return cursor.fetchone() is not None
+
+
+def _is_verified_lawyer(user: User) -> bool:
+    if not user.is_lawyer:
+        return False
+    profile = LawyerProfile.objects.filter(user=user).only("verification").first()
+    return profile is not None and profile.is_verified
+
+
+# --- answers ------------------------------------------------------------------------------
+def answer_create(
+    *, lawyer: User, question_id: int, body: str, legal_bases: list[dict] | None = None
+) -> Answer:
+    """A verified lawyer answers a public question; the answer waits for review."""
+    if not _is_verified_lawyer(lawyer):
+        raise errors.LawyerNotVerified()
+    text = (body or "").strip()
+    if not ANSWER_MIN_CHARS <= len(text) <= ANSWER_MAX_CHARS:
+        raise errors.InvalidAnswer(fields={"body": errors.InvalidAnswer.message})
+    bases = legal_bases_clean(legal_bases or [])
+    flags = review_flags(text)
+    with transaction.atomic():
+        question = public_questions().select_for_update().filter(pk=question_id).first()
+        if question is None:
+            raise NotFound()
+        if question.status not in ANSWERABLE_STATUSES:
+            raise errors.QuestionNotAnswerable()
+        if (
+            Answer.objects.filter(question=question, lawyer=lawyer)
+            .exclude(status=Answer.Status.REJECTED)
+            .exists()
+        ):
+            raise errors.AlreadyAnswered()
+        answer = Answer.objects.create(
+            question=question,
+            lawyer=lawyer,
+            body=text,
+            review_rounds_required=max(1, settings.QA_ANSWER_REVIEW_ROUNDS),
+            flags=[flag.as_dict() for flag in flags],
+            is_flagged=bool(flags),
+        )
+        LegalBasis.objects.bulk_create(
+            LegalBasis(
+                answer=answer,
+                position=position,
+                statute=basis.statute,
+                article=basis.article,
+                excerpt=basis.excerpt,
+            )
+            for position, basis in enumerate(bases)
+        )
+    return answer
+
+
+def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "") -> Answer:
+    """One review round by one staff member. Approvals from `review_rounds_required` distinct
+    reviewers publish the answer; a rejection (with a reason) ends the review."""
+    reason = (reason or "").strip()[:REASON_MAX_CHARS]
+    if not approve and not reason:
+        raise errors.ReasonRequired(fields={"reason": errors.ReasonRequired.message})
+    with transaction.atomic():
+        answer = Answer.objects.select_for_update().filter(pk=answer_id).first()
+        if answer is None:
+            raise NotFound()
+        if answer.status != Answer.Status.PENDING:
+            raise errors.AnswerNotPending()
+        if AnswerReview.objects.filter(answer=answer, reviewer=staff).exists():
+            raise errors.AlreadyReviewed()
+        AnswerReview.objects.create(
+            answer=answer,
+            reviewer=staff,
+            round=answer.approvals + 1,
+            approved=approve,
+            reason=reason,
+        )
+        if not approve:
+            answer.status = Answer.Status.REJECTED
+            answer.rejection_reason = reason
+        else:
+            answer.approvals += 1
+            if answer.approvals >= answer.review_rounds_required:
+                answer.status = Answer.Status.APPROVED
+                answer.published_at = timezone.now()
+                Question.objects.filter(pk=answer.question_id, status=Question.Status.OPEN).update(
+                    status=Question.Status.ANSWERED
+                )
+        answer.save(
+            update_fields=["status", "approvals", "rejection_reason", "published_at", "updated_at"]
+        )
+    return answer
+
+
+def _visible_answer(answer_id: int) -> Answer:
+    answer = visible_answers().filter(pk=answer_id).only("id", "lawyer_id", "question_id").first()
+    if answer is None:
+        raise NotFound()
+    return answer
+
+
+def answer_like(*, user: User, answer_id: int) -> int:
+    """Like once; liking again changes nothing. Returns the like count."""
+    with transaction.atomic():
+        answer = _visible_answer(answer_id)
+        if answer.lawyer_id == user.pk:
+            raise errors.OwnAnswer()
+        if _insert_once(AnswerLike, answer=answer.pk, user=user.pk):
+            Answer.objects.filter(pk=answer.pk).update(like_count=F("like_count") + 1)
+        return Answer.objects.values_list("like_count", flat=True).get(pk=answer.pk)
+
+
+def answer_unlike(*, user: User, answer_id: int) -> int:
+    with transaction.atomic():
+        answer = _visible_answer(answer_id)
+        deleted, _ = AnswerLike.objects.filter(answer=answer, user=user).delete()
+        if deleted:
+            Answer.objects.filter(pk=answer.pk).update(like_count=Greatest(F("like_count") - 1, 0))
+        return Answer.objects.values_list("like_count", flat=True).get(pk=answer.pk)
+
+
+def _question_refresh_helped(question_id: int) -> int:
+    """helped_count = distinct readers who marked any live answer of the question. Call with
+    the question row locked, so concurrent marks cannot both count from a stale set."""
+    helped = (
+        HelpfulMark.objects.filter(
+            answer__question_id=question_id, answer__status=Answer.Status.APPROVED
+        )
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+    Question.objects.filter(pk=question_id).update(helped_count=helped)
+    return helped
+
+
+def _set_helpful(*, user: User, answer_id: int, helpful: bool) -> int:
+    with transaction.atomic():
+        answer = _visible_answer(answer_id)
+        if answer.lawyer_id == user.pk:
+            raise errors.OwnAnswer()
+        Question.objects.select_for_update().filter(pk=answer.question_id).values("pk").get()
+        if helpful:
+            changed = _insert_once(HelpfulMark, answer=answer.pk, user=user.pk)
+        else:
+            changed = HelpfulMark.objects.filter(answer=answer, user=user).delete()[0] > 0
+        if changed:
+            delta = F("helpful_count") + 1 if helpful else Greatest(F("helpful_count") - 1, 0)
+            Answer.objects.filter(pk=answer.pk).update(helpful_count=delta)
+            return _question_refresh_helped(answer.question_id)
+        return Question.objects.values_list("helped_count", flat=True).get(pk=answer.question_id)
+
+
+def answer_mark_helpful(*, user: User, answer_id: int) -> int:
+    """The reader (the asker above all) found this answer helpful. Returns the question's
+    "helped N people"."""
+    return _set_helpful(user=user, answer_id=answer_id, helpful=True)
+
+
+def answer_unmark_helpful(*, user: User, answer_id: int) -> int:
+    return _set_helpful(user=user, answer_id=answer_id, helpful=False)
+
+
+# --- reports ------------------------------------------------------------------------------
+def _check_report_target(*, reporter: User, target_type: str, target_id: int) -> None:
+    """Raise NotFound for anything the reporter cannot see, InvalidReport for reporting
+    oneself."""
+    if target_type == TargetType.QUESTION:
+        question = public_questions().filter(pk=target_id).values("asker_id").first()
+        if question is None:
+            raise NotFound()
+        if question["asker_id"] == reporter.pk:
+            raise errors.InvalidReport(fields={"target": "own question"})
+    elif target_type == TargetType.ANSWER:
+        answer = visible_answers().filter(pk=target_id).values("lawyer_id").first()
+        if answer is None:
+            raise NotFound()
+        if answer["lawyer_id"] == reporter.pk:
+            raise errors.OwnAnswer()
+    elif target_type == TargetType.MESSAGE:
+        message = Message.objects.filter(pk=target_id).values("conversation_id", "sender_id")
+        row = message.first()
+        if (
+            row is None
+            or not Participant.objects.filter(
+                conversation_id=row["conversation_id"], user=reporter
+            ).exists()
+        ):
+            raise NotFound()
+        if row["sender_id"] in (None, reporter.pk):
+            raise errors.InvalidReport(fields={"target": "not another person's message"})
+    elif target_type == TargetType.LAWYER:
+        if not LawyerProfile.objects.filter(
+            user_id=target_id, user__role=User.Role.LAWYER
+        ).exists():
+            raise NotFound()
+        if target_id == reporter.pk:
+            raise errors.InvalidReport(fields={"target": "yourself"})
+    else:
+        raise errors.InvalidReport(fields={"target_type": "question, answer, message or lawyer"})
+
+
+def _report_throttle(reporter: User) -> None:
+    try:
+        for bucket, limit, window in (
+            ("qa-report-hour", settings.QA_REPORTS_PER_HOUR, 3600),
+            ("qa-report-day", settings.QA_REPORTS_PER_DAY, 86400),
+        ):
+            rate_limit_check(
+                bucket=bucket, identity=reporter.pk, limit=limit, window_seconds=window
+            )
+    except RateLimited:
+        raise errors.ReportRateLimited() from None
+
+
+def report_create(
+    *, reporter: User, target_type: str, target_id: int, reason: str, details: str = ""
+) -> Report:
+    if reason not in Report.Reason.values:
+        raise errors.InvalidReport(fields={"reason": ", ".join(Report.Reason.values)})
+    details = (details or "").strip()
+    if len(details) > 1000:
+        raise errors.InvalidReport(fields={"details": "at most 1000 characters"})
+    if reason == Report.Reason.OTHER and not details:
+        raise errors.InvalidReport(fields={"details": errors.ReasonRequired.message})
+    _check_report_target(reporter=reporter, target_type=target_type, target_id=target_id)
+    open_reports = Report.objects.filter(
+        reporter=reporter, target_type=target_type, target_id=target_id, status=Report.Status.OPEN
+    )
+    if open_reports.exists():
+        raise errors.AlreadyReported()
+    if not reporter.is_staff:
+        _report_throttle(reporter)
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                reporter=reporter,
+                target_type=target_type,
+                target_id=target_id,
+                reason=reason,
+                details=details,
+            )
+    except IntegrityError:  # the same report sent twice at once
+        raise errors.AlreadyReported() from None
+
+
+def _answer_remove(answer_id: int) -> None:
+    question_id = Answer.objects.filter(pk=answer_id).values_list("question_id", flat=True).first()
+    if question_id is None:
+        return
+    # question before answer, the order the helpful marks lock in
+    Question.objects.select_for_update().filter(pk=question_id).values("pk").first()
+    answer = Answer.objects.select_for_update().get(pk=answer_id)
+    if answer.status == Answer.Status.REMOVED:
+        return
+    answer.status = Answer.Status.REMOVED
+    answer.save(update_fields=["status", "updated_at"])
+    _question_refresh_helped(answer.question_id)
+
+
+def report_decide(
+    *, staff: User, report_id: int, upheld: bool, note: str = ""
+) -> ModerationDecision:
+    """Decide a report, and with it every open report on the same target. Upholding a report
+    on a question hides the question; on an answer it removes the answer. Reports on messages
+    and lawyers are recorded; what follows (a warning, verification) is staff's next step."""
+    note = (note or "").strip()[:1000]
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None:
+            raise NotFound()
+        if report.status != Report.Status.OPEN:
+            raise errors.ReportAlreadyDecided()
+        siblings = list(
+            Report.objects.select_for_update()
+            .filter(
+                target_type=report.target_type,
+                target_id=report.target_id,
+                status=Report.Status.OPEN,
+            )
+            .values_list("pk", flat=True)
+        )
+        action = ModerationDecision.Action.NONE
+        if upheld and report.target_type == TargetType.QUESTION:
+            Question.objects.filter(pk=report.target_id).update(status=Question.Status.HIDDEN)
+            action = ModerationDecision.Action.QUESTION_HIDDEN
+        elif upheld and report.target_type == TargetType.ANSWER:
+            _answer_remove(report.target_id)
+            action = ModerationDecision.Action.ANSWER_REMOVED
+        outcome = (
+            ModerationDecision.Outcome.UPHELD if upheld else ModerationDecision.Outcome.DISMISSED
+        )
+        decision = ModerationDecision.objects.create(
+            staff=staff,
+            target_type=report.target_type,
+            target_id=report.target_id,
+            outcome=outcome,
+            action=action,
+            note=note,
+        )
+        Report.objects.filter(pk__in=siblings).update(
+            status=Report.Status.UPHELD if upheld else Report.Status.DISMISSED, decision=decision
+        )
+    return decision
+
+
+# --- publishing a finished consult ----------------------------------------------------------
+def consult_lawyer_reply(consult: Consult) -> str:
+    """The lawyer's messages of a consult, masked, as the text of a public answer."""
+    if consult.conversation_id is None or consult.lawyer_id is None:
+        return ""
+    bodies = (
+        Message.objects.filter(
+            conversation_id=consult.conversation_id,
+            sender_id=consult.lawyer_id,
+            kind=Message.Kind.TEXT,
+        )
+        .order_by("seq")
+        .values_list("body", flat=True)
+    )
+    return mask_personal_data("\n\n".join(b.strip() for b in bodies if b.strip()))[
+        :ANSWER_MAX_CHARS
+    ]
+
+
+def consult_publish(
+    *,
+    asker: User,
+    consult_id: int,
+    title: str,
+    body: str,
+    confirm: bool,
+    include_answer: bool = True,
+) -> Question:
+    """Only by the asker's explicit choice: a resolved consult becomes a new anonymous public
+    question (personal numbers masked) and, if wanted, the lawyer's replies become its answer,
+    which waits for review like any other. The consult and its chat stay private."""
+    with transaction.atomic():
+        consult = (
+            Consult.objects.select_for_update()
+            .select_related("question")
+            .filter(pk=consult_id, asker=asker)
+            .first()
+        )
+        if consult is None:
+            raise NotFound()
+        if not confirm:
+            raise errors.PublishNotConfirmed()
+        if consult.state != Consult.State.RESOLVED:
+            raise errors.ConsultNotClosed()
+        if ConsultPublication.objects.filter(consult=consult).exists():
+            raise errors.AlreadyPublished()
+        title = mask_personal_data((title or "").strip())
+        body = mask_personal_data((body or "").strip())
+        if not title or len(title) > 120 or not body or len(body) > 20000:
+            raise errors.InvalidQuestionText()
+        question = Question.objects.create(
+            asker=asker,
+            title=title,
+            body=body,
+            category_id=consult.question.category_id,
+            city_id=consult.question.city_id,
+            is_public=True,
+            is_anonymous=True,
+        )
+        ConsultPublication.objects.create(consult=consult, question=question, asker=asker)
+        reply = consult_lawyer_reply(consult) if include_answer else ""
+        if consult.lawyer_id is not None and len(reply) >= ANSWER_MIN_CHARS:
+            flags = review_flags(reply)
+            Answer.objects.create(
+                question=question,
+                lawyer_id=consult.lawyer_id,
+                body=reply,
+                review_rounds_required=max(1, settings.QA_ANSWER_REVIEW_ROUNDS),
+                flags=[flag.as_dict() for flag in flags],
+                is_flagged=bool(flags),
+            )
+        search.index_question(question)
+    return question

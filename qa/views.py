@@ -1,0 +1,547 @@
+"""Pages of the public Q&A: browse, the question page, lawyers, reports, moderation,
+publishing a consult, the sitemap. Thin: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from config.errors import DomainError, NotFound
+from marketplace.models import Category, Consult, LawyerProfile, Region
+from messaging import services as messaging_services
+from messaging.models import Message
+from qa import selectors, services
+from qa.api import question_brief
+from qa.forms import AnswerForm, DecideForm, PublishForm, ReportForm, ReviewForm
+from qa.masking import mask_personal_data
+from qa.models import Answer, ConsultPublication, Report, TargetType
+from qa.view_counts import view_record
+
+_BOT = re.compile(r"bot|crawl|spider|slurp|preview|monitor|curl|wget|python-requests", re.I)
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _is_staff(user: Any) -> bool:
+    return user.is_authenticated and (user.is_staff or user.role == User.Role.STAFF)
+
+
+def _region(code: str | None) -> Region | None:
+    if not code:
+        return None
+    region = Region.objects.select_related("parent").filter(code=code).first()
+    if region is None:
+        raise Http404()
+    return region
+
+
+def _category(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise Http404()
+    return category
+
+
+def _page(request: HttpRequest, queryset, per_page: int | None = None):
+    return Paginator(queryset, per_page or settings.QA_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _region_filters(region: Region | None) -> dict[str, Any]:
+    """The province and city pickers of a browse page."""
+    province = None
+    if region is not None:
+        province = region if region.level == Region.Level.PROVINCE else region.parent
+    return {
+        "provinces": list(Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")),
+        "cities": list(Region.objects.filter(parent=province).order_by("code")) if province else [],
+        "province": province,
+        "region": region,
+    }
+
+
+# --- browse ----------------------------------------------------------------------------
+@require_GET
+def question_list(
+    request: HttpRequest, city_code: str | None = None, category_slug: str | None = None
+) -> HttpResponse:
+    region = _region(city_code or request.GET.get("city") or request.GET.get("province"))
+    category = _category(category_slug or request.GET.get("category"))
+    text = (request.GET.get("q") or "").strip()[:200]
+    page = _page(request, selectors.question_browse(region=region, category=category, text=text))
+    context = {
+        **_region_filters(region),
+        "page": page,
+        "category": category,
+        "categories": list(Category.objects.all()),
+        "q": text,
+    }
+    return render(request, "qa/question_list.html", context)
+
+
+# --- the question page -----------------------------------------------------------------
+def _own_answer(user: Any, question) -> Answer | None:
+    if not (user.is_authenticated and user.is_lawyer):
+        return None
+    return (
+        Answer.objects.filter(question=question, lawyer=user)
+        .exclude(status=Answer.Status.REJECTED)
+        .order_by("-created_at")
+        .first()
+        or Answer.objects.filter(question=question, lawyer=user).order_by("-created_at").first()
+    )
+
+
+def _render_question(
+    request: HttpRequest, question, *, answer_form: AnswerForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    pending_views = 0
+    if request.method == "GET" and not _BOT.search(request.headers.get("User-Agent", "")):
+        pending_views = view_record(question.pk)
+    answers = list(selectors.answers_for_question(question, user))
+    own = _own_answer(user, question)
+    profile = (
+        LawyerProfile.objects.filter(user=user).only("verification").first()
+        if user.is_authenticated and user.is_lawyer
+        else None
+    )
+    can_answer = (
+        profile is not None
+        and profile.is_verified
+        and question.status in selectors.ANSWERABLE_STATUSES
+        and (own is None or own.status == Answer.Status.REJECTED)
+    )
+    context = {
+        "question": question,
+        "views": question.view_count + pending_views,
+        "answers": answers,
+        "review_rounds": max((a.review_rounds_required for a in answers), default=0),
+        "related": selectors.questions_related(question),
+        "local_lawyers": selectors.lawyers_local(question.city, category=question.category),
+        "own_answer": own,
+        "lawyer_unverified": profile is not None and not profile.is_verified,
+        "can_answer": can_answer,
+        "answer_form": answer_form or (AnswerForm() if can_answer else None),
+        "ask_url": f"/ask/?city={question.city_id}&category={question.category.slug}",
+    }
+    return render(request, "qa/question_detail.html", context, status=status)
+
+
+@require_GET
+def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        question = selectors.question_public(pk)
+    except NotFound:
+        raise Http404() from None
+    return _render_question(request, question)
+
+
+@login_required
+@require_POST
+def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        question = selectors.question_public(pk)
+    except NotFound:
+        raise Http404() from None
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.answer_create(
+                lawyer=request.user,  # type: ignore[arg-type]
+                question_id=question.pk,
+                body=form.cleaned_data["body"],
+                legal_bases=form.legal_bases(),
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            messages.success(
+                request, _("Thank you. Your answer will show once our reviewers approve it.")
+            )
+            return redirect(reverse("qa:question", args=[question.pk]) + "#your-answer")
+    return _render_question(request, question, answer_form=form, status=422)
+
+
+def _reaction(request: HttpRequest, answer_id: int, *, kind: str) -> HttpResponse:
+    on = request.POST.get("on", "1") == "1"
+    user = request.user
+    try:
+        if kind == "like":
+            count = (services.answer_like if on else services.answer_unlike)(
+                user=user,  # type: ignore[arg-type]
+                answer_id=answer_id,
+            )
+            payload = {"liked": on, "like_count": count}
+        else:
+            count = (services.answer_mark_helpful if on else services.answer_unmark_helpful)(
+                user=user,  # type: ignore[arg-type]
+                answer_id=answer_id,
+            )
+            payload = {"marked_helpful": on, "helped_count": count}
+    except NotFound:
+        raise Http404() from None
+    except DomainError as exc:
+        if _wants_json(request):
+            return JsonResponse(exc.as_dict(), status=exc.status)
+        messages.error(request, str(exc.detail))
+        payload = {}
+    if _wants_json(request):
+        return JsonResponse(payload)
+    question_id = Answer.objects.values_list("question_id", flat=True).get(pk=answer_id)
+    return redirect(reverse("qa:question", args=[question_id]) + f"#answer-{answer_id}")
+
+
+@login_required
+@require_POST
+def answer_like(request: HttpRequest, answer_id: int) -> HttpResponse:
+    return _reaction(request, answer_id, kind="like")
+
+
+@login_required
+@require_POST
+def answer_helpful(request: HttpRequest, answer_id: int) -> HttpResponse:
+    return _reaction(request, answer_id, kind="helpful")
+
+
+@require_GET
+def similar_json(request: HttpRequest) -> JsonResponse:
+    """Same as GET /api/v1/questions/similar, for pages that call a same-origin path."""
+    text = (request.GET.get("text") or "").strip()[:500]
+    if len(text) < 2:
+        return JsonResponse([], safe=False)
+    try:
+        limit = min(20, max(1, int(request.GET.get("limit") or settings.QA_SIMILAR_LIMIT)))
+    except ValueError:
+        limit = settings.QA_SIMILAR_LIMIT
+    found = selectors.questions_similar(
+        text=text,
+        region=_region(request.GET.get("city")),
+        category=_category(request.GET.get("category")),
+        limit=limit,
+    )
+    rows = [question_brief(q) | {"created_at": q.created_at.isoformat()} for q in found]
+    return JsonResponse(rows, safe=False)
+
+
+# --- lawyers ---------------------------------------------------------------------------
+@require_GET
+def lawyer_list(request: HttpRequest) -> HttpResponse:
+    region = _region(request.GET.get("city") or request.GET.get("province"))
+    category = _category(request.GET.get("category"))
+    page = _page(request, selectors.lawyer_directory(region=region, category=category))
+    context = {
+        **_region_filters(region),
+        "page": page,
+        "category": category,
+        "categories": list(Category.objects.all()),
+    }
+    return render(request, "qa/lawyer_list.html", context)
+
+
+@require_GET
+def lawyer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    try:
+        profile = selectors.lawyer_public(user_id)
+    except NotFound:
+        raise Http404() from None
+    context = {"profile": profile, "answers": selectors.lawyer_recent_answers(user_id)}
+    return render(request, "qa/lawyer_detail.html", context)
+
+
+# --- reports ---------------------------------------------------------------------------
+def _report_target_url(target_type: str, target_id: int) -> str:
+    if target_type == TargetType.QUESTION:
+        return reverse("qa:question", args=[target_id])
+    if target_type == TargetType.ANSWER:
+        question_id = (
+            Answer.objects.filter(pk=target_id).values_list("question_id", flat=True).first()
+        )
+        if question_id:
+            return reverse("qa:question", args=[question_id]) + f"#answer-{target_id}"
+    if target_type == TargetType.LAWYER:
+        return reverse("qa:lawyer", args=[target_id])
+    return "/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_view(request: HttpRequest) -> HttpResponse:
+    target_type = request.POST.get("type") or request.GET.get("type") or ""
+    try:
+        target_id = int(request.POST.get("id") or request.GET.get("id") or "")
+    except ValueError:
+        raise Http404() from None
+    if target_type not in TargetType.values:
+        raise Http404()
+    back = _safe_next(request, _report_target_url(target_type, target_id))
+    form = ReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.report_create(
+                    reporter=request.user,  # type: ignore[arg-type]
+                    target_type=target_type,
+                    target_id=target_id,
+                    reason=form.cleaned_data["reason"],
+                    details=form.cleaned_data["details"],
+                )
+            except NotFound:
+                raise Http404() from None
+            except DomainError as exc:
+                form.add_error(None, str(exc.detail))
+                status = exc.status
+            else:
+                messages.success(request, _("Thank you for your report. Our team will review it."))
+                return redirect(back)
+    context = {
+        "form": form,
+        "target_type": target_type,
+        "target_label": TargetType(target_type).label,
+        "target_id": target_id,
+        "next": back,
+    }
+    return render(request, "qa/report_form.html", context, status=status)
+
+
+# --- staff moderation ------------------------------------------------------------------
+def _require_staff_page(request: HttpRequest) -> None:
+    if not _is_staff(request.user):
+        raise Http404()
+
+
+@login_required
+@require_GET
+def moderation(request: HttpRequest) -> HttpResponse:
+    _require_staff_page(request)
+    queue = list(selectors.answers_pending_review()[:100])
+    for answer in queue:
+        reviewed = any(r.reviewer_id == request.user.pk for r in answer.reviews.all())
+        setattr(answer, "reviewed_by_me", reviewed)  # noqa: B010 - a display flag for the page
+    context = {
+        "pending_answers": queue,
+        "report_groups": selectors.reports_open(),
+        "decisions": list(selectors.decisions_recent()),
+        "review_form": ReviewForm(),
+        "decide_form": DecideForm(),
+    }
+    return render(request, "qa/moderation.html", context)
+
+
+@login_required
+@require_POST
+def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
+    _require_staff_page(request)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("qa:moderation")
+    try:
+        answer = services.answer_review(
+            staff=request.user,  # type: ignore[arg-type]
+            answer_id=answer_id,
+            approve=form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data["reason"],
+        )
+    except NotFound:
+        raise Http404() from None
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(
+            request,
+            _("Answer %(id)s: %(status)s.")
+            % {"id": answer.pk, "status": answer.get_status_display()},
+        )
+    return redirect(reverse("qa:moderation") + "#answers")
+
+
+@login_required
+@require_POST
+def moderation_decide(request: HttpRequest, report_id: int) -> HttpResponse:
+    _require_staff_page(request)
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose uphold or dismiss."))
+        return redirect("qa:moderation")
+    try:
+        decision = services.report_decide(
+            staff=request.user,  # type: ignore[arg-type]
+            report_id=report_id,
+            upheld=form.cleaned_data["outcome"] == "upheld",
+            note=form.cleaned_data["note"],
+        )
+    except NotFound:
+        raise Http404() from None
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(
+            request,
+            _("Decision recorded: %(outcome)s, %(action)s.")
+            % {"outcome": decision.get_outcome_display(), "action": decision.get_action_display()},
+        )
+    return redirect(reverse("qa:moderation") + "#reports")
+
+
+@login_required
+@require_GET
+def moderation_message(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A reported private message, opened by staff: only while a report on it is open, and the
+    access is recorded in the conversation's audit trail."""
+    _require_staff_page(request)
+    reports = list(
+        Report.objects.filter(
+            target_type=TargetType.MESSAGE, target_id=message_id, status=Report.Status.OPEN
+        ).select_related("reporter")
+    )
+    message = Message.objects.select_related("sender", "conversation").filter(pk=message_id).first()
+    if message is None or not reports:
+        raise Http404()
+    messaging_services.staff_access_record(
+        staff=request.user,  # type: ignore[arg-type]
+        conversation=message.conversation,
+        reason=f"report {reports[0].pk} on message {message.pk}",
+    )
+    context = {"message_row": message, "reports": reports, "decide_form": DecideForm()}
+    return render(request, "qa/moderation_message.html", context)
+
+
+# --- publishing a finished consult ---------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def publish_consult(request: HttpRequest, consult_id: int) -> HttpResponse:
+    consult = (
+        Consult.objects.select_related("question", "question__city", "question__category", "lawyer")
+        .filter(pk=consult_id, asker_id=request.user.pk)
+        .first()
+    )
+    if consult is None:
+        raise Http404()
+    published = ConsultPublication.objects.filter(consult=consult).first()
+    reply = services.consult_lawyer_reply(consult)
+    initial = {
+        "title": mask_personal_data(consult.question.title),
+        "body": mask_personal_data(consult.question.body),
+        "include_answer": True,
+    }
+    form = PublishForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                question = services.consult_publish(
+                    asker=request.user,  # type: ignore[arg-type]
+                    consult_id=consult.pk,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    confirm=form.cleaned_data["confirm"],
+                    include_answer=form.cleaned_data["include_answer"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc.detail))
+                status = exc.status
+            else:
+                messages.success(
+                    request,
+                    _("Published anonymously. The lawyer's answer shows once it is reviewed."),
+                )
+                return redirect("qa:question", pk=question.pk)
+    context = {
+        "consult": consult,
+        "published": published,
+        "closed": consult.state == Consult.State.RESOLVED,
+        "reply": reply,
+        "form": form,
+    }
+    return render(request, "qa/publish_consult.html", context, status=status)
+
+
+# --- sitemap and robots ----------------------------------------------------------------
+def _xml(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    return render(request, template, context, content_type="application/xml; charset=utf-8")
+
+
+@require_GET
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    size = settings.QA_SITEMAP_PAGE_SIZE
+    pages = max(1, -(-selectors.sitemap_question_count() // size))
+    base = request.build_absolute_uri("/").rstrip("/")
+    sitemaps = [base + reverse("qa:sitemap_pages")] + [
+        base + reverse("qa:sitemap_questions", args=[n]) for n in range(1, pages + 1)
+    ]
+    return _xml(request, "qa/sitemap_index.xml", {"sitemaps": sitemaps})
+
+
+@require_GET
+def sitemap_questions(request: HttpRequest, page: int) -> HttpResponse:
+    rows = list(selectors.sitemap_questions(page=page, size=settings.QA_SITEMAP_PAGE_SIZE))
+    if not rows and page != 1:
+        raise Http404()
+    base = request.build_absolute_uri("/").rstrip("/")
+    urls = [
+        {"loc": base + reverse("qa:question", args=[pk]), "lastmod": updated}
+        for pk, updated in rows
+    ]
+    return _xml(request, "qa/sitemap.xml", {"urls": urls})
+
+
+@require_GET
+def sitemap_pages(request: HttpRequest) -> HttpResponse:
+    base = request.build_absolute_uri("/").rstrip("/")
+    paths = [reverse("qa:question_list"), reverse("qa:lawyer_list")]
+    paths += [reverse("qa:question_list_category", args=[c.slug]) for c in Category.objects.all()]
+    paths += [
+        reverse("qa:question_list_city", args=[code])
+        for code in selectors.public_questions()
+        .order_by("city_id")
+        .values_list("city_id", flat=True)
+        .distinct()
+    ]
+    paths += [
+        reverse("qa:lawyer", args=[user_id])
+        for user_id in selectors.verified_lawyers()
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    ]
+    return _xml(request, "qa/sitemap.xml", {"urls": [{"loc": base + p} for p in paths]})
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    sitemap = request.build_absolute_uri(reverse("qa:sitemap"))
+    lines = [
+        "User-agent: *",
+        "Disallow: /api/",
+        "Disallow: /admin/",
+        "Disallow: /moderation/",
+        "Disallow: /accounts/",
+        "Disallow: /report/",
+        f"Sitemap: {sitemap}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

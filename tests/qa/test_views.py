@@ -1,0 +1,378 @@
+"""The public Q&A pages, the staff moderation page and the sitemap."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from messaging.models import StaffAccessRecord
+from qa import search
+from qa.models import Answer, Report
+from qa.view_counts import views_pending
+from tests.factories import AskerFactory, LawyerProfileFactory, category, city
+from tests.qa.factories import AnswerFactory, PublicQuestionFactory, resolved_consult
+
+pytestmark = pytest.mark.django_db
+
+
+def results(html: str) -> str:
+    """The list of questions of a browse page."""
+    match = re.search(r'<ul class="list q-list">.*?</ul>', html, flags=re.S)
+    return match.group(0) if match else ""
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def page_question(asker):
+    """A public question in 济南 with two approved answers, a related question and a local
+    well-rated lawyer."""
+    question = PublicQuestionFactory(
+        asker=asker,
+        title="请问信用卡透支逾期可以减免利息吗",
+        body="信用卡欠三万,逾期半年。我的电话13812345678,身份证370102199001011234。",
+    )
+    AnswerFactory(
+        question=question,
+        body="可以协商个性化分期。",
+        bases=[("商业银行信用卡业务监督管理办法", "第七十条")],
+    )
+    AnswerFactory(question=question, body="逾期利息原则上需要偿还。")
+    related = PublicQuestionFactory(title="信用卡逾期利息太高能减免吗", body="信用卡逾期三个月")
+    for q in (question, related):
+        search.index_question(q)
+    profile = LawyerProfileFactory(rating_avg="4.90", rating_count=31, response_p50_seconds=150)
+    return question, related, profile
+
+
+def test_the_question_page_shows_what_the_reference_page_shows(client, page_question):
+    # given
+    question, related, local = page_question
+    # when
+    html = client.get(f"/questions/{question.pk}/").content.decode()
+    # then
+    assert "请问信用卡透支逾期可以减免利息吗" in html
+    assert "138****5678" in html and "13812345678" not in html
+    assert "370102199001011234" not in html
+    assert "《商业银行信用卡业务监督管理办法》第七十条" in html
+    assert f'href="/questions/{related.pk}/"' in html
+    assert f'href="/ask/?lawyer={local.user_id}"' in html
+    assert f"/report/?type=question&amp;id={question.pk}" in html
+    assert "免责声明" in html or "Disclaimer" in html
+    assert "济南" in html and "匿名" in html
+
+
+def test_the_question_page_counts_a_view_even_when_its_fragments_are_cached(client, page_question):
+    # given
+    question, _, _ = page_question
+    client.get(f"/questions/{question.pk}/")
+    # when
+    client.get(f"/questions/{question.pk}/")
+    # then
+    assert views_pending(question.pk) == 2
+    question.refresh_from_db()
+    assert question.view_count == 0  # no database write per view
+
+
+def test_crawlers_do_not_count_as_views(client, page_question):
+    # given
+    question, _, _ = page_question
+    # when
+    client.get(
+        f"/questions/{question.pk}/", HTTP_USER_AGENT="Mozilla/5.0 (compatible; Baiduspider/2.0)"
+    )
+    # then
+    assert views_pending(question.pk) == 0
+
+
+def test_the_question_page_query_count_is_pinned(client, page_question, django_assert_num_queries):
+    # given
+    question, _, _ = page_question
+    # when / then: question, answers, legal bases, related, local lawyers + their areas
+    with django_assert_num_queries(6):
+        client.get(f"/questions/{question.pk}/")
+    # and with the related and local-lawyer rankings cached: the same rows read fresh
+    with django_assert_num_queries(6):
+        client.get(f"/questions/{question.pk}/")
+
+
+def test_the_question_page_for_a_signed_in_reader_shows_their_likes(
+    page_question, other_asker, django_assert_num_queries
+):
+    # given
+    question, _, _ = page_question
+    answer = question.answers.first()
+    reader = signed_in(other_asker)
+    reader.post(f"/answers/{answer.pk}/like/", {"on": "1"})
+    # when
+    with django_assert_num_queries(8):  # + session and user
+        html = reader.get(f"/questions/{question.pk}/").content.decode()
+    # then
+    assert 'aria-pressed="true"' in html
+
+
+def test_a_verified_lawyer_answers_from_the_question_page(page_question, verified_lawyer):
+    # given
+    question, _, _ = page_question
+    lawyer = signed_in(verified_lawyer)
+    assert "answer-form" in lawyer.get(f"/questions/{question.pk}/").content.decode()
+    # when
+    response = lawyer.post(
+        f"/questions/{question.pk}/answer/",
+        {
+            "body": "建议先与银行协商个性化分期还款。",
+            "statute": ["刑法", "", ""],
+            "article": ["第一百九十六条", "", ""],
+        },
+    )
+    # then
+    assert response.status_code == 302
+    answer = Answer.objects.get(lawyer=verified_lawyer)
+    assert answer.status == "pending"
+    assert [b.citation for b in answer.legal_bases.all()] == ["《刑法》第一百九十六条"]
+    page = lawyer.get(f"/questions/{question.pk}/").content.decode()
+    assert "your-answer" in page and "answer-form" not in page
+
+
+def test_a_bad_answer_form_keeps_what_the_lawyer_wrote(page_question, verified_lawyer):
+    # given
+    question, _, _ = page_question
+    # when
+    response = signed_in(verified_lawyer).post(
+        f"/questions/{question.pk}/answer/",
+        {"body": "建议先与银行协商个性化分期还款。", "statute": ["刑法"], "article": ["某条"]},
+    )
+    # then
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "建议先与银行协商个性化分期还款。" in html and 'value="某条"' in html
+
+
+def test_an_unverified_lawyer_gets_no_answer_form(page_question, unverified_lawyer):
+    # given
+    question, _, _ = page_question
+    # when
+    html = signed_in(unverified_lawyer).get(f"/questions/{question.pk}/").content.decode()
+    # then
+    assert "answer-form" not in html
+
+
+def test_likes_from_the_page_answer_json_for_the_page_script(page_question, other_asker):
+    # given
+    question, _, _ = page_question
+    answer = question.answers.first()
+    reader = signed_in(other_asker)
+    # when
+    liked = reader.post(f"/answers/{answer.pk}/like/", {"on": "1"}, HTTP_ACCEPT="application/json")
+    again = reader.post(f"/answers/{answer.pk}/like/", {"on": "1"}, HTTP_ACCEPT="application/json")
+    plain = reader.post(f"/answers/{answer.pk}/helpful/", {"on": "1"})
+    # then
+    assert liked.json() == again.json() == {"liked": True, "like_count": 1}
+    assert plain.status_code == 302 and plain["Location"].endswith(f"#answer-{answer.pk}")
+
+
+def test_browse_by_city_category_and_search(client, django_assert_num_queries):
+    # given
+    jinan_debt = PublicQuestionFactory(title="信用卡逾期利息", city=city("370100"))
+    qingdao_debt = PublicQuestionFactory(title="信用卡被起诉", city=city("370200"))
+    jinan_family = PublicQuestionFactory(
+        title="离婚抚养权", category=category("family"), city=city("370100")
+    )
+    for q in (jinan_debt, qingdao_debt, jinan_family):
+        search.index_question(q)
+    # when
+    with django_assert_num_queries(7):  # region, category, count, provinces, cities, areas, page
+        by_city = client.get("/questions/city/370100/", {"category": "debt"}).content.decode()
+    by_category = client.get("/questions/category/family/").content.decode()
+    by_province = client.get("/questions/", {"province": "370000", "q": "信用卡"}).content.decode()
+    # then
+    assert (
+        "信用卡逾期利息" in by_city
+        and "信用卡被起诉" not in by_city
+        and "离婚抚养权" not in by_city
+    )
+    assert "离婚抚养权" in results(by_category) and "信用卡逾期利息" not in results(by_category)
+    assert "信用卡逾期利息" in by_province and "信用卡被起诉" in by_province
+
+
+def test_browse_pages_answer_404_for_unknown_places(client):
+    # when / then
+    assert client.get("/questions/city/999999/").status_code == 404
+    assert client.get("/questions/category/astrology/").status_code == 404
+
+
+def test_the_lawyer_directory_and_profile(client, django_assert_num_queries):
+    # given
+    jinan = LawyerProfileFactory(firm="德衡律师事务所", response_p50_seconds=120)
+    beijing = LawyerProfileFactory(home_city=city("110100"))
+    AnswerFactory(lawyer=jinan.user)
+    # when
+    # region, count, provinces, cities, areas, the page, its lawyers' areas
+    with django_assert_num_queries(7):
+        listing = client.get("/lawyers/", {"province": "370000"}).content.decode()
+    with django_assert_num_queries(5):  # profile, areas, regions, recent answers, their bases
+        profile = client.get(f"/lawyers/{jinan.user_id}/").content.decode()
+    # then
+    assert "德衡律师事务所" in listing and f"/lawyers/{beijing.user_id}/" not in listing
+    assert f'href="/ask/?lawyer={jinan.user_id}"' in profile
+    assert "/report/?type=lawyer" in profile
+
+
+def test_an_unverified_lawyer_has_no_public_profile(client, unverified_lawyer):
+    # when / then
+    assert client.get(f"/lawyers/{unverified_lawyer.pk}/").status_code == 404
+
+
+def test_reporting_from_the_page(page_question, other_asker):
+    # given
+    question, _, _ = page_question
+    reader = signed_in(other_asker)
+    # when
+    form = reader.get("/report/", {"type": "question", "id": question.pk})
+    sent = reader.post(
+        "/report/", {"type": "question", "id": question.pk, "reason": "spam", "details": "广告"}
+    )
+    duplicate = reader.post("/report/", {"type": "question", "id": question.pk, "reason": "spam"})
+    # then
+    assert form.status_code == 200
+    assert sent.status_code == 302 and sent["Location"] == f"/questions/{question.pk}/"
+    assert duplicate.status_code == 409
+    assert Report.objects.get().details == "广告"
+
+
+def test_reporting_needs_a_sign_in(client, page_question):
+    # given
+    question, _, _ = page_question
+    # when
+    response = client.get("/report/", {"type": "question", "id": question.pk})
+    # then
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_moderation_page_is_for_staff_only(
+    page_question, staff, verified_lawyer, django_assert_num_queries
+):
+    # given
+    question, _, _ = page_question
+    signed_in(verified_lawyer).post(
+        f"/questions/{question.pk}/answer/", {"body": "这个官司包赢,请放心。"}
+    )
+    signed_in(AskerFactory()).post(
+        "/report/", {"type": "question", "id": question.pk, "reason": "spam"}
+    )
+    moderator = signed_in(staff)
+    # when
+    # session, user, answers, bases, reviews, reports, reported questions, decisions
+    with django_assert_num_queries(8):
+        html = moderator.get("/moderation/").content.decode()
+    as_lawyer = signed_in(verified_lawyer).get("/moderation/")
+    # then
+    assert "包赢" in html and "flagged" in html
+    assert as_lawyer.status_code == 404
+
+
+def test_staff_approve_and_decide_from_the_moderation_page(
+    page_question, staff, verified_lawyer, client
+):
+    # given
+    question, _, _ = page_question
+    signed_in(verified_lawyer).post(
+        f"/questions/{question.pk}/answer/", {"body": "建议先协商分期还款。"}
+    )
+    answer = Answer.objects.get(lawyer=verified_lawyer)
+    signed_in(AskerFactory()).post(
+        "/report/", {"type": "question", "id": question.pk, "reason": "spam"}
+    )
+    moderator = signed_in(staff)
+    # when
+    moderator.post(f"/moderation/answers/{answer.pk}/review/", {"decision": "approve"})
+    moderator.post(
+        f"/moderation/reports/{Report.objects.get().pk}/decide/",
+        {"outcome": "upheld", "note": "广告"},
+    )
+    # then
+    assert Answer.objects.get(pk=answer.pk).status == "approved"
+    assert client.get(f"/questions/{question.pk}/").status_code == 404  # hidden
+
+
+def test_reading_a_reported_message_is_recorded(staff):
+    # given
+    consult = resolved_consult(replies=["私下转账给我,不走平台"])
+    message = consult.conversation.messages.get()
+    signed_in(consult.asker).post(
+        "/report/", {"type": "message", "id": message.pk, "reason": "fraud"}
+    )
+    # when
+    html = signed_in(staff).get(f"/moderation/messages/{message.pk}/").content.decode()
+    # then
+    assert "私下转账给我" in html
+    assert StaffAccessRecord.objects.filter(staff=staff, conversation=consult.conversation).exists()
+
+
+def test_a_message_nobody_reported_cannot_be_opened_by_staff(staff):
+    # given
+    consult = resolved_consult(replies=["您好"])
+    message = consult.conversation.messages.get()
+    # when / then
+    assert signed_in(staff).get(f"/moderation/messages/{message.pk}/").status_code == 404
+    assert not StaffAccessRecord.objects.exists()
+
+
+def test_the_asker_publishes_a_finished_consult_from_its_page():
+    # given
+    consult = resolved_consult(replies=["可以申请劳动仲裁。"])
+    asker = signed_in(consult.asker)
+    # when
+    form = asker.get(f"/questions/publish/{consult.pk}/").content.decode()
+    unconfirmed = asker.post(
+        f"/questions/publish/{consult.pk}/", {"title": "拖欠工资", "body": "公司拖欠工资"}
+    )
+    published = asker.post(
+        f"/questions/publish/{consult.pk}/",
+        {"title": "拖欠工资", "body": "公司拖欠工资", "include_answer": "on", "confirm": "on"},
+    )
+    # then
+    assert "138****5678" in form and "13812345678" not in form  # prefilled, masked
+    assert unconfirmed.status_code == 422
+    assert published.status_code == 302
+    assert signed_in(AskerFactory()).get(f"/questions/publish/{consult.pk}/").status_code == 404
+
+
+def test_the_pages_speak_english_too(page_question):
+    # given
+    question, _, _ = page_question
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    # when
+    html = client.get(f"/questions/{question.pk}/").content.decode()
+    # then
+    assert "Related questions" in html and "Consult this lawyer" in html
+
+
+def test_the_default_language_is_chinese(client, page_question):
+    # given
+    question, _, _ = page_question
+    # when
+    html = client.get(f"/questions/{question.pk}/").content.decode()
+    # then
+    assert "相关问题" in html and "咨询该律师" in html
+
+
+def test_the_sitemap_lists_public_questions(client):
+    # given
+    listed = PublicQuestionFactory()
+    # when
+    index = client.get("/sitemap.xml")
+    questions = client.get("/sitemaps/questions-1.xml").content.decode()
+    pages = client.get("/sitemaps/pages.xml").content.decode()
+    robots = client.get("/robots.txt").content.decode()
+    # then
+    assert index["Content-Type"].startswith("application/xml")
+    assert "/sitemaps/questions-1.xml" in index.content.decode()
+    assert f"/questions/{listed.pk}/</loc>" in questions
+    assert "/questions/city/370100/" in pages
+    assert "Sitemap: http://testserver/sitemap.xml" in robots
