@@ -78,7 +78,8 @@ def visit(new_context, user, lang: str, path: str, name: str, *, viewport=None) 
     page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
     if user is not None:
         sign_in(page, user.username, TEST_PASSWORD)
-    page.goto(path)
+    response = page.goto(path)
+    assert response is not None and response.status == 200, (name, response and response.status)
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == lang
     screenshot(page, f"{lang}-{name}")
