@@ -39,6 +39,13 @@ def _db(fn):
     return DatabaseSyncToAsync(fn, thread_sensitive=False)
 
 
+_message_send = _db(services.message_send)
+_mark_read = _db(services.conversation_mark_read)
+_membership_of = _db(selectors.conversation_membership)
+_last_seqs = _db(selectors.conversation_last_seqs)
+_messages_after = _db(selectors.messages_after)
+
+
 def _int_field(frame: dict[str, Any], name: str, *, minimum: int) -> int:
     value = frame.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_ID:
@@ -52,9 +59,7 @@ async def _membership(consumer: ClientConsumer, conversation_id: int) -> tuple[s
     cache: dict[int, tuple[str, list[int]]] = consumer.state.setdefault("messaging.members", {})
     found = cache.get(conversation_id)
     if found is None:
-        found = await _db(selectors.conversation_membership)(
-            user_id=consumer.user_id, conversation_id=conversation_id
-        )
+        found = await _membership_of(user_id=consumer.user_id, conversation_id=conversation_id)
         if len(cache) >= MEMBERSHIP_CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[conversation_id] = found
@@ -66,7 +71,7 @@ async def message_send(consumer: ClientConsumer, frame: dict[str, Any]) -> None:
     conversation_id = _int_field(frame, "conversation", minimum=1)
     services.message_validate(client_id=frame.get("client_id"), body=frame.get("body"))
     await message_rate_check(consumer.user.pk)
-    message, _created = await _db(services.message_send)(
+    message, _created = await _message_send(
         sender=consumer.user,
         conversation_id=conversation_id,
         client_id=frame["client_id"],
@@ -95,9 +100,7 @@ async def typing(consumer: ClientConsumer, frame: dict[str, Any]) -> None:
 async def read(consumer: ClientConsumer, frame: dict[str, Any]) -> None:
     conversation_id = _int_field(frame, "conversation", minimum=1)
     seq = _int_field(frame, "seq", minimum=0)
-    await _db(services.conversation_mark_read)(
-        user=consumer.user, conversation_id=conversation_id, seq=seq
-    )
+    await _mark_read(user=consumer.user, conversation_id=conversation_id, seq=seq)
 
 
 def _parse_cursors(raw: Any) -> dict[int, int]:
@@ -128,16 +131,14 @@ async def resume(consumer: ClientConsumer, frame: dict[str, Any]) -> None:
     cursors = _parse_cursors(frame["cursors"])
     if not cursors:
         return
-    last_seqs = await _db(selectors.conversation_last_seqs)(
-        user_id=consumer.user_id, conversation_ids=list(cursors)
-    )
+    last_seqs = await _last_seqs(user_id=consumer.user_id, conversation_ids=list(cursors))
     for conversation_id, after_seq in cursors.items():
         if conversation_id not in last_seqs:
             error = ConversationNotFound()
             await consumer.send_error(error.code, str(error.detail), conversation_id)
             continue
         while after_seq < last_seqs[conversation_id]:
-            batch = await _db(selectors.messages_after)(
+            batch = await _messages_after(
                 conversation_id=conversation_id, after_seq=after_seq, limit=RESUME_BATCH
             )
             for message in batch:

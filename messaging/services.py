@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
+from psycopg.types.json import Jsonb
 
 from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
@@ -115,10 +117,10 @@ def _conversation_open(*, kind: str, user_ids: list[int], key: str | None) -> Co
 
 
 # --- messages -----------------------------------------------------------------------------
-# One statement: check the sender takes part, lock the conversation row, take the next seq,
-# move the sender's own read cursor to it (one has read what one answers), and list the
-# participants to deliver to. No row back: no such conversation, or not the sender's.
-_APPEND_SQL = """
+# Step one of storing a message: check the sender takes part, lock the conversation row, take
+# the next seq, move the sender's own read cursor to it (one has read what one answers), and
+# list the participants to deliver to. No row back: no such conversation, or not the sender's.
+_NEXT_SEQ_SQL = """
 WITH conversation AS (
     UPDATE messaging_conversation AS c
        SET last_seq = c.last_seq + 1, last_message_at = %(now)s
@@ -139,8 +141,66 @@ SELECT conversation.kind, conversation.last_seq,
   FROM conversation
 """
 
+_INSERT_SQL = """
+INSERT INTO messaging_message
+       (conversation_id, seq, sender_id, kind, body, client_id, notice, created_at)
+VALUES (%(conversation)s, %(seq)s, %(sender)s, %(kind)s, %(body)s, %(client_id)s, %(notice)s,
+        %(now)s)
+RETURNING id
+"""
 
-def _append(
+# Both steps as one statement, for a conversation whose kind needs no check in Python between
+# them (a direct chat; the platform inbox for notices): one round trip, atomic on its own. No
+# row back: not that conversation, not that kind, or not the sender's.
+_STORE_SQL = """
+WITH conversation AS (
+    UPDATE messaging_conversation AS c
+       SET last_seq = c.last_seq + 1, last_message_at = %(now)s
+     WHERE c.id = %(conversation)s AND c.kind = %(expected_kind)s
+       AND (%(sender)s::bigint IS NULL OR EXISTS (
+            SELECT 1 FROM messaging_participant AS p
+             WHERE p.conversation_id = c.id AND p.user_id = %(sender)s::bigint))
+ RETURNING c.id, c.last_seq
+), reader AS (
+    UPDATE messaging_participant AS p
+       SET last_read_seq = conversation.last_seq
+      FROM conversation
+     WHERE p.conversation_id = conversation.id AND p.user_id = %(sender)s::bigint
+), message AS (
+    INSERT INTO messaging_message
+           (conversation_id, seq, sender_id, kind, body, client_id, notice, created_at)
+    SELECT conversation.id, conversation.last_seq, %(sender)s, %(kind)s, %(body)s,
+           %(client_id)s, %(notice)s, %(now)s
+      FROM conversation
+ RETURNING id, seq
+)
+SELECT message.id, message.seq,
+       ARRAY(SELECT p.user_id FROM messaging_participant AS p
+              WHERE p.conversation_id = %(conversation)s)
+  FROM message
+"""
+
+# A conversation's kind never changes: once seen, later messages can take the one-statement
+# path. Bounded; forgetting only costs the two-step path once more.
+_conversation_kinds: dict[int, str] = {}
+_CONVERSATION_KINDS_MAX = 50_000
+
+
+def _remember_kind(conversation_id: int, kind: str) -> None:
+    if len(_conversation_kinds) >= _CONVERSATION_KINDS_MAX:
+        _conversation_kinds.clear()
+    _conversation_kinds[conversation_id] = kind
+
+
+def _one_statement_kinds(sender: User | None, gate: bool) -> tuple[str, ...]:
+    if sender is None:
+        return (Conversation.Kind.PLATFORM,)
+    if gate:
+        return (Conversation.Kind.DIRECT,)
+    return (Conversation.Kind.DIRECT, Conversation.Kind.CONSULT)
+
+
+def _store(
     *,
     conversation_id: int,
     sender: User | None,
@@ -151,45 +211,71 @@ def _append(
     sent_at: datetime | None = None,
     gate: bool = True,
 ) -> tuple[Message, list[int]]:
-    """Store one message with the next seq. Precondition: inside `transaction.atomic()`.
-    Returns the message and the ids of everyone in the conversation."""
+    """Store one message with the next seq, committed when this returns (unless the caller
+    holds a transaction, which it then joins). Returns the message and the ids of everyone in
+    the conversation. For a consult conversation (with `gate`), the consult's gate runs with
+    the conversation row locked, before the message is stored, and may refuse it."""
     now = sent_at or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _APPEND_SQL,
-            {"now": now, "conversation": conversation_id, "sender": sender.pk if sender else None},
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise ConversationNotFound()
-    conversation_kind, seq, participant_ids = row
-    if sender is not None:
-        if conversation_kind == Conversation.Kind.PLATFORM:
-            raise ConversationReadOnly()
-        if gate and conversation_kind == Conversation.Kind.CONSULT:
-            from marketplace.consult_messages import consult_message_gate
+    params: dict[str, Any] = {
+        "now": now,
+        "conversation": conversation_id,
+        "sender": sender.pk if sender else None,
+        "kind": kind,
+        "body": body,
+        "client_id": client_id,
+        "notice": Jsonb(notice) if notice is not None else None,
+    }
+    known_kind = _conversation_kinds.get(conversation_id)
+    if known_kind in _one_statement_kinds(sender, gate):
+        # in a caller's transaction, a savepoint keeps a duplicate client_id from aborting it
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            with connection.cursor() as cursor:
+                cursor.execute(_STORE_SQL, {**params, "expected_kind": known_kind})
+                row = cursor.fetchone()
+        if row is not None:
+            message_id, seq, participant_ids = row
+            return _loaded_message(message_id, seq, params), list(participant_ids)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_SEQ_SQL, params)
+            row = cursor.fetchone()
+            if row is None:
+                raise ConversationNotFound()
+            conversation_kind, seq, participant_ids = row
+            _remember_kind(conversation_id, conversation_kind)
+            if sender is not None:
+                if conversation_kind == Conversation.Kind.PLATFORM:
+                    raise ConversationReadOnly()
+                if gate and conversation_kind == Conversation.Kind.CONSULT:
+                    from marketplace.consult_messages import consult_message_gate
 
-            # with the conversation row locked, as the gate expects
-            consult_message_gate(
-                conversation=Conversation(
-                    pk=conversation_id, kind=conversation_kind, last_seq=seq, last_message_at=now
-                ),
-                sender=sender,
-            )
+                    consult_message_gate(
+                        conversation=Conversation(
+                            pk=conversation_id, kind=conversation_kind, last_seq=seq
+                        ),
+                        sender=sender,
+                    )
+            cursor.execute(_INSERT_SQL, {**params, "seq": seq})
+            (message_id,) = cursor.fetchone()
+    return _loaded_message(message_id, seq, params), list(participant_ids)
+
+
+def _loaded_message(message_id: int, seq: int, params: dict[str, Any]) -> Message:
+    notice = params["notice"]
     message = Message(
-        conversation_id=conversation_id,
+        id=message_id,
+        conversation_id=params["conversation"],
         seq=seq,
-        sender=sender,
-        kind=kind,
-        body=body,
-        client_id=client_id,
-        notice=notice,
+        sender_id=params["sender"],
+        kind=params["kind"],
+        body=params["body"],
+        client_id=params["client_id"],
+        notice=notice.obj if notice is not None else None,
+        created_at=params["now"],
     )
-    message.save(force_insert=True)
-    if sent_at is not None:  # created_at is auto_now_add: an imported message keeps its time
-        Message.objects.filter(pk=message.pk).update(created_at=sent_at)
-        message.created_at = sent_at
-    return message, list(participant_ids)
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
 
 
 def _constraint_name(exc: IntegrityError) -> str | None:
@@ -224,15 +310,13 @@ def message_send(
     """
     message_validate(client_id=client_id, body=body)
     try:
-        with transaction.atomic():
-            message, participant_ids = _append(
-                conversation_id=conversation_id,
-                sender=sender,
-                kind=Message.Kind.TEXT,
-                body=body,
-                client_id=client_id,
-            )
-            push_to_users_on_commit(participant_ids, events.message_new(message))
+        message, participant_ids = _store(
+            conversation_id=conversation_id,
+            sender=sender,
+            kind=Message.Kind.TEXT,
+            body=body,
+            client_id=client_id,
+        )
     except IntegrityError as exc:
         if _constraint_name(exc) != CLIENT_ID_CONSTRAINT:
             logger.warning(
@@ -258,6 +342,7 @@ def message_send(
             "message not stored in conversation %s: %s", conversation_id, type(exc).__name__
         )
         raise MessageNotStored() from exc
+    push_to_users_on_commit(participant_ids, events.message_new(message))
     return message, True
 
 
@@ -269,16 +354,15 @@ def message_import(
     closed consult's history is still history). Import each conversation in time order."""
     message_validate(client_id=client_id, body=body)
     try:
-        with transaction.atomic():
-            message, _participants = _append(
-                conversation_id=conversation_id,
-                sender=sender,
-                kind=Message.Kind.TEXT,
-                body=body,
-                client_id=client_id,
-                sent_at=sent_at,
-                gate=False,
-            )
+        message, _participants = _store(
+            conversation_id=conversation_id,
+            sender=sender,
+            kind=Message.Kind.TEXT,
+            body=body,
+            client_id=client_id,
+            sent_at=sent_at,
+            gate=False,
+        )
     except IntegrityError as exc:
         if _constraint_name(exc) != CLIENT_ID_CONSTRAINT:
             raise
@@ -349,20 +433,19 @@ def notice_send(*, user: User, kind: str, context: dict[str, Any] | None = None)
     with translation.override(settings.LANGUAGE_CODE):
         body = render_notice(kind, params)
     try:
-        with transaction.atomic():
-            message, participant_ids = _append(
-                conversation_id=inbox.pk,
-                sender=None,
-                kind=Message.Kind.NOTICE,
-                body=body,
-                client_id=key,
-                notice={"kind": kind, "params": params},
-            )
-            push_to_users_on_commit(participant_ids, events.message_new(message))
+        message, participant_ids = _store(
+            conversation_id=inbox.pk,
+            sender=None,
+            kind=Message.Kind.NOTICE,
+            body=body,
+            client_id=key,
+            notice={"kind": kind, "params": params},
+        )
     except IntegrityError as exc:
         if _constraint_name(exc) != NOTICE_KEY_CONSTRAINT:
             raise
         return existing.get()
+    push_to_users_on_commit(participant_ids, events.message_new(message))
     return message
 
 

@@ -161,12 +161,43 @@ def test_sending_moves_the_senders_own_read_cursor(conversation, asker, lawyer):
     assert cursors == {asker.pk: 2, lawyer.pk: 1}
 
 
-def test_send_costs_a_handful_of_queries(conversation, asker):
+def statements(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_first_send_in_a_conversation_costs_two_statements(conversation, asker):
     with CaptureQueriesContext(connection) as queries:
         send(asker, conversation, "q1")
-    statements = [q["sql"] for q in queries.captured_queries]
-    # the UPDATE...RETURNING and the INSERT, inside a savepoint of the test's transaction
-    assert len([s for s in statements if "SAVEPOINT" not in s]) == 2, statements
+    # the UPDATE...RETURNING (which tells the conversation's kind) and the INSERT
+    assert len(statements(queries)) == 2, statements(queries)
+
+
+def test_later_sends_in_a_direct_conversation_cost_one_statement(conversation, asker, lawyer):
+    send(asker, conversation, "q1")
+    with CaptureQueriesContext(connection) as queries:
+        message, _ = send(lawyer, conversation, "q2")
+    assert len(statements(queries)) == 1, statements(queries)
+    assert message.seq == 2 and Message.objects.get(pk=message.pk).body == message.body
+
+
+def test_one_statement_path_still_refuses_outsiders_and_duplicates(
+    conversation, asker, other_asker
+):
+    original, _ = send(asker, conversation, "q1")
+    with pytest.raises(ConversationNotFound):
+        send(other_asker, conversation, "q2")
+    again, created = send(asker, conversation, "q1")
+    assert (again.pk, created) == (original.pk, False)
+    conversation.refresh_from_db()
+    assert conversation.last_seq == 1
+
+
+def test_consult_messages_always_pass_the_gate(asker, lawyer):
+    consult = consult_with_conversation(asker, lawyer)
+    send(lawyer, consult.conversation, "first")
+    Consult.objects.filter(pk=consult.pk).update(state=Consult.State.EXPIRED)
+    with pytest.raises(ConsultExpired):
+        send(lawyer, consult.conversation, "second")
 
 
 def test_database_failure_stores_nothing_and_says_message_not_stored(
