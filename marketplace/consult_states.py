@@ -158,15 +158,25 @@ def consult_mark_paid(*, consult_id: int) -> Consult:
     return consult
 
 
+SEARCH_FIELDS = frozenset({"search_round", "search_scope", "scope_widened_at", "matched_at"})
+
+
 @transaction.atomic
-def consult_mark_offered(*, consult_id: int, offered: int) -> Consult:
-    """queued → offered when a matching pass made offers (`offered` live offers now)."""
+def consult_mark_offered(*, consult_id: int, offered: int, **search: object) -> Consult:
+    """queued → offered when a matching pass made offers (`offered` live offers now). The pass
+    may hand over what it changed of the search (SEARCH_FIELDS) to be saved in the same
+    UPDATE."""
+    unknown = set(search) - SEARCH_FIELDS
+    if unknown:
+        raise TypeError(f"not search fields: {sorted(unknown)}")
     consult = lock_consult(consult_id)
     _check(consult, State.OFFERED)
     consult.state = State.OFFERED
     if consult.first_offered_at is None:
         consult.first_offered_at = timezone.now()
-    consult.save(update_fields=["state", "first_offered_at", "updated_at"])
+    for name, value in search.items():
+        setattr(consult, name, value)
+    consult.save(update_fields=["state", "first_offered_at", "updated_at", *search])
     _push_updated(consult, offered=offered)
     return consult
 

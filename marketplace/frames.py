@@ -6,6 +6,7 @@ consults. Lawyer sockets are counted so the last one closing takes the lawyer of
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from marketplace.models import LawyerProfile
 
 if TYPE_CHECKING:
     from accounts.consumers import ClientConsumer
+
+logger = logging.getLogger(__name__)
 
 HOME_CACHE_SECONDS = 60.0  # how long a socket trusts the home city it looked up
 MAX_ID = 2**63 - 1
@@ -74,7 +77,11 @@ async def _home(consumer: ClientConsumer) -> presence.Home:
 def _enqueue_match_for_lawyer(lawyer_id: int) -> None:
     from marketplace.tasks import match_for_lawyer
 
-    match_for_lawyer.delay(lawyer_id)
+    try:
+        match_for_lawyer.delay(lawyer_id)
+    except Exception as exc:
+        # the heartbeat is stored; beat's sweep matches waiting consults without this trigger
+        logger.warning("match_for_lawyer not enqueued: %s", type(exc).__name__)
 
 
 @frame_handler("presence")

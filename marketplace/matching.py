@@ -8,8 +8,9 @@ best few at once, each offer with an expiry. The offered lawyers' sockets get `o
 the asker's `consult.updated` after commit.
 
 Passes are triggered by: a consult entering `queued` (created free, paid, or every offer gone),
-a decline (top up), a fitting lawyer coming online (`match_for_lawyer`), and beat
-(`widen_due`: a search that waited long enough widens). `expire_due_offers` (beat) revokes
+a decline (top up), a fitting lawyer coming online or freeing a seat (`match_for_lawyer`), and
+beat (`sweep_waiting`: a search that waited long enough widens, and a queued consult whose
+trigger was lost gets its pass anyway). `expire_due_offers` (beat) revokes
 offers nobody accepted in time and sends the consult back to `queued` one scope wider.
 
 Idempotent: a pass that made offers bumps `search_round`, and a task carrying an older round
@@ -264,14 +265,17 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
     if search_round is not None and consult.search_round != search_round:
         return MatchResult(skipped="stale round", scope=consult.search_scope)
     now = timezone.now()
-    live = live_offer_count(consult, now)
+    # a queued consult holds no live offer (they are all gone before it is queued again)
+    live = 0 if consult.state == Consult.State.QUEUED else live_offer_count(consult, now)
 
     scope, since = scope_due(consult, now)
     scope_changed = scope != consult.search_scope
+    consult.matched_at = now
+    changed = ["matched_at"]
     if scope_changed:
         consult.search_scope = scope
         consult.scope_widened_at = since
-        consult.save(update_fields=["search_scope", "scope_widened_at", "updated_at"])
+        changed += ["search_scope", "scope_widened_at"]
 
     chosen: list[ranking.Ranked] = []
     named = requested_lawyer_candidate(consult)
@@ -289,12 +293,13 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
         chosen += ranking.rank(others, limit=wanted)
 
     if not chosen:
+        consult.save(update_fields=changed)
         if scope_changed:
             push_search_update(consult, offered=live)
         return MatchResult(scope=scope, offered=live, skipped="no candidates")
 
     consult.search_round += 1
-    consult.save(update_fields=["search_round", "updated_at"])
+    changed.append("search_round")
     expires_at = now + timedelta(seconds=settings.MATCH_OFFER_TTL_SECONDS)
     offers = Offer.objects.bulk_create(
         [
@@ -309,13 +314,20 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
             for ranked in chosen
         ]
     )
-    offered = live + len(offers)
-    if consult.state == Consult.State.QUEUED:
-        consult_states.consult_mark_offered(consult_id=consult.pk, offered=offered)
-    else:
-        push_search_update(consult, offered=offered)
+    # the lawyers first: their frames go out first after commit
     for offer in offers:
         push_to_users_on_commit([offer.lawyer_id], socket_frames.offer_new(offer))
+    offered = live + len(offers)
+    if consult.state == Consult.State.QUEUED:
+        # one UPDATE for the state and the search
+        consult_states.consult_mark_offered(
+            consult_id=consult.pk,
+            offered=offered,
+            **{name: getattr(consult, name) for name in changed},
+        )
+    else:
+        consult.save(update_fields=[*changed, "updated_at"])
+        push_search_update(consult, offered=offered)
     return MatchResult(offer_ids=[o.pk for o in offers], scope=scope, offered=offered)
 
 
@@ -378,29 +390,29 @@ def match_for_lawyer(*, lawyer_id: int, limit: int = 20) -> int:
     return made
 
 
-def widen_due(*, now: datetime | None = None) -> int:
-    """Beat: queued consults that waited long enough at their scope get a pass, which widens
-    the search. Returns how many consults were looked at."""
+def sweep_waiting(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Beat: a pass for each queued consult that is due one: its search waited long enough to
+    widen, it was never matched (its task was lost with the broker), or nobody looked at it for
+    MATCH_RESCAN_SECONDS (a lost trigger). Returns how many consults got a pass."""
     now = now or timezone.now()
     waits = widen_waits()
     since = Coalesce("scope_widened_at", "queued_at")
-    due = (
+    never_matched = Q(
+        matched_at__isnull=True,
+        queued_at__lte=now - timedelta(seconds=settings.MATCH_SWEEP_SECONDS),
+    )
+    not_seen_lately = Q(matched_at__lte=now - timedelta(seconds=settings.MATCH_RESCAN_SECONDS))
+    widen_city = Q(search_scope=Scope.CITY, since__lte=now - timedelta(seconds=waits[Scope.CITY]))
+    widen_province = Q(
+        search_scope=Scope.PROVINCE, since__lte=now - timedelta(seconds=waits[Scope.PROVINCE])
+    )
+    rows = list(
         Consult.objects.filter(state=Consult.State.QUEUED)
         .annotate(since=since)
-        .filter(
-            Q(
-                search_scope=Scope.CITY,
-                since__lte=now - timedelta(seconds=waits[Scope.CITY]),
-            )
-            | Q(
-                search_scope=Scope.PROVINCE,
-                since__lte=now - timedelta(seconds=waits[Scope.PROVINCE]),
-            )
-        )
+        .filter(never_matched | not_seen_lately | widen_city | widen_province)
         .order_by("queued_at")
-        .values_list("pk", "search_round")[:500]
+        .values_list("pk", "search_round")[:limit]
     )
-    rows = list(due)
     for consult_id, search_round in rows:
         match_consult(consult_id=consult_id, search_round=search_round)
     return len(rows)

@@ -210,6 +210,8 @@ class Consult(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     first_offered_at = models.DateTimeField(null=True, blank=True)
     scope_widened_at = models.DateTimeField(null=True, blank=True)
+    # the last matching pass (beat re-runs one for a queued consult not looked at for a while)
+    matched_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     first_reply_at = models.DateTimeField(null=True, blank=True)
     sla_deadline = models.DateTimeField(null=True, blank=True)

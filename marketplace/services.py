@@ -325,7 +325,13 @@ def consult_close(*, user: User, consult_id: int) -> Consult:
         if user.pk not in (consult.asker_id, consult.lawyer_id):
             raise NotFound()
         if consult.state == Consult.State.ACTIVE:
-            return consult_states.consult_resolve(consult_id=consult.pk)
+            resolved = consult_states.consult_resolve(consult_id=consult.pk)
+            if resolved.lawyer_id is not None:
+                # a seat freed up: consults waiting for someone like this lawyer get a pass
+                from marketplace.tasks import match_for_lawyer
+
+                match_for_lawyer.delay_on_commit(resolved.lawyer_id)
+            return resolved
         if user.pk == consult.asker_id and consult.state in (
             Consult.State.PENDING_PAYMENT,
             Consult.State.QUEUED,

@@ -45,14 +45,14 @@ def match_for_lawyer(lawyer_id: int, **_kwargs) -> int:
 
 
 @shared_task(
-    name="marketplace.match_widen_due",
+    name="marketplace.match_sweep",
     acks_late=True,
     time_limit=60,
     soft_time_limit=50,
     expires=30,
 )
-def match_widen_due(**_kwargs) -> int:
-    return matching.widen_due()
+def match_sweep(**_kwargs) -> int:
+    return matching.sweep_waiting()
 
 
 @shared_task(

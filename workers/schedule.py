@@ -12,8 +12,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "marketplace.offers.expire_due",
         "schedule": settings.MATCH_SWEEP_SECONDS,
     },
-    "marketplace-widen-searches": {
-        "task": "marketplace.match_widen_due",
+    "marketplace-sweep-searches": {
+        "task": "marketplace.match_sweep",
         "schedule": settings.MATCH_SWEEP_SECONDS,
     },
     "marketplace-reap-presence": {

@@ -190,16 +190,52 @@ def test_closer_lawyers_rank_first_in_a_wide_search(make_lawyer, settings):
     assert offered_to(consult) == {in_province.user_id}
 
 
-def test_widen_due_sweeps_waiting_consults(make_lawyer, settings):
+def test_sweep_widens_searches_that_waited_long_enough(make_lawyer, settings):
+    # given
     settings.MATCH_WIDEN_TO_PROVINCE_SECONDS = 30
     qingdao = make_lawyer(home=QINGDAO, serves=[QINGDAO])
-    waited = new_consult(waited=40)
-    recent = new_consult(waited=5)
-
-    assert matching.widen_due() == 1
-
+    seen = timezone.now() - timedelta(seconds=1)
+    waited = new_consult(waited=40, matched_at=seen)
+    recent = new_consult(waited=5, matched_at=seen)
+    # when
+    swept = matching.sweep_waiting()
+    # then
+    assert swept == 1
     assert offered_to(waited) == {qingdao.user_id}
     assert offered_to(recent) == set()
+
+
+def test_sweep_matches_a_consult_whose_task_was_lost(make_lawyer):
+    local = make_lawyer()
+    lost = new_consult(waited=5)
+    just_queued = new_consult(waited=0)
+
+    assert matching.sweep_waiting() == 1
+
+    assert offered_to(lost) == {local.user_id}
+    assert offered_to(just_queued) == set()
+
+
+def test_sweep_looks_again_at_consults_nobody_looked_at_lately(make_lawyer, settings):
+    # given: a lawyer came online but the trigger that would have matched them was lost
+    settings.MATCH_RESCAN_SECONDS = 15
+    local = make_lawyer()
+    stale = new_consult(waited=20, matched_at=timezone.now() - timedelta(seconds=16))
+    fresh = new_consult(waited=20, matched_at=timezone.now() - timedelta(seconds=3))
+    # when
+    matching.sweep_waiting()
+    # then
+    assert offered_to(stale) == {local.user_id}
+    assert offered_to(fresh) == set()
+
+
+def test_every_pass_records_when_it_looked(make_lawyer):
+    consult = new_consult()
+
+    matching.match_consult(consult_id=consult.pk)
+
+    consult.refresh_from_db()
+    assert consult.matched_at is not None
 
 
 def test_a_pass_for_an_old_round_does_nothing(make_lawyer):

@@ -31,7 +31,7 @@ async function showOnline() {
     });
     if (!response.ok) return;
     const body = await response.json();
-    out.textContent = out.dataset.template.replace("%(count)s", String(body.online));
+    out.textContent = out.dataset.template.replace("{count}", String(body.online));
     out.hidden = false;
   } catch (_) {
     out.hidden = true;
