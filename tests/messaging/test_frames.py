@@ -1,6 +1,7 @@
 """The chat frames on the real socket (in-process consumer, real Redis channel layer)."""
 
 import asyncio
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -413,3 +414,54 @@ async def test_platform_notice_arrives_on_the_socket_marked_from_platform(inbox,
     assert frame["id"] == message.pk and frame["sender"] is None
     assert frame["from_platform"] is True and frame["kind"] == "notice"
     assert frame["notice"]["kind"] == "welcome" and asker.username in frame["body"]
+
+
+@override_settings(MESSAGING_PRESENCE_REFRESH_SECONDS=1, MESSAGING_PRESENCE_TTL_SECONDS=2)
+async def test_a_connected_peer_stays_online_past_the_ttl_because_its_process_refreshes_it(
+    inbox, asker, lawyer, conversation
+):
+    await inbox(lawyer)
+    await asyncio.sleep(3)
+    asker_sock = await inbox(asker)
+    assert await asker_sock.next("presence") == {
+        "type": "presence",
+        "user": lawyer.pk,
+        "status": "online",
+    }
+
+
+async def test_sockets_of_a_dead_process_stop_counting_after_their_ttl(
+    inbox, redis_client, asker, lawyer, conversation
+):
+    from messaging.peer_presence import sockets_key
+
+    # given a socket entry nobody refreshed (its process died) that expired a second ago
+    redis_client.zadd(sockets_key(lawyer.pk), {"specific.dead!socket": time.time() - 1})
+    # when the asker connects
+    asker_sock = await inbox(asker)
+    # then the lawyer does not show as online
+    assert await asker_sock.nothing("presence")
+
+
+async def test_anonymous_socket_is_closed_and_receives_nothing(inbox, asker, lawyer, conversation):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    sock = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", b"http://127.0.0.1")])
+    await sock.connect(timeout=5)
+    closed = await sock.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4401}
+    await sock.disconnect()
+
+
+async def test_message_text_never_reaches_the_logs(
+    caplog, inbox, failing_message_inserts, asker, lawyer, conversation
+):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    sock = await inbox(asker)
+    await sock.send(send_frame(conversation.pk, "secret-1", "我的银行卡号是6222020200112233"))
+    assert (await sock.next("error"))["code"] == MessageNotStored.code
+    assert "6222020200112233" not in caplog.text
