@@ -91,9 +91,12 @@ async def typing(consumer: ClientConsumer, frame: dict[str, Any]) -> None:
     if kind == Conversation.Kind.PLATFORM:
         raise ConversationReadOnly()
     last_sent[conversation_id] = now
-    await apush_to_users(
-        others, events.typing(conversation_id=conversation_id, user_id=consumer.user.pk)
-    )
+    try:
+        await apush_to_users(
+            others, events.typing(conversation_id=conversation_id, user_id=consumer.user.pk)
+        )
+    except peer_presence.REDIS_ERRORS:
+        pass  # best effort, like the indicator itself: the next keystroke tries again
 
 
 @frame_handler("read")
