@@ -64,10 +64,14 @@ def collected_static() -> None:
     call_command("collectstatic", interactive=False, verbosity=0, clear=True)
 
 
+# the servers under test keep Django's async-safety check, whatever the test process lifted
+SERVER_ENV = {"DJANGO_ALLOW_ASYNC_UNSAFE": ""}
+
+
 @pytest.fixture
 def web_server(collected_static, web_processes):
     """One real web process (pages, API and sockets) on the test database."""
-    return web_processes()
+    return web_processes(**SERVER_ENV)
 
 
 @pytest.fixture

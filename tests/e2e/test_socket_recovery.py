@@ -11,7 +11,7 @@ from accounts.realtime import push_to_users
 from messaging import events, services
 from messaging.models import Message
 from tests.conftest import start_web_process
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import SERVER_ENV, sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, open_chat
 
@@ -73,7 +73,7 @@ def test_after_the_server_comes_back_missed_messages_arrive_and_unsent_ones_go_o
     expect(pending).to_have_attribute("data-status", "sending")
 
     # when the server is back on the same address
-    restarted = start_web_process(port=port)
+    restarted = start_web_process(port=port, **SERVER_ENV)
     try:
         # then the socket reconnects, replays what was missed, in order, and sends the outbox
         expect(page.locator("[data-chat] [data-connection]")).to_have_attribute(
