@@ -97,6 +97,7 @@ def test_every_main_page_renders_without_script_errors(new_context, world, asker
         (asker, f"/consults/{world['active'].pk}/", "consult-chat"),
         (asker, f"/consults/{world['resolved'].pk}/", "consult-rate"),
         (lawyer, "/workbench/", "workbench"),
+        (lawyer, f"/consults/{world['active'].pk}/", "consult-lawyer"),
         (staff, "/dashboard/", "dashboard"),
     ]
     problems = {}
