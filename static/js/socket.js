@@ -17,6 +17,7 @@ const GAP_GRACE_MS = 250;
 const TYPING_THROTTLE_MS = 3000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
+const STABLE_AFTER_MS = 5000;
 const PAGE_LIMIT = 200;
 
 export class ApiError extends Error {
@@ -108,6 +109,7 @@ export class LawlineSocket {
     this.state = "idle";
     this.attempt = 0;
     this.reconnectTimer = null;
+    this.stableTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
     this.stopped = false;
@@ -171,7 +173,7 @@ export class LawlineSocket {
   }
 
   reconnectNow() {
-    if (this.stopped || this.state === "unauthenticated") return;
+    if (this.stopped || this.state === "unauthenticated" || this.state === "idle") return;
     if (this.ws && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)) return;
     this.attempt = Math.min(this.attempt, 1);
     clearTimeout(this.reconnectTimer);
@@ -180,7 +182,10 @@ export class LawlineSocket {
 
   onOpen(ws) {
     if (ws !== this.ws) return;
-    this.attempt = 0;
+    // the backoff resets only once a connection has proved stable: a server that accepts and
+    // drops at once (overloaded, 1013) is not hammered at the base delay
+    clearTimeout(this.stableTimer);
+    this.stableTimer = setTimeout(() => { this.attempt = 0; }, STABLE_AFTER_MS);
     this.setState("open");
     this.sendResume();
     if (this.presence) this.sendFrame({ type: "presence", status: this.presence });
@@ -192,6 +197,7 @@ export class LawlineSocket {
   onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ws = null;
+    clearTimeout(this.stableTimer);
     this.stopTimers();
     if (event.code === CLOSE_UNAUTHENTICATED) {
       this.setState("unauthenticated");
