@@ -14,7 +14,54 @@ from config.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+# The error shape, and the errors any operation can answer whatever it does: a body that is not
+# JSON (400), no or a bad sign-in (401), something not there or not the caller's (404), fields
+# that do not validate (422). Each operation documents its own domain errors (403, 409, 429...).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "stable, for programs"},
+        "message": {"type": "string", "description": "for people, in their language"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["code", "message"],
+}
+COMMON_ERRORS = {
+    400: "The body is not valid JSON.",
+    401: "Sign in first.",
+    404: "Not found, or not yours to see.",
+    422: "Some fields are not valid.",
+}
+
+
+def document_common_errors(schema: dict) -> dict:
+    """Add the common error responses to every operation of an OpenAPI document that does not
+    document them already (found missing by tests/security/test_api_fuzz.py)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            statuses = {404}
+            if operation.get("parameters") or operation.get("requestBody"):
+                statuses.add(422)
+            if operation.get("requestBody"):
+                statuses.add(400)
+            if operation.get("security"):
+                statuses.add(401)
+            responses = operation.setdefault("responses", {})
+            for status in sorted(statuses):
+                if status not in responses and str(status) not in responses:
+                    responses[status] = {"description": COMMON_ERRORS[status], "content": error}
+    return schema
+
+
+class LawlineAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):  # type: ignore[no-untyped-def]
+        return document_common_errors(super().get_openapi_schema(**kwargs))
+
+
+api = LawlineAPI(
     title="Lawline API",
     version="1",
     urls_namespace="api",

@@ -321,8 +321,8 @@ def consult_close(*, user: User, consult_id: int) -> Consult:
     """A participant finishes the consult: an active one is resolved; the asker may also call
     off one that no lawyer has taken yet (canceled, live offers withdrawn)."""
     with transaction.atomic():
-        consult = consult_states.lock_consult(consult_id)
-        if user.pk not in (consult.asker_id, consult.lawyer_id):
+        consult = Consult.objects.select_for_update(of=("self",)).filter(pk=consult_id).first()
+        if consult is None or user.pk not in (consult.asker_id, consult.lawyer_id):
             raise NotFound()
         if consult.state == Consult.State.ACTIVE:
             resolved = consult_states.consult_resolve(consult_id=consult.pk)

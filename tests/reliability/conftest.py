@@ -289,14 +289,14 @@ class LiveSocket:
         await sock.connect()
         return sock
 
-    async def connect(self, url: str | None = None) -> None:
+    async def connect(self, url: str | None = None, *, open_timeout: float = 5) -> None:
         self.url = url or self.url
         origin = self.url.replace("ws://", "http://").split("/ws/")[0]
         self.connection = await websockets.connect(
             self.url,
             origin=origin,
             additional_headers={"Authorization": f"Bearer {self.token}"},
-            open_timeout=5,
+            open_timeout=open_timeout,
             max_size=2**22,
             ping_interval=None,
         )

@@ -1,0 +1,69 @@
+"""Every /api/v1 route fuzzed from its own OpenAPI schema (schemathesis): generated valid and
+invalid bodies, queries and paths, sent signed in as the role the route is for. No answer may be
+a 5xx, and every answer must be one the schema documents, in the shape and content type it
+documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from config.wsgi import application
+from tests.conftest import bearer_for
+from tests.factories import AskerFactory, LawyerProfileFactory, StaffFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+]
+
+
+def role_for(path: str) -> str:
+    if path.startswith("/api/v1/admin/"):
+        return "staff"
+    if path.startswith(("/api/v1/lawyer/", "/api/v1/offers/")):
+        return "lawyer"
+    return "asker"
+
+
+@pytest.fixture
+def in_test_transaction() -> Iterator[None]:
+    """Requests run inside the test's transaction, as Django's test client runs them: the
+    handler must not close (return to the pool) the connection that holds it."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, in_test_transaction) -> dict[str, str]:
+    return {
+        "asker": bearer_for(AskerFactory()),
+        "lawyer": bearer_for(LawyerProfileFactory().user),
+        "staff": bearer_for(StaffFactory()),
+    }
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_answers_every_generated_request_as_documented(case, tokens):
+    token = tokens[role_for(case.operation.full_path)]
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
