@@ -4,6 +4,7 @@ screenshot in .screenshots/ (git-ignored) to look at."""
 from __future__ import annotations
 
 import pytest
+from django.urls import NoReverseMatch, reverse
 
 from marketplace.models import Consult
 from tests.e2e.conftest import screenshot, sign_in
@@ -100,6 +101,19 @@ def test_every_main_page_renders_without_script_errors(new_context, world, asker
         (lawyer, f"/consults/{world['active'].pk}/", "consult-lawyer"),
         (staff, "/dashboard/", "dashboard"),
     ]
+    # the other engineers' pages, where they exist, so the whole product is looked at
+    for user, url_name, args, name in [
+        (asker, "ask", [], "ask"),
+        (None, "qa:question_list", [], "questions"),
+        (None, "qa:question", [world["active"].question_id], "question"),
+        (None, "qa:lawyer_list", [], "lawyers"),
+        (None, "qa:lawyer", [lawyer.pk], "lawyer"),
+        (staff, "qa:moderation", [], "moderation"),
+    ]:
+        try:
+            pages.append((user, reverse(url_name, args=args), name))
+        except NoReverseMatch:
+            pass
     problems = {}
     for user, path, name in pages:
         errors = visit(new_context, user, lang, path, name)
