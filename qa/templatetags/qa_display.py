@@ -41,3 +41,17 @@ def compact_count(value: int | None) -> str:
     if n >= 1_000_000:
         return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
     return f"{n / 1_000:.1f}k".replace(".0k", "k") if n >= 10_000 else str(n)
+
+
+@register.filter
+def place_name(region) -> str:
+    """A city with its province: 山东济南 in Chinese, "Jinan, Shandong" in English; a
+    municipality (北京) once."""
+    if region is None:
+        return ""
+    parent = region.parent if region.level == region.Level.CITY else None
+    if parent is None or parent.name == region.name:
+        return region.name
+    if (get_language() or "").startswith("en"):
+        return f"{region.name}, {parent.name}"
+    return f"{parent.name}{region.name}"

@@ -5,6 +5,13 @@ import pytest
 from accounts.models import User
 from marketplace.models import LawyerProfile, Question
 from qa.models import Answer
+from tests.e2e.conftest import (  # noqa: F401 - the browser fixtures, for test_browser.py
+    chromium,
+    collected_static,
+    live_server_url,
+    new_context,
+    web_server,
+)
 from tests.factories import LawyerProfileFactory
 from tests.qa.factories import AnswerFactory, PublicQuestionFactory
 

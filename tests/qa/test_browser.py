@@ -1,0 +1,166 @@
+"""The Q&A pages in a real browser (Debian's chromium): no script error or CSP violation in
+zh-hans and en, likes without a reload, more legal-basis rows on demand; a screenshot of each
+page in .screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import search
+from qa.models import Answer, Report
+from tests.e2e.conftest import screenshot, sign_in
+from tests.factories import TEST_PASSWORD, AskerFactory, LawyerProfileFactory, StaffFactory
+from tests.qa.factories import AnswerFactory, PublicQuestionFactory, resolved_consult
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PHONE_VIEW = {"width": 390, "height": 844}
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+@pytest.fixture
+def qa_world(asker):
+    lawyers = []
+    for n, (last, first, firm) in enumerate(
+        [
+            ("李", "建国", "德衡律师事务所"),
+            ("王", "芳", "康桥律师事务所"),
+            ("张", "伟", "大成律师事务所"),
+        ]
+    ):
+        profile = LawyerProfileFactory(
+            firm=firm,
+            years_in_practice=6 + n,
+            rating_avg=f"4.{9 - n}0",
+            rating_count=20 + n,
+            response_p50_seconds=90 + 60 * n,
+            response_p90_seconds=400 + 60 * n,
+        )
+        profile.user.last_name, profile.user.first_name = last, first
+        profile.user.save()
+        lawyers.append(profile.user)
+    question = PublicQuestionFactory(
+        asker=asker,
+        title="请问一下信用卡透支逾期可以减免利息吗",
+        body="我在济南办的信用卡,透支了三万元,逾期三个月了。银行天天打电话催收,我的电话13812345678。\n请问利息和违约金能不能减免?",
+        view_count=43000,
+        helped_count=5,
+    )
+    AnswerFactory(
+        question=question,
+        lawyer=lawyers[0],
+        body="对于逾期的信用卡,利息原则上需要偿还。\n可以主动联系发卡银行协商个性化分期还款,分期期限一般不超过五年。\n行动建议:\n1、准备收入证明,书面申请分期;\n2、保留沟通记录。",
+        like_count=7,
+        bases=[("商业银行信用卡业务监督管理办法", "第七十条"), ("民法典", "第六百七十六条")],
+    )
+    AnswerFactory(
+        question=question,
+        lawyer=lawyers[1],
+        body="只要不是恶意透支,一般不会被追究刑事责任。",
+        like_count=2,
+    )
+    for title in (
+        "信用卡逾期利息太高能减免吗",
+        "信用卡欠款被银行起诉了怎么办",
+        "信用卡逾期会坐牢吗",
+    ):
+        related = PublicQuestionFactory(title=title, body="信用卡逾期三个月,利息和违约金很高")
+        search.index_question(related)
+    search.index_question(question)
+    return {"question": question, "lawyers": lawyers}
+
+
+def visit(new_context, user, lang: str, path: str, name: str, *, viewport=None):
+    context = new_context(viewport=viewport, locale="en-US" if lang == "en" else "zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto("/")
+    page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
+    if user is not None:
+        sign_in(page, user.username, TEST_PASSWORD)
+    response = page.goto(path)
+    assert response is not None and response.status == 200, (name, response and response.status)
+    page.wait_for_load_state("networkidle")
+    screenshot(page, f"qa-{lang}-{name}")
+    return page, errors
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_qa_pages_render_without_script_errors(new_context, qa_world, lang):
+    # given
+    question, lawyer = qa_world["question"], qa_world["lawyers"][0]
+    staff = StaffFactory()
+    AnswerFactory(
+        question=question,
+        status=Answer.Status.PENDING,
+        body="放心,这个官司包赢。",
+        is_flagged=True,
+        flags=[{"code": "outcome_promise", "match": "包赢"}],
+    )
+    Report.objects.create(
+        reporter=AskerFactory(), target_type="question", target_id=question.pk, reason="spam"
+    )
+    consult = resolved_consult(replies=["可以申请劳动仲裁,仲裁时效为一年。"])
+    pages = [
+        (None, f"/questions/{question.pk}/", "question"),
+        (None, "/questions/?province=370000&category=debt", "browse"),
+        (None, "/lawyers/?province=370000", "lawyers"),
+        (None, f"/lawyers/{lawyer.pk}/", "lawyer"),
+        (AskerFactory(), f"/report/?type=question&id={question.pk}", "report"),
+        (staff, "/moderation/", "moderation"),
+        (consult.asker, f"/questions/publish/{consult.pk}/", "publish"),
+        (LawyerProfileFactory().user, f"/questions/{question.pk}/", "question-lawyer"),
+    ]
+    problems = {}
+    # when
+    for user, path, name in pages:
+        _page, errors = visit(new_context, user, lang, path, name)
+        if errors:
+            problems[name] = errors
+    _page, errors = visit(
+        new_context, None, lang, f"/questions/{question.pk}/", "question-phone", viewport=PHONE_VIEW
+    )
+    if errors:
+        problems["question-phone"] = errors
+    # then
+    assert problems == {}
+
+
+def test_a_like_updates_the_count_without_a_reload(new_context, qa_world, other_asker):
+    # given
+    page, _ = visit(
+        new_context,
+        other_asker,
+        "zh-hans",
+        f"/questions/{qa_world['question'].pk}/",
+        "question-signed-in",
+    )
+    answer = qa_world["question"].answers.order_by("-like_count").first()
+    button = page.locator(f"#answer-{answer.pk} form[data-reaction=like] button")
+    page.evaluate("window.__marker = 1")
+    # when
+    button.click()
+    # then
+    expect(button).to_have_attribute("aria-pressed", "true")
+    assert button.locator("[data-count]").inner_text() == "8"
+    assert page.evaluate("window.__marker") == 1  # same document: no reload
+    assert Answer.objects.get(pk=answer.pk).like_count == 8
+
+
+def test_a_lawyer_adds_legal_basis_rows_as_needed(new_context, qa_world):
+    # given
+    lawyer = LawyerProfileFactory().user
+    page, _ = visit(
+        new_context, lawyer, "zh-hans", f"/questions/{qa_world['question'].pk}/", "answer-form"
+    )
+    rows = page.locator(".basis-row")
+    assert rows.nth(2).is_hidden()
+    # when
+    page.click("[data-add-basis]")
+    # then
+    assert rows.nth(2).is_visible() and rows.nth(3).is_hidden()
