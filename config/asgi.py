@@ -7,8 +7,16 @@ handler's several. HTTP_SERVING=asgi switches pages back to Django's ASGI handle
 """
 
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
+
+# Pages render in a2wsgi's threads beside the event loop that carries every socket of this
+# process; the GIL switch interval bounds how long a rendering thread keeps the loop waiting
+# (CPython's default is 5 ms). Measured by `make bench` (serving section): README, "Serving".
+_switch_ms = float(os.environ.get("WEB_GIL_SWITCH_INTERVAL_MS", "0") or 0)
+if _switch_ms > 0:
+    sys.setswitchinterval(_switch_ms / 1000)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()

@@ -58,6 +58,13 @@ class Run:
     def latencies(self) -> list[float]:
         return [(t - self.sent_at[i]) * 1000 for i, t in self.delivered.items()]
 
+    def throughput(self) -> float:
+        """Messages delivered per second, from the first send to the last delivery."""
+        if not self.delivered or not self.sent_at:
+            return 0.0
+        span = max(self.delivered.values()) - min(self.sent_at.values())
+        return len(self.delivered) / span if span > 0 else 0.0
+
     def ack_latencies(self) -> list[float]:
         return [(t - self.sent_at[i]) * 1000 for i, t in self.acked.items()]
 

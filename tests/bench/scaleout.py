@@ -42,7 +42,7 @@ def chat_capacity(stack: Stack, pairs, web_count: int, step_seconds: float) -> d
                     "offered": rate,
                     "sent": len(step.sent_at),
                     "delivered": delivered,
-                    "delivered_per_s": delivered / step_seconds,
+                    "delivered_per_s": step.throughput(),
                     "p50_ms": percentile(lat, 50),
                     "p99_ms": percentile(lat, 99),
                     "errors": dict(step.errors),

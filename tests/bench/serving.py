@@ -117,6 +117,24 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             )
         )
 
+    for switch_ms in ("5", "1"):
+        proc = stack.web(
+            workers=2, name=f"serving-gil{switch_ms}", WEB_GIL_SWITCH_INTERVAL_MS=switch_ms
+        )
+        result, cpu_ms, pings = measure(stack, proc, path, seconds, token)
+        stack.stop(proc)
+        results[f"wsgi-switch-{switch_ms}ms"] = (result, cpu_ms)
+        report.add(
+            Row(
+                SECTION,
+                f"socket ping p99 during page load, GIL switch interval {switch_ms} ms",
+                percentile(pings, 99),
+                "ms",
+                note=f"p50 {percentile(pings, 50) or 0:.2f} ms; pages {result.rps:.0f} req/s, "
+                f"CPU {cpu_ms:.2f} ms/request",
+            )
+        )
+
     proc = stack.gunicorn("config.wsgi:application", workers=2, name="serving-gunicorn")
     result, cpu_ms, _ = measure(stack, proc, path, seconds)
     stack.stop(proc)
