@@ -76,9 +76,11 @@ def _enter_queued(consult: Consult, now) -> None:
 
 
 def _enqueue_matching(consult: Consult) -> None:
+    from marketplace import presence
     from marketplace.tasks import match_consult
 
     match_consult.delay_on_commit(consult.pk, consult.search_round)
+    transaction.on_commit(presence.note_waiting)
 
 
 def revoke_pending_offers(consult: Consult, *, reason: str, keep: Iterable[int] = ()) -> list[int]:

@@ -19,12 +19,14 @@ does nothing, so a task delivered twice makes one set of offers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -90,77 +92,51 @@ def _active_consults() -> Coalesce:
     )
 
 
-def offerable_profiles(consult: Consult) -> QuerySet[LawyerProfile]:
-    """Verified lawyers who may take this consult at all: priced at or below it (a free
-    consult only to lawyers whose price is 0), below capacity, not the asker, and not offered
-    it before. Region and category come on top, per scope."""
-    profiles = LawyerProfile.objects.filter(
-        verification=LawyerProfile.Verification.VERIFIED, user__is_active=True
-    ).exclude(user_id=consult.asker_id)
-    if consult.price == 0:
-        profiles = profiles.filter(price=0)
-    else:
-        profiles = profiles.filter(price__lte=consult.price, currency=consult.currency)
-    already_offered = Offer.objects.filter(consult_id=consult.pk).values("lawyer_id")
-    return (
-        profiles.exclude(user_id__in=already_offered)
-        .annotate(active_consults=_active_consults())
-        .filter(active_consults__lt=F("capacity"))
-    )
-
-
-def _category_count() -> Coalesce:
-    return Coalesce(
-        Subquery(
-            LawyerCategory.objects.filter(lawyerprofile_id=OuterRef("pk"))
-            .order_by()
-            .values("lawyerprofile_id")
-            .annotate(n=Count("pk"))
-            .values("n"),  # type: ignore[misc]
-            output_field=IntegerField(),
-        ),
-        0,
-    )
-
-
-def _serves(region_id: str | None) -> Exists:
-    return Exists(ServedRegion.objects.filter(lawyerprofile_id=OuterRef("pk"), region_id=region_id))
-
-
-def candidate_queryset(consult: Consult, scope: str) -> QuerySet[LawyerProfile]:
-    """Offerable lawyers practising the consult's category and serving its region at `scope`.
-    Needs consult.question.city loaded."""
-    question = consult.question
-    city_id = question.city_id
-    province_id = question.city.parent_id
-    profiles = offerable_profiles(consult).filter(
-        Exists(
-            LawyerCategory.objects.filter(
-                lawyerprofile_id=OuterRef("pk"), category_id=question.category_id
-            )
-        )
-    )
-    if scope == Scope.CITY:
-        # regions_served holds the city itself or its whole province
-        profiles = profiles.filter(_serves(city_id) | _serves(province_id))
-    elif scope == Scope.PROVINCE:
-        serves_in_province = Exists(
-            ServedRegion.objects.filter(
-                lawyerprofile_id=OuterRef("pk"), region__parent_id=province_id
-            )
-        )
-        profiles = profiles.filter(
-            _serves(province_id) | serves_in_province | Q(home_city__parent_id=province_id)
-        )
-    # nationwide ignores regions_served
-    return profiles.annotate(
-        serves_city=_serves(city_id),
-        serves_province=_serves(province_id),
-        home_province=F("home_city__parent_id"),
-        category_count=_category_count(),
-    )
-
-
+# The candidate query is on the post → offer.new hot path, so it is one SQL statement with
+# fixed text (psycopg prepares it after a few runs) instead of an ORM queryset that costs
+# milliseconds of CPU to compile on every pass. Table names come from the models.
+_CANDIDATES_SQL = """
+SELECT * FROM (
+    SELECT p.user_id,
+           EXISTS (SELECT 1 FROM {served} s
+                    WHERE s.lawyerprofile_id = p.id AND s.region_id = %(city)s) AS serves_city,
+           EXISTS (SELECT 1 FROM {served} s
+                    WHERE s.lawyerprofile_id = p.id AND s.region_id = %(province)s)
+               AS serves_province,
+           home.parent_id AS home_province,
+           (SELECT count(*) FROM {practised} c WHERE c.lawyerprofile_id = p.id)
+               AS category_count,
+           p.response_p50_seconds, p.rating_avg, p.rating_count,
+           (SELECT count(*) FROM {consult} k
+             WHERE k.lawyer_id = p.user_id AND k.state = 'active') AS active_consults,
+           p.capacity
+      FROM {profile} p
+      JOIN {user} u ON u.id = p.user_id AND u.is_active
+      LEFT JOIN {region} home ON home.code = p.home_city_id
+     WHERE p.verification = 'verified'
+       AND p.user_id <> %(asker)s
+       -- priced at or below the consult; a free consult only to lawyers whose price is 0
+       AND (CASE WHEN %(price)s = 0 THEN p.price = 0
+                 ELSE p.price <= %(price)s AND p.currency = %(currency)s END)
+       AND NOT EXISTS (SELECT 1 FROM {offer} o
+                        WHERE o.consult_id = %(consult)s AND o.lawyer_id = p.user_id)
+       AND (%(any_category)s OR EXISTS (
+            SELECT 1 FROM {practised} c
+             WHERE c.lawyerprofile_id = p.id AND c.category_id = %(category)s))
+       AND (%(scope)s = 'nation'
+            -- a city search: regions_served holds the city itself or its whole province
+            OR (%(scope)s = 'city' AND EXISTS (
+                SELECT 1 FROM {served} s WHERE s.lawyerprofile_id = p.id
+                   AND s.region_id IN (%(city)s, %(province)s)))
+            -- a province search: serves the province or any of its cities, or lives there
+            OR (%(scope)s = 'province' AND (home.parent_id = %(province)s OR EXISTS (
+                SELECT 1 FROM {served} s JOIN {region} r ON r.code = s.region_id
+                 WHERE s.lawyerprofile_id = p.id
+                   AND (r.code = %(province)s OR r.parent_id = %(province)s)))))
+       AND (%(only)s::bigint[] IS NULL OR p.user_id = ANY(%(only)s::bigint[]))
+) AS candidate
+WHERE active_consults < capacity
+"""
 CANDIDATE_FIELDS = (
     "user_id",
     "serves_city",
@@ -173,6 +149,51 @@ CANDIDATE_FIELDS = (
     "active_consults",
     "capacity",
 )
+
+
+@lru_cache(maxsize=1)
+def _candidates_sql() -> str:
+    from accounts.models import User
+    from marketplace.models import Region
+
+    return _CANDIDATES_SQL.format(
+        profile=LawyerProfile._meta.db_table,
+        served=ServedRegion._meta.db_table,
+        practised=LawyerCategory._meta.db_table,
+        consult=Consult._meta.db_table,
+        offer=Offer._meta.db_table,
+        region=Region._meta.db_table,
+        user=User._meta.db_table,
+    )
+
+
+def candidate_rows(
+    consult: Consult,
+    scope: str,
+    *,
+    only: Iterable[int] | None = None,
+    any_category: bool = False,
+) -> list[dict]:
+    """Lawyers who may be offered this consult at `scope`: verified, active, not the asker,
+    priced at or below it, below capacity, practising its category, serving its region, and
+    not offered it before (`only`: among these lawyer ids). Presence is not checked here.
+    Needs consult.question.city loaded."""
+    question = consult.question
+    params = {
+        "city": question.city_id,
+        "province": question.city.parent_id,
+        "asker": consult.asker_id,
+        "price": consult.price,
+        "currency": consult.currency,
+        "consult": consult.pk,
+        "any_category": any_category,
+        "category": question.category_id,
+        "scope": scope,
+        "only": None if only is None else list(only),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_candidates_sql(), params)
+        return [dict(zip(CANDIDATE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _as_candidate(row: dict, province_id: str | None) -> ranking.Candidate:
@@ -200,16 +221,15 @@ def find_candidates(consult: Consult, scope: str) -> list[ranking.Candidate]:
     """Candidates who are also online and not away. City and province searches filter in SQL
     first (few rows) and then ask Redis about those lawyers; a nationwide search asks Redis who
     is online first and filters those in SQL. Either way: one query, one Redis round trip."""
-    profiles = candidate_queryset(consult, scope)
     if scope == Scope.NATION:
         available = presence.available_lawyer_ids()
         if not available:
             return []
-        rows = list(profiles.filter(user_id__in=available).values(*CANDIDATE_FIELDS))
+        rows = candidate_rows(consult, scope, only=available)
     else:
-        rows = list(profiles.values(*CANDIDATE_FIELDS))
-        available = presence.available_among(row["user_id"] for row in rows)
-        rows = [row for row in rows if row["user_id"] in available]
+        rows = candidate_rows(consult, scope)
+        online = presence.available_among(row["user_id"] for row in rows)
+        rows = [row for row in rows if row["user_id"] in online]
     province_id = consult.question.city.parent_id
     return [_as_candidate(row, province_id) for row in rows]
 
@@ -220,21 +240,12 @@ def requested_lawyer_candidate(consult: Consult) -> ranking.Candidate | None:
     lawyer_id = consult.requested_lawyer_id
     if lawyer_id is None:
         return None
-    row = (
-        offerable_profiles(consult)
-        .filter(user_id=lawyer_id)
-        .annotate(
-            serves_city=_serves(consult.question.city_id),
-            serves_province=_serves(consult.question.city.parent_id),
-            home_province=F("home_city__parent_id"),
-            category_count=_category_count(),
-        )
-        .values(*CANDIDATE_FIELDS)
-        .first()
-    )
-    if row is None or lawyer_id not in presence.available_among([lawyer_id]):
+    if lawyer_id not in presence.available_among([lawyer_id]):
         return None
-    return _as_candidate(row, consult.question.city.parent_id)
+    rows = candidate_rows(consult, Scope.NATION, only=[lawyer_id], any_category=True)
+    if not rows:
+        return None
+    return _as_candidate(rows[0], consult.question.city.parent_id)
 
 
 # --- the matching pass -----------------------------------------------------------------------
@@ -370,7 +381,10 @@ def match_for_lawyer(*, lawyer_id: int, limit: int = 20) -> int:
         | Q(search_scope=Scope.CITY, question__city_id__in=served_codes)
         | Q(search_scope=Scope.CITY, question__city__parent_id__in=served_codes)
     )
-    consults = Consult.objects.filter(state__in=SEARCHING).exclude(asker_id=lawyer_id)
+    # consults with no live offer; and those naming this lawyer, even while offered to others
+    consults = Consult.objects.filter(
+        Q(state=Consult.State.QUEUED) | Q(state__in=SEARCHING, requested_lawyer_id=lawyer_id)
+    ).exclude(asker_id=lawyer_id)
     if profile.price == 0:
         consults = consults.filter(price__gte=0)
     else:
@@ -395,6 +409,7 @@ def sweep_waiting(*, now: datetime | None = None, limit: int = 500) -> int:
     widen, it was never matched (its task was lost with the broker), or nobody looked at it for
     MATCH_RESCAN_SECONDS (a lost trigger). Returns how many consults got a pass."""
     now = now or timezone.now()
+    presence.set_waiting(Consult.objects.filter(state=Consult.State.QUEUED).count())
     waits = widen_waits()
     since = Coalesce("scope_widened_at", "queued_at")
     never_matched = Q(

@@ -12,6 +12,7 @@ SQL.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +20,11 @@ from functools import lru_cache
 from typing import Literal
 
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from config.redis_connections import get_async_redis, get_redis, key
+
+logger = logging.getLogger(__name__)
 
 NATION = "100000"
 ONLINE = "online"
@@ -97,6 +101,10 @@ def _sockets_key() -> str:
     return key("presence", "sockets")
 
 
+def _waiting_key() -> str:
+    return key("matching", "waiting")
+
+
 def _cutoff(now: float) -> float:
     return now - settings.PRESENCE_TIMEOUT_SECONDS
 
@@ -108,7 +116,9 @@ async def heartbeat(
     lawyer_id: int, *, home: Home, status: Status, now: float | None = None
 ) -> bool:
     """Record a heartbeat. True when the lawyer has just become available for offers (was
-    offline or away, is now online): the caller then matches waiting consults."""
+    offline or away, is now online) and consults may be waiting: the caller then matches
+    waiting consults for this lawyer. (After a restart every lawyer reconnects at once; the
+    waiting hint keeps that from flooding the matching queue when nothing waits.)"""
     now = time.time() if now is None else now
     member = str(lawyer_id)
     redis = get_async_redis()
@@ -123,7 +133,8 @@ async def heartbeat(
     else:
         pipe.srem(_away_key(), member)
     pipe.hset(_home_key(), member, home.packed)
-    previous_seen, was_away, old_home, *_ = await pipe.execute()
+    pipe.get(_waiting_key())
+    previous_seen, was_away, old_home, *_, waiting = await pipe.execute()
     if old_home is not None and old_home.decode() != home.packed:
         # the lawyer moved city since the last heartbeat (a profile edit): leave the old sets
         old_city, _, old_province = old_home.decode().partition(":")
@@ -136,7 +147,8 @@ async def heartbeat(
     was_available = (
         previous_seen is not None and previous_seen >= _cutoff(now) and not bool(was_away)
     )
-    return status == ONLINE and not was_available
+    may_wait = waiting is None or int(waiting) > 0
+    return status == ONLINE and not was_available and may_wait
 
 
 async def socket_opened(lawyer_id: int) -> None:
@@ -164,6 +176,20 @@ def reap(*, now: float | None = None, limit: int = 5000) -> list[int]:
         args=[_cutoff(now), _set_prefix(), limit],
     )
     return [int(member) for member in stale]
+
+
+def note_waiting() -> None:
+    """A consult just entered `queued`: lawyers coming online should look for it. Best effort
+    (beat's matching sweep resets the hint to the true count every few seconds)."""
+    try:
+        get_redis().incr(_waiting_key())
+    except RedisError as exc:
+        logger.warning("waiting hint not set: %s", type(exc).__name__)
+
+
+def set_waiting(count: int) -> None:
+    """The number of queued consults, from beat's matching sweep."""
+    get_redis().set(_waiting_key(), count)
 
 
 # --- reads (sync: matching, API, dashboard) ---------------------------------------------------

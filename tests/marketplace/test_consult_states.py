@@ -55,7 +55,7 @@ def test_mark_paid_queues_and_starts_the_sla_clock(settings, django_capture_on_c
     assert consult.state == State.QUEUED
     assert consult.paid_at == consult.queued_at
     assert consult.sla_deadline == consult.queued_at + timedelta(seconds=300)
-    assert len(callbacks) == 2  # matching enqueued, asker told
+    assert len(callbacks) == 3  # matching enqueued, arriving lawyers hinted, asker told
 
 
 def test_mark_paid_twice_is_an_illegal_transition():

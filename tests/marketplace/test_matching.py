@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from marketplace import consult_states, matching, services
+from marketplace import consult_states, matching, presence, services
 from marketplace.models import Consult, Offer
 from tests.factories import category, city
 from tests.marketplace.conftest import put_online
@@ -227,6 +227,52 @@ def test_sweep_looks_again_at_consults_nobody_looked_at_lately(make_lawyer, sett
     # then
     assert offered_to(stale) == {local.user_id}
     assert offered_to(fresh) == set()
+
+
+def test_sweep_counts_waiting_consults_for_arriving_lawyers(redis_client):
+    new_consult()
+    new_consult()
+    new_consult(state=State.OFFERED)
+
+    matching.sweep_waiting()
+
+    assert int(redis_client.get(presence.key("matching", "waiting"))) == 2
+
+
+def test_a_queued_consult_tells_arriving_lawyers_to_look(
+    django_capture_on_commit_callbacks, redis_client, monkeypatch
+):
+    from marketplace.tasks import match_consult
+
+    monkeypatch.setattr(match_consult, "apply_async", lambda *args, **kwargs: None)
+    presence.set_waiting(0)
+    question = QuestionFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.consult_create(asker=question.asker, question_id=question.pk)
+
+    assert int(redis_client.get(presence.key("matching", "waiting"))) == 1
+
+
+def test_a_freed_seat_sends_the_lawyer_looking_for_waiting_consults(
+    make_lawyer, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given: a lawyer at capacity and a consult nobody could take
+    from marketplace.tasks import match_for_lawyer
+
+    enqueued = []
+    monkeypatch.setattr(match_for_lawyer, "apply_async", lambda args, kw: enqueued.append(args))
+    busy = make_lawyer(capacity=1)
+    active = ConsultFactory(state=State.ACTIVE, lawyer=busy.user)
+    waiting = new_consult()
+    assert matching.match_consult(consult_id=waiting.pk).offer_ids == []
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        services.consult_close(user=busy.user, consult_id=active.pk)
+    # then
+    assert enqueued == [(busy.user_id,)]
+    assert matching.match_for_lawyer(lawyer_id=busy.user_id) == 1
+    assert offered_to(waiting) == {busy.user_id}
 
 
 def test_every_pass_records_when_it_looked(make_lawyer):

@@ -170,3 +170,19 @@ def test_available_among_costs_one_round_trip(make_lawyer, monkeypatch):
 
     assert presence.available_among(lawyers) == set(lawyers)
     assert trips.total == 1
+
+
+def test_arrival_triggers_no_matching_when_nothing_waits(jinan_lawyer):
+    presence.set_waiting(0)
+
+    assert put_online(jinan_lawyer) is False
+    assert presence.available_among([jinan_lawyer.user_id]) == {jinan_lawyer.user_id}
+
+
+def test_arrival_triggers_matching_once_a_consult_waits(jinan_lawyer, make_lawyer):
+    presence.set_waiting(0)
+    put_online(jinan_lawyer)
+
+    presence.note_waiting()
+
+    assert put_online(make_lawyer(home=JINAN, online=False)) is True
