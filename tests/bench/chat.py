@@ -6,6 +6,7 @@ rate up. Beside a raw Redis PUBLISH→SUBSCRIBE and a bare WebSocket echo of the
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -297,6 +298,17 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             results["cpu"] * 1000 / max(1, sent),
             "ms",
             note=f"PostgreSQL commits per message {results['commits'] / max(1, sent):.2f}",
+        )
+    )
+    cpu_ms = results["cpu"] * 1000 / max(1, sent)
+    report.add(
+        Row(
+            SECTION,
+            "message rate the cores allow (cores ÷ web CPU per message)",
+            (os.cpu_count() or 1) * 1000 / cpu_ms if cpu_ms else None,
+            "msg/s",
+            targets=[Target(">=", 1500)],
+            note="an upper bound: PostgreSQL, Redis and the load generator share the cores",
         )
     )
     sustained = [s["offered"] for s in results["steps"] if s["sustained"]]

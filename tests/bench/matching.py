@@ -7,6 +7,7 @@ trip and a Redis pub/sub round trip of the same run."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 
@@ -151,6 +152,18 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             note=f"server+worker CPU per consult {cpu * 1000 / max(1, len(posted)):.1f} ms",
         )
     )
+    cpu_per_consult = cpu / max(1, len(posted))
+    report.add(
+        Row(
+            SECTION,
+            "consult rate the cores allow (cores ÷ CPU per consult)",
+            (os.cpu_count() or 1) / cpu_per_consult if cpu_per_consult else None,
+            "consults/s",
+            targets=[Target(">=", 20)],
+            note=f"web + worker CPU {cpu_per_consult * 1000:.1f} ms per consult (POST, matching "
+            "task, offer and consult frames); below the offered 20/s the queue only grows",
+        )
+    )
     if results.get("profile"):
         print("  profile of post → offer (web processes and the Celery worker's processes):")
         profiling.print_summary(results["profile"])
@@ -179,6 +192,7 @@ def offer_scenario(
     workers = [
         stack.celery_worker(name=f"matching-worker{i}", concurrency=2) for i in range(worker_count)
     ]
+    procs = [*webs, *workers]
     watch = OfferWatch()
     lawyers = []
     for n, uid in enumerate(lawyer_ids):
@@ -211,7 +225,8 @@ def offer_scenario(
             1,
             {"posted": {}, "http_errors": Counter()},
         )
-        await asyncio.sleep(1.0)
+        await asyncio.to_thread(wait_for_empty_queues, 30)
+        cpu_before = sum(p.cpu_seconds() for p in procs)
         await post_consults(
             [w.port for w in webs],
             [tokens[a] for a in asker_ids],
@@ -220,7 +235,9 @@ def offer_scenario(
             seconds,
             results,
         )
-        await asyncio.sleep(3.0)
+        # until every matching task of these consults has run (bounded)
+        await asyncio.to_thread(wait_for_empty_queues, 60)
+        results["cpu"] = sum(p.cpu_seconds() for p in procs) - cpu_before
         latencies = [
             (watch.first_offer[cid] - sent) * 1000
             for cid, (sent, _done) in results["posted"].items()
@@ -245,10 +262,7 @@ def offer_scenario(
         await close_all(lawyers)
         return results
 
-    procs = [*webs, *workers]
-    cpu_before = sum(p.cpu_seconds() for p in procs)
     results = asyncio.run(scenario())
-    results["cpu"] = sum(p.cpu_seconds() for p in procs) - cpu_before
     for proc in procs:
         stack.stop(proc)
     posted = results["posted"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import time
@@ -98,6 +99,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     profile = dict(PROFILES[args.profile])
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     report = Report(args.profile)
     report.environment["profile"] = profile
 
