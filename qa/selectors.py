@@ -89,11 +89,17 @@ def region_scope(queryset: QuerySet, region: Region | None, city_field: str = "c
 
 
 def question_browse(
-    *, region: Region | None = None, category: Category | None = None, text: str = ""
+    *,
+    region: Region | None = None,
+    category: Category | None = None,
+    text: str = "",
+    unanswered: bool = False,
 ) -> QuerySet[Question]:
     queryset = region_scope(public_questions(), region)
     if category is not None:
         queryset = queryset.filter(category=category)
+    if unanswered:
+        queryset = queryset.filter(status=Question.Status.OPEN)
     if text.strip():
         queryset = search_questions(queryset, text)
     else:

@@ -65,6 +65,17 @@ def _category(slug: str | None) -> Category | None:
     return category
 
 
+def _browse_region(request: HttpRequest, city_code: str | None = None) -> Region | None:
+    """The city picked, unless the province picker was changed to another province since."""
+    if city_code:
+        return _region(city_code)
+    city = _region(request.GET.get("city"))
+    province = _region(request.GET.get("province"))
+    if city is not None and (province is None or city.parent_id == province.code):
+        return city
+    return province
+
+
 def _page(request: HttpRequest, queryset, per_page: int | None = None):
     return Paginator(queryset, per_page or settings.QA_PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -87,16 +98,20 @@ def _region_filters(region: Region | None) -> dict[str, Any]:
 def question_list(
     request: HttpRequest, city_code: str | None = None, category_slug: str | None = None
 ) -> HttpResponse:
-    region = _region(city_code or request.GET.get("city") or request.GET.get("province"))
+    region = _browse_region(request, city_code)
     category = _category(category_slug or request.GET.get("category"))
     text = (request.GET.get("q") or "").strip()[:200]
-    page = _page(request, selectors.question_browse(region=region, category=category, text=text))
+    unanswered = request.GET.get("unanswered") == "1"
+    questions = selectors.question_browse(
+        region=region, category=category, text=text, unanswered=unanswered
+    )
     context = {
         **_region_filters(region),
-        "page": page,
+        "page": _page(request, questions),
         "category": category,
         "categories": list(Category.objects.all()),
         "q": text,
+        "unanswered": unanswered,
     }
     return render(request, "qa/question_list.html", context)
 
@@ -249,7 +264,7 @@ def similar_json(request: HttpRequest) -> JsonResponse:
 # --- lawyers ---------------------------------------------------------------------------
 @require_GET
 def lawyer_list(request: HttpRequest) -> HttpResponse:
-    region = _region(request.GET.get("city") or request.GET.get("province"))
+    region = _browse_region(request)
     category = _category(request.GET.get("category"))
     page = _page(request, selectors.lawyer_directory(region=region, category=category))
     context = {
@@ -269,6 +284,16 @@ def lawyer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         raise Http404() from None
     context = {"profile": profile, "answers": selectors.lawyer_recent_answers(user_id)}
     return render(request, "qa/lawyer_detail.html", context)
+
+
+@login_required
+@require_GET
+def my_answers(request: HttpRequest) -> HttpResponse:
+    """A lawyer's own answers in every state, with what reviewers decided."""
+    if not request.user.is_lawyer:  # type: ignore[union-attr]
+        raise Http404()
+    answers = selectors.answers_of_lawyer(request.user)  # type: ignore[arg-type]
+    return render(request, "qa/my_answers.html", {"page": _page(request, answers)})
 
 
 # --- reports ---------------------------------------------------------------------------

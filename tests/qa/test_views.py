@@ -376,3 +376,42 @@ def test_the_sitemap_lists_public_questions(client):
     assert f"/questions/{listed.pk}/</loc>" in questions
     assert "/questions/city/370100/" in pages
     assert "Sitemap: http://testserver/sitemap.xml" in robots
+
+
+def test_browse_can_show_only_questions_still_waiting_for_an_answer(client):
+    # given
+    waiting = PublicQuestionFactory(title="工伤认定需要多久")
+    answered = PublicQuestionFactory(title="拖欠工资怎么办", status="answered")
+    # when
+    html = results(client.get("/questions/", {"unanswered": "1"}).content.decode())
+    # then
+    assert waiting.title in html and answered.title not in html
+
+
+def test_changing_the_province_drops_the_city_of_the_old_one(client):
+    # given
+    qingdao = PublicQuestionFactory(title="北京的问题", city=city("110100"))
+    # when: the city picker still says 济南 but the province picker now says 北京
+    html = client.get("/questions/", {"province": "110000", "city": "370100"}).content.decode()
+    # then
+    assert qingdao.title in results(html)
+
+
+def test_a_lawyer_sees_their_answers_and_what_reviewers_decided(
+    verified_lawyer, django_assert_num_queries
+):
+    # given
+    AnswerFactory(lawyer=verified_lawyer)
+    AnswerFactory(
+        lawyer=verified_lawyer,
+        status="rejected",
+        rejection_reason="法律依据引用错误",
+        question=PublicQuestionFactory(title="被驳回的回答所在的问题"),
+    )
+    lawyer = signed_in(verified_lawyer)
+    # when
+    with django_assert_num_queries(5):  # session, user, count, answers+questions, legal bases
+        html = lawyer.get("/answers/mine/").content.decode()
+    # then
+    assert "法律依据引用错误" in html and "被驳回的回答所在的问题" in html
+    assert signed_in(AskerFactory()).get("/answers/mine/").status_code == 404
