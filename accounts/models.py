@@ -31,7 +31,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        """Chinese names read family name first, with no space (李建国); others "First Last"."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first or last):
+            return self.username
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
 
 
 class ApiToken(models.Model):

@@ -168,3 +168,11 @@ def test_registrations_from_one_address_are_rate_limited(api, settings):
     assert refused.status_code == 429
     assert refused.json()["code"] == "rate_limited"
     assert not User.objects.filter(username="flood9").exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [("建国", "李", "李建国"), ("Ada", "Lovelace", "Ada Lovelace"), ("", "", "fallback_user")],
+)
+def test_display_name_puts_the_chinese_family_name_first(first, last, expected):
+    assert User(username="fallback_user", first_name=first, last_name=last).display_name == expected
