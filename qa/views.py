@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Case, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -118,14 +119,14 @@ def question_list(
 
 # --- the question page -----------------------------------------------------------------
 def _own_answer(user: Any, question) -> Answer | None:
+    """The signed-in lawyer's live answer to the question, else their latest rejected one."""
     if not (user.is_authenticated and user.is_lawyer):
         return None
+    rejected_last = Case(When(status=Answer.Status.REJECTED, then=1), default=0)
     return (
         Answer.objects.filter(question=question, lawyer=user)
-        .exclude(status=Answer.Status.REJECTED)
-        .order_by("-created_at")
+        .order_by(rejected_last, "-created_at")
         .first()
-        or Answer.objects.filter(question=question, lawyer=user).order_by("-created_at").first()
     )
 
 

@@ -138,6 +138,17 @@ def test_a_verified_lawyer_answers_from_the_question_page(page_question, verifie
     assert "your-answer" in page and "answer-form" not in page
 
 
+def test_the_question_page_for_a_lawyer_query_count_is_pinned(
+    page_question, verified_lawyer, django_assert_num_queries
+):
+    # given
+    question, _, _ = page_question
+    lawyer = signed_in(verified_lawyer)
+    # when / then: + session, user, the lawyer's own answer and verification
+    with django_assert_num_queries(10):
+        lawyer.get(f"/questions/{question.pk}/")
+
+
 def test_a_bad_answer_form_keeps_what_the_lawyer_wrote(page_question, verified_lawyer):
     # given
     question, _, _ = page_question
