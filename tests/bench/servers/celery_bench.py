@@ -8,7 +8,7 @@ import time
 from config.celery_app import app
 
 
-@app.task(name="bench.noop", acks_late=True)
+@app.task(name="bench.noop", acks_late=True, ignore_result=False)  # the round trip reads it
 def noop(sent_at: float) -> dict[str, float]:
     return {"sent_at": sent_at, "started_at": time.time()}
 
