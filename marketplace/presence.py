@@ -12,8 +12,10 @@ SQL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -111,6 +113,23 @@ def _cutoff(now: float) -> float:
 
 # --- writes (from the socket, async) ---------------------------------------------------------
 
+# Heartbeats share a few connections per process: when every lawyer reconnects at once (a
+# restart), hundreds of simultaneous commands would otherwise each open a Redis connection
+# and some would time out connecting (measured in `make bench`); queued here they take
+# a fraction of a millisecond each.
+REDIS_CONCURRENCY = 32
+_limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _limit() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    limit = _limits.get(loop)
+    if limit is None:
+        limit = _limits[loop] = asyncio.Semaphore(REDIS_CONCURRENCY)
+    return limit
+
 
 async def heartbeat(
     lawyer_id: int, *, home: Home, status: Status, now: float | None = None
@@ -134,7 +153,8 @@ async def heartbeat(
         pipe.srem(_away_key(), member)
     pipe.hset(_home_key(), member, home.packed)
     pipe.get(_waiting_key())
-    previous_seen, was_away, old_home, *_, waiting = await pipe.execute()
+    async with _limit():
+        previous_seen, was_away, old_home, *_, waiting = await pipe.execute()
     if old_home is not None and old_home.decode() != home.packed:
         # the lawyer moved city since the last heartbeat (a profile edit): leave the old sets
         old_city, _, old_province = old_home.decode().partition(":")
@@ -143,7 +163,8 @@ async def heartbeat(
             cleanup = redis.pipeline(transaction=False)
             for code in stale:
                 cleanup.zrem(region_set(code), member)
-            await cleanup.execute()
+            async with _limit():
+                await cleanup.execute()
     was_available = (
         previous_seen is not None and previous_seen >= _cutoff(now) and not bool(was_away)
     )
@@ -152,17 +173,19 @@ async def heartbeat(
 
 
 async def socket_opened(lawyer_id: int) -> None:
-    await get_async_redis().hincrby(_sockets_key(), str(lawyer_id), 1)
+    async with _limit():
+        await get_async_redis().hincrby(_sockets_key(), str(lawyer_id), 1)
 
 
 async def socket_closed(lawyer_id: int) -> bool:
     """Count one socket closed; the last one takes the lawyer offline at once (True)."""
     redis = get_async_redis()
     script = redis.register_script(_SOCKET_CLOSED)
-    went_offline = await script(
-        keys=[_sockets_key(), _home_key(), region_set(NATION), _away_key()],
-        args=[lawyer_id, _set_prefix()],
-    )
+    async with _limit():
+        went_offline = await script(
+            keys=[_sockets_key(), _home_key(), region_set(NATION), _away_key()],
+            args=[lawyer_id, _set_prefix()],
+        )
     return bool(went_offline)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -186,3 +187,23 @@ def test_arrival_triggers_matching_once_a_consult_waits(jinan_lawyer, make_lawye
     presence.note_waiting()
 
     assert put_online(make_lawyer(home=JINAN, online=False)) is True
+
+
+async def test_a_reconnect_storm_shares_a_few_redis_connections():
+    # given: 300 lawyers' heartbeats arriving at once in one web process
+    from config.redis_connections import get_async_redis
+
+    homes = [presence.Home(JINAN, SHANDONG)] * 300
+    # when
+    results = await asyncio.gather(
+        *(
+            presence.heartbeat(10_000 + n, home=home, status="online")
+            for n, home in enumerate(homes)
+        )
+    )
+    # then
+    pool = get_async_redis().connection_pool
+    opened = len(pool._available_connections) + len(pool._in_use_connections)
+    assert opened <= presence.REDIS_CONCURRENCY
+    assert all(results)
+    assert await asyncio.to_thread(presence.lawyers_online) == 300
