@@ -14,11 +14,11 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accounts.api_auth import bearer_token, signed_in
 from accounts.roles import require_role, require_staff
-from config.errors import NotFound
-from marketplace.models import Category, Question, Region
+from marketplace.models import Question
 from qa import selectors, services
 from qa.masking import mask_personal_data
 from qa.models import Answer, LegalBasis
+from qa.templatetags.qa_display import person_name
 
 router = Router(tags=["public Q&A"])
 
@@ -210,16 +210,11 @@ class PublishOut(Schema):
 
 
 # --- shaping -------------------------------------------------------------------------------
-def lawyer_name(user) -> str:
-    name = f"{user.last_name}{user.first_name}".strip()
-    return name or user.username
-
-
 def _lawyer_brief(user) -> dict:
     profile = getattr(user, "lawyer_profile", None)
     return {
         "id": user.pk,
-        "name": lawyer_name(user),
+        "name": person_name(user),
         "firm": profile.firm if profile else "",
         "verified": bool(profile and profile.is_verified),
     }
@@ -290,24 +285,6 @@ def question_brief(question: Question) -> dict:
     }
 
 
-def _region_or_404(code: str | None) -> Region | None:
-    if not code:
-        return None
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise NotFound()
-    return region
-
-
-def _category_or_404(slug: str | None) -> Category | None:
-    if not slug:
-        return None
-    category = Category.objects.filter(slug=slug).first()
-    if category is None:
-        raise NotFound()
-    return category
-
-
 # --- questions -----------------------------------------------------------------------------
 @router.get("/questions/similar", response=list[QuestionBrief], auth=None)
 def similar_questions(request: HttpRequest, filters: Query[SimilarFilter]):
@@ -317,8 +294,8 @@ def similar_questions(request: HttpRequest, filters: Query[SimilarFilter]):
         return []
     found = selectors.questions_similar(
         text=filters.text,
-        region=_region_or_404(filters.city),
-        category=_category_or_404(filters.category),
+        region=selectors.region_by_code(filters.city),
+        category=selectors.category_by_slug(filters.category),
         limit=filters.limit,
     )
     return [question_brief(q) for q in found]
@@ -483,7 +460,7 @@ def _group_summary(group: selectors.ReportGroup) -> str:
     if group.target_type == "answer":
         return f"{target.question.title}: {target.body[:80]}"
     if group.target_type == "lawyer":
-        return lawyer_name(target)
+        return person_name(target)
     return f"conversation {target.conversation_id} #{target.seq}"
 
 

@@ -79,6 +79,25 @@ def question_cards(queryset: QuerySet[Question]) -> QuerySet[Question]:
     )
 
 
+def region_by_code(code: str | None) -> Region | None:
+    """A filter's region: None when not given, NotFound when unknown."""
+    if not code:
+        return None
+    region = Region.objects.select_related("parent").filter(code=code).first()
+    if region is None:
+        raise NotFound()
+    return region
+
+
+def category_by_slug(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise NotFound()
+    return category
+
+
 def region_scope(queryset: QuerySet, region: Region | None, city_field: str = "city") -> QuerySet:
     """Narrow to a city, or to every city of a province; the country means everywhere."""
     if region is None or region.level == Region.Level.COUNTRY:

@@ -4,6 +4,8 @@ publishing a consult, the sitemap. Thin: parse, call one service or selector, re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.roles import require_staff
 from config.errors import DomainError, NotFound
 from marketplace.models import Category, Consult, LawyerProfile, Region
 from messaging import services as messaging_services
@@ -44,34 +46,25 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _is_staff(user: Any) -> bool:
-    return user.is_authenticated and (user.is_staff or user.role == User.Role.STAFF)
+def not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A service's or selector's NotFound is the page's 404."""
 
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
 
-def _region(code: str | None) -> Region | None:
-    if not code:
-        return None
-    region = Region.objects.select_related("parent").filter(code=code).first()
-    if region is None:
-        raise Http404()
-    return region
-
-
-def _category(slug: str | None) -> Category | None:
-    if not slug:
-        return None
-    category = Category.objects.filter(slug=slug).first()
-    if category is None:
-        raise Http404()
-    return category
+    return wrapper
 
 
 def _browse_region(request: HttpRequest, city_code: str | None = None) -> Region | None:
     """The city picked, unless the province picker was changed to another province since."""
     if city_code:
-        return _region(city_code)
-    city = _region(request.GET.get("city"))
-    province = _region(request.GET.get("province"))
+        return selectors.region_by_code(city_code)
+    city = selectors.region_by_code(request.GET.get("city"))
+    province = selectors.region_by_code(request.GET.get("province"))
     if city is not None and (province is None or city.parent_id == province.code):
         return city
     return province
@@ -96,11 +89,12 @@ def _region_filters(region: Region | None) -> dict[str, Any]:
 
 # --- browse ----------------------------------------------------------------------------
 @require_GET
+@not_found_as_404
 def question_list(
     request: HttpRequest, city_code: str | None = None, category_slug: str | None = None
 ) -> HttpResponse:
     region = _browse_region(request, city_code)
-    category = _category(category_slug or request.GET.get("category"))
+    category = selectors.category_by_slug(category_slug or request.GET.get("category"))
     text = (request.GET.get("q") or "").strip()[:200]
     unanswered = request.GET.get("unanswered") == "1"
     questions = selectors.question_browse(
@@ -167,21 +161,17 @@ def _render_question(
 
 
 @require_GET
+@not_found_as_404
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        question = selectors.question_public(pk)
-    except NotFound:
-        raise Http404() from None
+    question = selectors.question_public(pk)
     return _render_question(request, question)
 
 
 @login_required
 @require_POST
+@not_found_as_404
 def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        question = selectors.question_public(pk)
-    except NotFound:
-        raise Http404() from None
+    question = selectors.question_public(pk)
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
@@ -218,7 +208,7 @@ def _reaction(request: HttpRequest, answer_id: int, *, kind: str) -> HttpRespons
             )
             payload = {"marked_helpful": on, "helped_count": count}
     except NotFound:
-        raise Http404() from None
+        raise
     except DomainError as exc:
         if _wants_json(request):
             return JsonResponse(exc.as_dict(), status=exc.status)
@@ -232,17 +222,20 @@ def _reaction(request: HttpRequest, answer_id: int, *, kind: str) -> HttpRespons
 
 @login_required
 @require_POST
+@not_found_as_404
 def answer_like(request: HttpRequest, answer_id: int) -> HttpResponse:
     return _reaction(request, answer_id, kind="like")
 
 
 @login_required
 @require_POST
+@not_found_as_404
 def answer_helpful(request: HttpRequest, answer_id: int) -> HttpResponse:
     return _reaction(request, answer_id, kind="helpful")
 
 
 @require_GET
+@not_found_as_404
 def similar_json(request: HttpRequest) -> JsonResponse:
     """Same as GET /api/v1/questions/similar, for pages that call a same-origin path."""
     text = (request.GET.get("text") or "").strip()[:500]
@@ -254,8 +247,8 @@ def similar_json(request: HttpRequest) -> JsonResponse:
         limit = settings.QA_SIMILAR_LIMIT
     found = selectors.questions_similar(
         text=text,
-        region=_region(request.GET.get("city")),
-        category=_category(request.GET.get("category")),
+        region=selectors.region_by_code(request.GET.get("city")),
+        category=selectors.category_by_slug(request.GET.get("category")),
         limit=limit,
     )
     rows = [question_brief(q) | {"created_at": q.created_at.isoformat()} for q in found]
@@ -264,9 +257,10 @@ def similar_json(request: HttpRequest) -> JsonResponse:
 
 # --- lawyers ---------------------------------------------------------------------------
 @require_GET
+@not_found_as_404
 def lawyer_list(request: HttpRequest) -> HttpResponse:
     region = _browse_region(request)
-    category = _category(request.GET.get("category"))
+    category = selectors.category_by_slug(request.GET.get("category"))
     page = _page(request, selectors.lawyer_directory(region=region, category=category))
     context = {
         **_region_filters(region),
@@ -278,17 +272,16 @@ def lawyer_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@not_found_as_404
 def lawyer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
-    try:
-        profile = selectors.lawyer_public(user_id)
-    except NotFound:
-        raise Http404() from None
+    profile = selectors.lawyer_public(user_id)
     context = {"profile": profile, "answers": selectors.lawyer_recent_answers(user_id)}
     return render(request, "qa/lawyer_detail.html", context)
 
 
 @login_required
 @require_GET
+@not_found_as_404
 def my_answers(request: HttpRequest) -> HttpResponse:
     """A lawyer's own answers in every state, with what reviewers decided."""
     if not request.user.is_lawyer:  # type: ignore[union-attr]
@@ -314,6 +307,7 @@ def _report_target_url(target_type: str, target_id: int) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@not_found_as_404
 def report_view(request: HttpRequest) -> HttpResponse:
     target_type = request.POST.get("type") or request.GET.get("type") or ""
     try:
@@ -337,7 +331,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
                     details=form.cleaned_data["details"],
                 )
             except NotFound:
-                raise Http404() from None
+                raise
             except DomainError as exc:
                 form.add_error(None, str(exc.detail))
                 status = exc.status
@@ -355,15 +349,11 @@ def report_view(request: HttpRequest) -> HttpResponse:
 
 
 # --- staff moderation ------------------------------------------------------------------
-def _require_staff_page(request: HttpRequest) -> None:
-    if not _is_staff(request.user):
-        raise Http404()
-
-
 @login_required
 @require_GET
+@not_found_as_404
 def moderation(request: HttpRequest) -> HttpResponse:
-    _require_staff_page(request)
+    require_staff(request.user)  # type: ignore[arg-type]
     queue = list(selectors.answers_pending_review()[:100])
     for answer in queue:
         reviewed = any(r.reviewer_id == request.user.pk for r in answer.reviews.all())
@@ -380,8 +370,9 @@ def moderation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@not_found_as_404
 def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
-    _require_staff_page(request)
+    require_staff(request.user)  # type: ignore[arg-type]
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
@@ -394,7 +385,7 @@ def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except NotFound:
-        raise Http404() from None
+        raise
     except DomainError as exc:
         messages.error(request, str(exc.detail))
     else:
@@ -408,8 +399,9 @@ def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@not_found_as_404
 def moderation_decide(request: HttpRequest, report_id: int) -> HttpResponse:
-    _require_staff_page(request)
+    require_staff(request.user)  # type: ignore[arg-type]
     form = DecideForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose uphold or dismiss."))
@@ -422,7 +414,7 @@ def moderation_decide(request: HttpRequest, report_id: int) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except NotFound:
-        raise Http404() from None
+        raise
     except DomainError as exc:
         messages.error(request, str(exc.detail))
     else:
@@ -436,10 +428,11 @@ def moderation_decide(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@not_found_as_404
 def moderation_message(request: HttpRequest, message_id: int) -> HttpResponse:
     """A reported private message, opened by staff: only while a report on it is open, and the
     access is recorded in the conversation's audit trail."""
-    _require_staff_page(request)
+    require_staff(request.user)  # type: ignore[arg-type]
     reports = list(
         Report.objects.filter(
             target_type=TargetType.MESSAGE, target_id=message_id, status=Report.Status.OPEN
@@ -460,6 +453,7 @@ def moderation_message(request: HttpRequest, message_id: int) -> HttpResponse:
 # --- publishing a finished consult ---------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
+@not_found_as_404
 def publish_consult(request: HttpRequest, consult_id: int) -> HttpResponse:
     consult = (
         Consult.objects.select_related("question", "question__city", "question__category", "lawyer")
@@ -514,6 +508,7 @@ def _xml(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 
 
 @require_GET
+@not_found_as_404
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     size = settings.QA_SITEMAP_PAGE_SIZE
     pages = max(1, -(-selectors.sitemap_question_count() // size))
@@ -525,6 +520,7 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@not_found_as_404
 def sitemap_questions(request: HttpRequest, page: int) -> HttpResponse:
     rows = list(selectors.sitemap_questions(page=page, size=settings.QA_SITEMAP_PAGE_SIZE))
     if not rows and page != 1:
@@ -538,6 +534,7 @@ def sitemap_questions(request: HttpRequest, page: int) -> HttpResponse:
 
 
 @require_GET
+@not_found_as_404
 def sitemap_pages(request: HttpRequest) -> HttpResponse:
     base = request.build_absolute_uri("/").rstrip("/")
     paths = [reverse("qa:question_list"), reverse("qa:lawyer_list")]
@@ -559,6 +556,7 @@ def sitemap_pages(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@not_found_as_404
 def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri(reverse("qa:sitemap"))
     lines = [
