@@ -138,7 +138,7 @@ class QuestionFilter(Schema):
 
 @router.post(
     "/questions",
-    response={201: QuestionOut, **ERRORS},
+    response={201: QuestionOut, 429: ErrorOut, **ERRORS},
     auth=signed_in,
     tags=["questions"],
 )

@@ -168,7 +168,9 @@ async def heartbeat(
     was_available = (
         previous_seen is not None and previous_seen >= _cutoff(now) and not bool(was_away)
     )
-    may_wait = waiting is None or int(waiting) > 0
+    # no hint yet (a fresh Redis): nothing is known to wait; the first queued consult sets it,
+    # and beat's sweep keeps it true
+    may_wait = waiting is not None and int(waiting) > 0
     return status == ONLINE and not was_available and may_wait
 
 

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
 from accounts.roles import require_role, require_staff
 from config.errors import NotFound
+from config.rate_limits import rate_limit_check
 from marketplace import consult_states, errors, socket_frames
 from marketplace.models import (
     Category,
@@ -100,6 +102,13 @@ def question_create(
     title, body = question_validate(title=title, body=body)
     category_row = category_from_slug(category)
     city_row = city_from_code(city)
+    # a flood of questions from one account is spam, whichever way it comes in
+    rate_limit_check(
+        bucket="ask",
+        identity=asker.pk,
+        limit=settings.QUESTION_RATE_LIMIT_PER_HOUR,
+        window_seconds=3600,
+    )
     with transaction.atomic():
         question = Question.objects.create(
             asker=asker,

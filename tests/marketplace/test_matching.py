@@ -303,6 +303,7 @@ def test_nobody_online_then_a_fitting_lawyer_arrives(make_lawyer):
     lawyer = make_lawyer(online=False)
     make_lawyer(practises=["labour"], online=False)
     consult = new_consult()
+    presence.note_waiting()
     assert matching.match_consult(consult_id=consult.pk).offer_ids == []
     # when
     assert put_online(lawyer) is True

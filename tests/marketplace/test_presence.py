@@ -32,6 +32,8 @@ def test_heartbeat_counts_the_lawyer_in_city_province_and_nation(jinan_lawyer):
 
 
 def test_first_heartbeat_makes_the_lawyer_available_and_repeats_do_not(jinan_lawyer):
+    presence.note_waiting()  # a consult waits
+
     assert put_online(jinan_lawyer) is True
     assert put_online(jinan_lawyer) is False
 
@@ -47,6 +49,7 @@ def test_away_counts_as_online_but_takes_no_offers(jinan_lawyer):
 
 
 def test_back_from_away_is_available_again(jinan_lawyer):
+    presence.note_waiting()
     put_online(jinan_lawyer, "away")
 
     assert put_online(jinan_lawyer, "online") is True
@@ -79,6 +82,7 @@ def test_lawyer_silent_past_the_timeout_is_offline_before_and_after_reaping(
 
 def test_coming_back_after_the_timeout_counts_as_becoming_available(jinan_lawyer, settings):
     settings.PRESENCE_TIMEOUT_SECONDS = 60
+    presence.note_waiting()
     now = time.time()
     put_online(jinan_lawyer, now=now - 120)
 
@@ -173,8 +177,10 @@ def test_available_among_costs_one_round_trip(make_lawyer, monkeypatch):
     assert trips.total == 1
 
 
-def test_arrival_triggers_no_matching_when_nothing_waits(jinan_lawyer):
-    presence.set_waiting(0)
+@pytest.mark.parametrize("hint", [None, 0])
+def test_arrival_triggers_no_matching_when_nothing_waits(jinan_lawyer, hint):
+    if hint is not None:
+        presence.set_waiting(hint)
 
     assert put_online(jinan_lawyer) is False
     assert presence.available_among([jinan_lawyer.user_id]) == {jinan_lawyer.user_id}
@@ -194,6 +200,7 @@ async def test_a_reconnect_storm_shares_a_few_redis_connections():
     from config.redis_connections import get_async_redis
 
     homes = [presence.Home(JINAN, SHANDONG)] * 300
+    await asyncio.to_thread(presence.set_waiting, 1)
     # when
     results = await asyncio.gather(
         *(
