@@ -249,6 +249,8 @@ MATCH_RESCAN_SECONDS = env.int("MATCH_RESCAN_SECONDS", default=15)
 PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
 PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
 PRESENCE_REAP_SECONDS = env.float("PRESENCE_REAP_SECONDS", default=15.0)
+# Questions one asker may ask per hour (page and API; tests/security/test_hardening.py).
+QUESTION_RATE_LIMIT_PER_HOUR = env.int("QUESTION_RATE_LIMIT_PER_HOUR", default=20)
 # --- messaging ---
 # Per user, across all sockets: at most this many `message.send` in the sliding window.
 MESSAGING_RATE_LIMIT_COUNT = env.int("MESSAGING_RATE_LIMIT_COUNT", default=20)
