@@ -1,11 +1,12 @@
 """Sign-in throttling: repeated failures for one username from one address lock it out for a
-cool-off. Counters live in Redis; the password is never logged."""
+cool-off. Counters live in Redis; neither the password nor the typed username is logged."""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 from config.redis_connections import get_redis, key
 
@@ -27,8 +28,13 @@ def login_record_failure(*, username: str, address: str) -> None:
     pipe.incr(redis_key)
     pipe.expire(redis_key, settings.LOGIN_LOCKOUT_SECONDS)
     count, _ = pipe.execute()
+    # what was typed as the username may be a phone number or a mistyped password: the log gets
+    # a keyed digest that matches repeated attempts without saying what was typed
     logger.warning(
-        "sign-in failed for username=%r from %s (%d in window)", username, address, count
+        "sign-in failed for username #%s from %s (%d in window)",
+        salted_hmac("login-failure", username.lower()).hexdigest()[:12],
+        address,
+        count,
     )
 
 
