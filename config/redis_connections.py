@@ -39,13 +39,17 @@ def get_async_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(
+        # a bounded pool that waits for a free connection: a burst of sockets queues briefly
+        # instead of opening connections until Redis or the OS refuses
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.REDIS_APP_URL,
-            max_connections=1000,
+            max_connections=settings.REDIS_ASYNC_POOL_SIZE,
+            timeout=5,
             socket_connect_timeout=2,
             socket_timeout=5,
             health_check_interval=30,
         )
+        client = aioredis.Redis(connection_pool=pool)
         _async_clients[loop] = client
     return client
 

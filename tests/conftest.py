@@ -44,6 +44,23 @@ def clean_redis() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def reference_data_present(request, django_db_blocker) -> None:
+    """Regions and categories come from a data migration; a transactional test's flush wipes
+    them, so they are put back before any test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    from marketplace.models import Category, Region
+    from marketplace.reference_data import load_reference_data
+
+    with django_db_blocker.unblock():
+        if not (Region.objects.exists() and Category.objects.exists()):
+            load_reference_data(Region, Category)
+
+
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(settings.REDIS_APP_URL)

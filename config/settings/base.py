@@ -148,6 +148,8 @@ REDIS_DB_RESULTS = env.int("REDIS_DB_RESULTS", default=2)
 REDIS_DB_CHANNELS = env.int("REDIS_DB_CHANNELS", default=3)
 REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="lawline:")
 REDIS_APP_URL = redis_url(REDIS_URL, REDIS_DB_APP)
+# connections per web process for presence, counters and throttles (async side)
+REDIS_ASYNC_POOL_SIZE = env.int("REDIS_ASYNC_POOL_SIZE", default=64)
 
 CACHES = {
     "default": {
