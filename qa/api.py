@@ -37,6 +37,11 @@ class ErrorOut(Schema):
     fields: dict[str, str] | None = None
 
 
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error responses a route documents besides the common ones (config.api)."""
+    return {status: ErrorOut for status in statuses}
+
+
 class LegalBasisIn(Schema):
     statute: str = Field(..., max_length=80, examples=["刑法"])
     article: str = Field(..., max_length=40, examples=["第二百六十四条"])
@@ -127,7 +132,7 @@ class HelpfulOut(Schema):
 
 class ReportIn(Schema):
     target_type: Literal["question", "answer", "message", "lawyer"]
-    target_id: int
+    target_id: int = Field(..., ge=1, le=2**63 - 1)
     reason: str
     details: str = Field("", max_length=1000)
 
@@ -286,7 +291,7 @@ def question_brief(question: Question) -> dict:
 
 
 # --- questions -----------------------------------------------------------------------------
-@router.get("/questions/similar", response=list[QuestionBrief], auth=None)
+@router.get("/questions/similar", response={200: list[QuestionBrief], **errors(404)}, auth=None)
 def similar_questions(request: HttpRequest, filters: Query[SimilarFilter]):
     """Public questions like `text` (Chinese is segmented), for the ask form as the user types.
     Optional filters: `city` (a city or province code) and `category` (slug)."""
@@ -301,13 +306,21 @@ def similar_questions(request: HttpRequest, filters: Query[SimilarFilter]):
     return [question_brief(q) for q in found]
 
 
-@router.get("/questions/{question_id}/related", response=list[QuestionBrief], auth=None)
+@router.get(
+    "/questions/{question_id}/related",
+    response={200: list[QuestionBrief], **errors(404)},
+    auth=None,
+)
 def related_questions(request: HttpRequest, question_id: int):
     question = selectors.question_public(question_id)
     return [question_brief(q) for q in selectors.questions_related(question)]
 
 
-@router.get("/questions/{question_id}/answers", response=list[AnswerOut], auth=maybe_signed_in)
+@router.get(
+    "/questions/{question_id}/answers",
+    response={200: list[AnswerOut], **errors(404)},
+    auth=maybe_signed_in,
+)
 def question_answers(request: HttpRequest, question_id: int):
     """The approved answers of a public question, most helpful first."""
     question = selectors.question_public(question_id)
@@ -317,7 +330,7 @@ def question_answers(request: HttpRequest, question_id: int):
 
 @router.post(
     "/questions/{question_id}/answers",
-    response={201: OwnAnswerOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: OwnAnswerOut, **errors(403, 404, 409, 422)},
     auth=signed_in,
 )
 def answer_question(request: HttpRequest, question_id: int, payload: AnswerIn):
@@ -333,7 +346,7 @@ def answer_question(request: HttpRequest, question_id: int, payload: AnswerIn):
     return Status(201, _own_answer(answer))
 
 
-@router.get("/lawyer/answers", response=list[OwnAnswerOut], auth=signed_in)
+@router.get("/lawyer/answers", response={200: list[OwnAnswerOut], **errors(403)}, auth=signed_in)
 def my_answers(request: HttpRequest, status: str | None = None):
     """The signed-in lawyer's answers in every state, with rejection reasons."""
     require_role(request.user, "lawyer")  # type: ignore[arg-type]
@@ -346,7 +359,7 @@ def my_answers(request: HttpRequest, status: str | None = None):
 # --- likes and helpful marks ---------------------------------------------------------------
 @router.post(
     "/answers/{answer_id}/like",
-    response={200: LikeOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: LikeOut, **errors(403, 404)},
     auth=signed_in,
 )
 def like(request: HttpRequest, answer_id: int):
@@ -355,7 +368,7 @@ def like(request: HttpRequest, answer_id: int):
     return {"liked": True, "like_count": count}
 
 
-@router.delete("/answers/{answer_id}/like", response={200: LikeOut, 404: ErrorOut}, auth=signed_in)
+@router.delete("/answers/{answer_id}/like", response={200: LikeOut, **errors(404)}, auth=signed_in)
 def unlike(request: HttpRequest, answer_id: int):
     count = services.answer_unlike(user=request.user, answer_id=answer_id)  # type: ignore[arg-type]
     return {"liked": False, "like_count": count}
@@ -363,7 +376,7 @@ def unlike(request: HttpRequest, answer_id: int):
 
 @router.post(
     "/answers/{answer_id}/helpful",
-    response={200: HelpfulOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: HelpfulOut, **errors(403, 404)},
     auth=signed_in,
 )
 def mark_helpful(request: HttpRequest, answer_id: int):
@@ -373,7 +386,7 @@ def mark_helpful(request: HttpRequest, answer_id: int):
 
 
 @router.delete(
-    "/answers/{answer_id}/helpful", response={200: HelpfulOut, 404: ErrorOut}, auth=signed_in
+    "/answers/{answer_id}/helpful", response={200: HelpfulOut, **errors(404)}, auth=signed_in
 )
 def unmark_helpful(request: HttpRequest, answer_id: int):
     helped = services.answer_unmark_helpful(user=request.user, answer_id=answer_id)  # type: ignore[arg-type]
@@ -383,14 +396,7 @@ def unmark_helpful(request: HttpRequest, answer_id: int):
 # --- reports -------------------------------------------------------------------------------
 @router.post(
     "/reports",
-    response={
-        201: ReportOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: ErrorOut,
-        429: ErrorOut,
-    },
+    response={201: ReportOut, **errors(403, 404, 409, 422, 429)},
     auth=signed_in,
 )
 def report(request: HttpRequest, payload: ReportIn):
@@ -409,7 +415,10 @@ def report(request: HttpRequest, payload: ReportIn):
 
 # --- staff moderation ----------------------------------------------------------------------
 @router.get(
-    "/admin/moderation/answers", response=list[ReviewQueueItem], auth=signed_in, tags=["moderation"]
+    "/admin/moderation/answers",
+    response={200: list[ReviewQueueItem], **errors(404)},
+    auth=signed_in,
+    tags=["moderation"],
 )
 def review_queue(request: HttpRequest):
     """Answers waiting for review: flagged ones first, then oldest first."""
@@ -436,7 +445,7 @@ def review_queue(request: HttpRequest):
 
 @router.post(
     "/admin/moderation/answers/{answer_id}/review",
-    response={200: ReviewOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: ReviewOut, **errors(404, 409, 422)},
     auth=signed_in,
     tags=["moderation"],
 )
@@ -465,7 +474,10 @@ def _group_summary(group: selectors.ReportGroup) -> str:
 
 
 @router.get(
-    "/admin/moderation/reports", response=list[ReportGroupOut], auth=signed_in, tags=["moderation"]
+    "/admin/moderation/reports",
+    response={200: list[ReportGroupOut], **errors(404)},
+    auth=signed_in,
+    tags=["moderation"],
 )
 def open_reports(request: HttpRequest):
     """Open reports grouped by what they are about, the most reported first."""
@@ -486,7 +498,7 @@ def open_reports(request: HttpRequest):
 
 @router.post(
     "/admin/moderation/reports/{report_id}/decide",
-    response={200: DecisionOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: DecisionOut, **errors(404, 409, 422)},
     auth=signed_in,
     tags=["moderation"],
 )
@@ -514,7 +526,7 @@ def decide_report(request: HttpRequest, report_id: int, payload: DecideIn):
 # --- publishing a finished consult -----------------------------------------------------------
 @router.post(
     "/consults/{consult_id}/publish",
-    response={201: PublishOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: PublishOut, **errors(404, 409, 422)},
     auth=signed_in,
 )
 def publish_consult(request: HttpRequest, consult_id: int, payload: PublishIn):

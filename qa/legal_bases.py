@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from qa.errors import InvalidLegalBasis
+from qa.user_text import user_text
 
 _NUMERAL = "[零〇一二三四五六七八九十百千0-9]+"
 _ARTICLE = re.compile(
@@ -30,7 +31,7 @@ class LegalBasisData:
 
 
 def _clean(value: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", user_text(value)))
 
 
 def legal_basis_clean(*, statute: str, article: str, excerpt: str = "") -> LegalBasisData:
@@ -42,7 +43,7 @@ def legal_basis_clean(*, statute: str, article: str, excerpt: str = "") -> Legal
         number = f"第{match.group(1)}条"
     if not (2 <= len(name) <= 60) or name.isdigit() or not _ARTICLE.match(number):
         raise InvalidLegalBasis(fields={"legal_bases": InvalidLegalBasis.message})
-    return LegalBasisData(statute=name, article=number, excerpt=(excerpt or "").strip()[:2000])
+    return LegalBasisData(statute=name, article=number, excerpt=user_text(excerpt)[:2000])
 
 
 def legal_bases_clean(rows: list[dict]) -> list[LegalBasisData]:

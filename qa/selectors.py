@@ -4,6 +4,7 @@ the search, the sitemap or related questions by another path."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ from qa.models import (
 )
 from qa.search import search_questions
 
+_SLUG = re.compile(r"[-a-z0-9_]{1,40}")
 ANSWERABLE_STATUSES = (Question.Status.OPEN, Question.Status.ANSWERED)
 EXCERPT_CHARS = 120
 # a same-category question ranks as if it matched this much better
@@ -83,6 +85,8 @@ def region_by_code(code: str | None) -> Region | None:
     """A filter's region: None when not given, NotFound when unknown."""
     if not code:
         return None
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise NotFound()
     region = Region.objects.select_related("parent").filter(code=code).first()
     if region is None:
         raise NotFound()
@@ -92,6 +96,8 @@ def region_by_code(code: str | None) -> Region | None:
 def category_by_slug(slug: str | None) -> Category | None:
     if not slug:
         return None
+    if not _SLUG.fullmatch(slug):
+        raise NotFound()
     category = Category.objects.filter(slug=slug).first()
     if category is None:
         raise NotFound()

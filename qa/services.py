@@ -30,6 +30,7 @@ from qa.models import (
 )
 from qa.safety import review_flags
 from qa.selectors import ANSWERABLE_STATUSES, public_questions, visible_answers
+from qa.user_text import user_text
 
 ANSWER_MIN_CHARS = 10
 ANSWER_MAX_CHARS = 10000
@@ -67,7 +68,7 @@ def answer_create(
     """A verified lawyer answers a public question; the answer waits for review."""
     if not _is_verified_lawyer(lawyer):
         raise errors.LawyerNotVerified()
-    text = (body or "").strip()
+    text = user_text(body)
     if not ANSWER_MIN_CHARS <= len(text) <= ANSWER_MAX_CHARS:
         raise errors.InvalidAnswer(fields={"body": errors.InvalidAnswer.message})
     bases = legal_bases_clean(legal_bases or [])
@@ -108,7 +109,7 @@ def answer_create(
 def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "") -> Answer:
     """One review round by one staff member. Approvals from `review_rounds_required` distinct
     reviewers publish the answer; a rejection (with a reason) ends the review."""
-    reason = (reason or "").strip()[:REASON_MAX_CHARS]
+    reason = user_text(reason)[:REASON_MAX_CHARS]
     if not approve and not reason:
         raise errors.ReasonRequired(fields={"reason": errors.ReasonRequired.message})
     with transaction.atomic():
@@ -269,7 +270,7 @@ def report_create(
 ) -> Report:
     if reason not in Report.Reason.values:
         raise errors.InvalidReport(fields={"reason": ", ".join(Report.Reason.values)})
-    details = (details or "").strip()
+    details = user_text(details)
     if len(details) > 1000:
         raise errors.InvalidReport(fields={"details": "at most 1000 characters"})
     if reason == Report.Reason.OTHER and not details:
@@ -315,7 +316,7 @@ def report_decide(
     """Decide a report, and with it every open report on the same target. Upholding a report
     on a question hides the question; on an answer it removes the answer. Reports on messages
     and lawyers are recorded; what follows (a warning, verification) is staff's next step."""
-    note = (note or "").strip()[:1000]
+    note = user_text(note)[:1000]
     with transaction.atomic():
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None:
@@ -401,8 +402,8 @@ def consult_publish(
             raise errors.ConsultNotClosed()
         if ConsultPublication.objects.filter(consult=consult).exists():
             raise errors.AlreadyPublished()
-        title = mask_personal_data((title or "").strip())
-        body = mask_personal_data((body or "").strip())
+        title = mask_personal_data(user_text(title))
+        body = mask_personal_data(user_text(body))
         if not title or len(title) > 120 or not body or len(body) > 20000:
             raise errors.InvalidQuestionText()
         question = Question.objects.create(

@@ -283,3 +283,27 @@ def test_helpful_marks_sent_at_once_count_every_person():
     # then
     assert failures == []
     assert Question.objects.get(pk=answer.question_id).helped_count == 12
+
+
+def test_control_characters_never_reach_the_database(question, verified_lawyer, other_asker):
+    # when
+    answer = services.answer_create(
+        lawyer=verified_lawyer,
+        question_id=question.pk,
+        body="依法\x00可以\x1b协商分期还款,保留沟通记录。",
+        legal_bases=[{"statute": "刑\x00法", "article": "第二百六十四条\x00"}],
+    )
+    # then
+    assert answer.body == "依法可以协商分期还款,保留沟通记录。"
+    assert answer.legal_bases.get().statute == "刑法"
+
+
+def test_malformed_region_and_category_filters_are_not_found():
+    # when / then
+    from qa.selectors import category_by_slug, region_by_code
+
+    for code in ("37010\x00", "abcdef", "3701000"):
+        with pytest.raises(NotFound):
+            region_by_code(code)
+    with pytest.raises(NotFound):
+        category_by_slug("debt\x00")
