@@ -15,14 +15,6 @@ from marketplace.forms import MODE_PUBLIC, AskForm
 FORM_FIELDS = {"title", "body", "category", "city", "price"}  # shown; others go on top
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "marketplace/home.html",
-        {"categories": selectors.category_list(), "provinces": selectors.region_list()},
-    )
-
-
 def _named_lawyer(raw: str | None):
     if not raw or not raw.isdigit():
         return None
