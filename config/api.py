@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
-from config.errors import DomainError
+from config.errors import DomainError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +59,43 @@ def document_common_errors(schema: dict) -> dict:
     return schema
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class NulRefusingParser(Parser):
+    """PostgreSQL text cannot hold NUL characters: a body or query carrying one is refused as
+    invalid input (422) instead of failing in the database (500; found by
+    tests/security/test_api_fuzz.py)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if _holds_nul(data):
+            raise InvalidInput(fields={"body": "Text cannot contain NUL characters."})
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        if _holds_nul(parsed):
+            raise InvalidInput(fields={"query": "Text cannot contain NUL characters."})
+        return parsed
+
+
 class LawlineAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs):  # type: ignore[no-untyped-def]
         return document_common_errors(super().get_openapi_schema(**kwargs))
 
 
 api = LawlineAPI(
+    parser=NulRefusingParser(),
     title="Lawline API",
     version="1",
     urls_namespace="api",

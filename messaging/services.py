@@ -286,9 +286,14 @@ def _constraint_name(exc: IntegrityError) -> str | None:
 def message_validate(*, client_id: Any, body: Any) -> None:
     """What a message must be before anything is stored (also checked by the socket before it
     spends a database round trip)."""
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX_CHARS:
+    # PostgreSQL text cannot hold NUL: refused here, not failed as "not stored, send again"
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= CLIENT_ID_MAX_CHARS
+        or "\x00" in client_id
+    ):
         raise InvalidField("client_id")
-    if not isinstance(body, str):
+    if not isinstance(body, str) or "\x00" in body:
         raise InvalidField("body")
     if not body.strip():
         raise MessageEmpty()

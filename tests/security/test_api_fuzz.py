@@ -67,3 +67,25 @@ def tokens(db, in_test_transaction) -> dict[str, str]:
 def test_api_answers_every_generated_request_as_documented(case, tokens):
     token = tokens[role_for(case.operation.full_path)]
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "data", "status", "code"),
+    [
+        ("post", "auth/token", {"username": "nul\x00", "password": "x"}, 400, "bad_request"),
+        ("post", "auth/register", {"username": "a\x00b", "password": "x"}, 400, "bad_request"),
+        ("get", "questions", {"q": "\x00"}, 422, "invalid"),
+        ("get", "admin/lawyers", {"verification": "\x00"}, 422, "invalid"),
+    ],
+)
+def test_text_with_a_nul_character_is_refused_not_a_server_error(
+    api, method, path, data, status, code
+):
+    # given (PostgreSQL text cannot hold NUL; hypothesis found these as 500s)
+    client = api(StaffFactory())
+    # when
+    response = client.get(path, data) if method == "get" else client.post(path, data)
+    # then
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code

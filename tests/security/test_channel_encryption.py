@@ -19,7 +19,7 @@ from tests.conftest import receive_until
 from tests.factories import AskerFactory, LawyerFactory
 from tests.messaging.factories import direct_conversation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 SECRET_TEXT = "我的身份证号码是370102199001011234，电话13912345678 — secret words"
 

@@ -23,8 +23,8 @@ HUGE = 2**70
 BAD_FIELDS: dict[str, dict[str, list]] = {
     "message.send": {
         "conversation": [None, True, 1.5, -1, 0, HUGE, "1", [], {}],
-        "client_id": [None, 1, True, "", "x" * 65, [], {}],
-        "body": [None, 1, True, "", "   ", "x" * 4001, [], {"text": "hi"}],
+        "client_id": [None, 1, True, "", "x" * 65, "nul\x00", [], {}],
+        "body": [None, 1, True, "", "   ", "x" * 4001, "nul\x00byte", [], {"text": "hi"}],
     },
     "typing": {"conversation": [None, False, 2.5, -3, HUGE, "abc", [1], {}]},
     "read": {

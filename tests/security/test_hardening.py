@@ -210,7 +210,7 @@ def test_reporting_is_rate_limited_per_reporter(api):
     assert answers[-1].json()["code"] == "report_rate_limited"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_sending_messages_is_rate_limited_per_user_across_sockets(ws):
     # given one person on two sockets
     asker, lawyer = await sync_to_async(AskerFactory)(), await sync_to_async(LawyerFactory)()

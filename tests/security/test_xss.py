@@ -49,13 +49,21 @@ def written(api):
     lawyer = LawyerProfileFactory().user
     User.objects.filter(pk=lawyer.pk).update(first_name=payload("name"), last_name="")
     lawyer.refresh_from_db()
-    assert api(lawyer).put(
-        "lawyer/profile", {"bio": payload("bio"), "firm": payload("firm")}
-    ).status_code == 200
+    assert (
+        api(lawyer)
+        .put("lawyer/profile", {"bio": payload("bio"), "firm": payload("firm")})
+        .status_code
+        == 200
+    )
     question = api(asker).post(
         "questions",
-        {"title": payload("title"), "body": payload("body"), "category": "debt",
-         "city": "370100", "is_public": True},
+        {
+            "title": payload("title"),
+            "body": payload("body"),
+            "category": "debt",
+            "city": "370100",
+            "is_public": True,
+        },
     )
     assert question.status_code == 201, question.content
     question_id = question.json()["id"]
@@ -71,23 +79,37 @@ def written(api):
     consult, _ = paid_consult(asker=asker)
     Consult.objects.filter(pk=consult.pk).update(question_id=question_id)
     consult = make_active(consult, lawyer)
-    message_send(sender=asker, conversation_id=consult.conversation_id, client_id="x1",
-                 body=payload("message"))
+    message_send(
+        sender=asker,
+        conversation_id=consult.conversation_id,
+        client_id="x1",
+        body=payload("message"),
+    )
     report = api(AskerFactory()).post(
         "reports",
-        {"target_type": "answer", "target_id": answer.json()["id"], "reason": "spam",
-         "details": payload("report")},
+        {
+            "target_type": "answer",
+            "target_id": answer.json()["id"],
+            "reason": "spam",
+            "details": payload("report"),
+        },
     )
     assert report.status_code == 201, report.content
     assert api(asker).post(f"consults/{consult.pk}/close").status_code == 200
-    rating = api(asker).post(f"consults/{consult.pk}/rating",
-                             {"score": 1, "comment": payload("rating")})
+    rating = api(asker).post(
+        f"consults/{consult.pk}/rating", {"score": 1, "comment": payload("rating")}
+    )
     assert rating.status_code == 201, rating.content
     rating_id = Consult.objects.get(pk=consult.pk).rating.pk
     return {
-        "asker": asker, "lawyer": lawyer, "staff": staff, "question": question_id,
-        "answer": answer.json()["id"], "consult": consult.pk,
-        "conversation": consult.conversation_id, "rating": rating_id,
+        "asker": asker,
+        "lawyer": lawyer,
+        "staff": staff,
+        "question": question_id,
+        "answer": answer.json()["id"],
+        "consult": consult.pk,
+        "conversation": consult.conversation_id,
+        "rating": rating_id,
     }
 
 
@@ -159,7 +181,7 @@ def test_json_carries_user_text_verbatim_and_unsniffable(written, api):
     assert Consult.objects.get(pk=written["consult"]).rating.comment == payload("rating")
 
 
-@pytest.mark.parametrize("username", ["<script>x</script>", "a\"onmouseover=alert(1)", "<b>hi"])
+@pytest.mark.parametrize("username", ["<script>x</script>", 'a"onmouseover=alert(1)', "<b>hi"])
 def test_usernames_cannot_hold_markup(api, username):
     # when
     response = api(None).post(
