@@ -43,6 +43,11 @@ class HttpResult:
     non_2xx: int = 0
     detail: dict = field(default_factory=dict)
 
+    @property
+    def failed(self) -> bool:
+        """More than 1% of answers were errors: the figure would measure an error page."""
+        return self.errors + self.non_2xx > 0.01 * max(1, self.requests)
+
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 

@@ -92,6 +92,10 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     report.add(Row(SECTION, "DB queries, question page (uncached)", queries_for(path), "queries"))
     knobs = cache_settings()
     uncached = measure(stack, path, seconds, {k: "0" for k in knobs})
+    if uncached["peak"].failed:
+        for figure, targets in figures:
+            report.missing(SECTION, figure, f"{path} answered errors under load", targets)
+        return
     for figure, targets in figures[:1]:
         r = uncached["peak"]
         report.add(
