@@ -164,6 +164,31 @@ class Stack:
         assert process.poll() is None, worker.log
         return worker
 
+    def celery_beat(self) -> WorkerProcess:
+        """Production's beat schedule, sending to this stack's broker."""
+        log_path = self.tmp_path / "beat.log"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config.celery_app",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.tmp_path / "beat-schedule"),
+            ],
+            cwd=BASE_DIR,
+            env=child_env(REDIS_URL=self.redis.url),
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        beat = WorkerProcess(process, log_path)
+        self.workers.append(beat)
+        return beat
+
     def celery_client(self) -> Celery:
         """A Celery app that sends to this stack's broker (routes as in production)."""
         app = Celery(

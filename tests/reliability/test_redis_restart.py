@@ -44,6 +44,7 @@ async def test_redis_restart_loses_no_message_or_offer_and_presence_comes_back(s
     # given an asker on one web process and a lawyer on another, mid-conversation
     web_a, web_b = stack.web_process(), stack.web_process()
     stack.celery_worker()
+    stack.celery_beat()
     lawyer, asker, conversation, other_question, other_token = await make_world()
     asker_sock = await LiveSocket.open(asker, web_a.ws_url)
     lawyer_sock = await LiveSocket.open(lawyer, web_b.ws_url)
@@ -82,6 +83,13 @@ async def test_redis_restart_loses_no_message_or_offer_and_presence_comes_back(s
     assert not asker_sock.closed.is_set() and not lawyer_sock.closed.is_set()
     for sock in (asker_sock, lawyer_sock):
         await sock.send({"type": "resume", "cursors": sock.cursors})
+    # beat's matching sweep notes again that consults wait (the hint died with Redis; a
+    # lawyer arriving before that is matched by the sweep when the consult's search widens)
+    await async_wait_until(
+        lambda: app_redis.get(f"{settings.REDIS_KEY_PREFIX}matching:waiting") not in (None, b"0"),
+        timeout=20,
+        what="beat to note the waiting consult",
+    )
     # the lawyer's next heartbeat rebuilds its presence, and brings it the consult asked for
     await lawyer_sock.send({"type": "presence", "status": "online"})
     await async_wait_until(
