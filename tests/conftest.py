@@ -27,6 +27,24 @@ BASE_DIR = Path(settings.BASE_DIR)
 ORIGIN = b"http://127.0.0.1"
 
 
+# --- transactional tests ----------------------------------------------------------------------
+def pytest_collection_modifyitems(items) -> None:
+    """Every transactional test uses serialized rollback: it restores the reference data
+    (regions, categories) from the snapshot taken with the test database and flushes without
+    re-creating content types. A transactional test without it re-creates them with new ids, and
+    the next test with it then fails on duplicate content types (seen with messaging's tests
+    followed by tests/reliability and tests/security in one run)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        transactional = kwargs.get("transaction") or "transactional_db" in getattr(
+            item, "fixturenames", ()
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 # --- Redis ------------------------------------------------------------------------------
 def _flush_test_redis() -> None:
     for db in (settings.REDIS_DB_APP, settings.REDIS_DB_BROKER, settings.REDIS_DB_RESULTS):
