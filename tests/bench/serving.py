@@ -134,7 +134,7 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             )
         )
 
-    for switch_ms in ("5", "1"):
+    for switch_ms in ("5", "1"):  # CPython's default, and config/asgi.py's
         proc = stack.web(
             workers=2, name=f"serving-gil{switch_ms}", WEB_GIL_SWITCH_INTERVAL_MS=switch_ms
         )
