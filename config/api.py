@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
@@ -149,6 +150,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         exc.status_code, "error"
     )
     return error_response(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # a value the database cannot hold (an offset past bigint, text with NUL) is the client's
+    # input, not our failure (found by tests/security/test_api_fuzz.py)
+    return error_response(request, 422, "invalid", "A value is out of range or not allowed.")
 
 
 @api.exception_handler(Exception)

@@ -89,3 +89,13 @@ def test_text_with_a_nul_character_is_refused_not_a_server_error(
     # then
     assert response.status_code == status, response.content
     assert response.json()["code"] == code
+
+
+@pytest.mark.django_db
+def test_an_offset_past_what_the_database_holds_is_invalid_input(api):
+    # given (hypothesis found this as a 500)
+    lawyer = LawyerProfileFactory().user
+    # when
+    response = api(lawyer).get("lawyer/earnings", {"offset": 2**100, "limit": 10})
+    # then
+    assert response.status_code == 422, response.content
