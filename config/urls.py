@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from config import health
 from config.api import api
+from pages.views import home
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,6 +15,7 @@ urlpatterns = [
     # Stripe's signed webhook (POST /billing/stripe/webhook) and the asker's card step
     path("billing/", include("billing.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("", home, name="home"),
     path("", include("pages.urls")),
     path("", include("marketplace.urls")),
     # public Q&A, lawyers directory, reports, moderation, /sitemap.xml, /robots.txt

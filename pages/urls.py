@@ -5,7 +5,6 @@ from pages import views
 app_name = "pages"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("consults/", views.my_consults, name="my_consults"),
     path("consults/<int:consult_id>/", views.consult_room, name="consult"),
     path("workbench/", views.workbench, name="workbench"),
