@@ -334,6 +334,12 @@ def consult_close(*, user: User, consult_id: int) -> Consult:
         if consult is None or user.pk not in (consult.asker_id, consult.lawyer_id):
             raise NotFound()
         if consult.state == Consult.State.ACTIVE:
+            if consult.first_reply_at is None:
+                # closed before the lawyer's first reply: nothing is owed, and neither the
+                # capture (first reply) nor the SLA sweep (open consults only) will release it
+                from billing.services import payment_cancel_for_consult
+
+                payment_cancel_for_consult(consult=consult)
             resolved = consult_states.consult_resolve(consult_id=consult.pk)
             if resolved.lawyer_id is not None:
                 # a seat freed up: consults waiting for someone like this lawyer get a pass

@@ -321,3 +321,20 @@ def test_asker_withdrawing_a_paid_consult_releases_the_authorisation(api, asker,
     payment.refresh_from_db()
     assert payment.state == Payment.State.CANCELED
     assert stripe_on.operations_of("cancel") == [payment.gateway_reference]
+
+
+def test_active_consult_closed_before_the_first_reply_releases_the_authorisation(
+    api, asker, active_stripe_consult, stripe_on
+):
+    # given an active consult whose lawyer has not replied yet
+    consult, payment = active_stripe_consult
+    # when the asker closes it
+    response = api(asker).post(f"consults/{consult.pk}/close")
+    # then the payment is cancelled, not left authorised with no one to release it
+    assert response.status_code == 200, response.json()
+    payment.refresh_from_db()
+    assert payment.settle_action == "cancel"
+    payment_settle(payment_id=payment.pk)
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CANCELED
+    assert stripe_on.operations_of("cancel") == [payment.gateway_reference]
