@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 import redis
@@ -296,7 +297,11 @@ class ServerProcess:
                 self.process.wait()
 
 
-def start_web_process(port: int | None = None, **env: str) -> ServerProcess:
+def start_web_process(
+    port: int | None = None, output: IO | None = None, **env: str
+) -> ServerProcess:
+    """A uvicorn process on the test database; `output` (a file) takes its stdout and stderr
+    so a test can look for tracebacks, else they go to pytest's own."""
     port = port or free_port()
     process = subprocess.Popen(
         [
@@ -318,6 +323,8 @@ def start_web_process(port: int | None = None, **env: str) -> ServerProcess:
         ],
         cwd=BASE_DIR,
         env=child_env(**env),
+        stdout=output,
+        stderr=output,
     )
     wait_for_port(port)
     return ServerProcess(port, process)

@@ -36,8 +36,7 @@ from tests.conftest import (
     ServerProcess,
     bearer_for,
     child_env,
-    free_port,
-    wait_for_port,
+    start_web_process,
 )
 
 
@@ -116,7 +115,7 @@ class Stack:
         """A uvicorn process whose stderr is kept (see `web_stderr`)."""
         log_path = self.tmp_path / f"web-{len(self.web)}.log"
         log = log_path.open("wb")
-        server = start_web_process_logged(log, REDIS_URL=self.redis.url, **env)
+        server = start_web_process(output=log, REDIS_URL=self.redis.url, **env)
         self.web.append(server)
         self.web_logs.append(log_path)
         return server
@@ -208,37 +207,6 @@ class Stack:
             worker.stop()
         for server in self.web:
             server.stop()
-
-
-def start_web_process_logged(log, **env: str) -> ServerProcess:
-    """A uvicorn process as `tests.conftest.start_web_process` starts it (same arguments), with
-    its output written to `log` so a test can look for tracebacks."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=child_env(**env),
-        stdout=log,
-        stderr=log,
-    )
-    wait_for_port(port)
-    return ServerProcess(port, process)
 
 
 # --- waiting ----------------------------------------------------------------------------------
