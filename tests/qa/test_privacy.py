@@ -118,3 +118,13 @@ def test_a_question_made_private_later_disappears_at_once_even_where_cached(publ
     Question.objects.filter(pk=public_twin.pk).update(is_public=False)
     # then
     assert public_twin.title not in Client().get(f"/questions/{other.pk}/").content.decode()
+
+
+def test_a_named_askers_phone_number_username_is_masked_on_the_question_page():
+    # given: a public question asked under the asker's name, the name being a phone number
+    question = PublicQuestionFactory(is_anonymous=False, asker__username="13812345678")
+    # when
+    html = Client().get(f"/questions/{question.pk}/").content.decode()
+    # then
+    assert "13812345678" not in html
+    assert "138****5678" in html
