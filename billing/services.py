@@ -158,9 +158,10 @@ def payment_sync(*, payment_id: int, user: User) -> Payment:
         return payment
     try:
         result = get_gateway(payment.gateway).retrieve_payment(payment.gateway_reference)
+        # an intent for another amount is refused here too (409), not a 500
+        return payment_apply_gateway_result(payment_id=payment.pk, result=result, source="sync")
     except GatewayError as exc:
         raise _gateway_domain_error(exc) from exc
-    return payment_apply_gateway_result(payment_id=payment.pk, result=result, source="sync")
 
 
 def _asker_payment(*, payment_id: int, user: User) -> Payment:

@@ -144,6 +144,21 @@ def test_checkout_opens_one_intent_and_hands_out_its_client_secret(api, asker, s
     assert create.idempotency_key == payment.operation_key("create")
 
 
+def test_sync_of_an_intent_for_another_amount_is_409_and_moves_nothing(api, asker, stripe_on):
+    # given an intent whose amount differs from the payment's
+    consult, payment = paid_consult(asker=asker)
+    payment = payment_prepare(payment=payment)
+    stripe_on.intents[payment.gateway_reference]["amount"] = payment.amount + 1
+    stripe_on.authorize(payment.gateway_reference)
+    # when
+    response = api(asker).post(f"payments/{payment.pk}/sync")
+    # then
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "gateway_refused"
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.REQUIRES_PAYMENT
+
+
 def test_browser_cannot_authorise_only_stripes_answer_does(api, asker, stripe_on):
     # given an intent the card step has not completed
     consult, payment = paid_consult(asker=asker)
