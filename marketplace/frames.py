@@ -45,7 +45,7 @@ def _offer_id(frame: dict[str, Any]) -> int:
     value = frame.get("offer")
     if isinstance(value, dict):
         value = value.get("id")
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
         raise errors.InvalidOfferRef(fields={"offer": errors.InvalidOfferRef.message})

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +18,8 @@ FORM_FIELDS = {"title", "body", "category", "city", "price"}  # shown; others go
 
 
 def _named_lawyer(raw: str | None):
-    if not raw or not raw.isdigit():
+    # isdigit() alone lets through digits int() refuses ("²")
+    if not raw or not (raw.isascii() and raw.isdigit()):
         return None
     try:
         return selectors.lawyer_public_profile(lawyer_id=int(raw))
@@ -38,7 +41,7 @@ def ask(request: HttpRequest) -> HttpResponse:
         "city": request.GET.get("city", ""),
         "lawyer": named.user_id if named else None,
         "mode": "paid" if fixed_price else "free",
-        "price": fixed_price / 100 if fixed_price else None,
+        "price": Decimal(fixed_price) / 100 if fixed_price else None,
     }
     form = AskForm(request.POST or None, initial=initial, fixed_price=fixed_price)
     status = 200

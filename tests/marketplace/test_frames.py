@@ -235,7 +235,7 @@ async def test_decline_frame_revokes_the_offer_on_the_lawyers_sockets(ws):
     assert (await db(Offer.objects.get)(pk=offer.pk)).state == Offer.State.DECLINED
 
 
-@pytest.mark.parametrize("bad", [None, "abc", -1, True, {"id": "x"}])
+@pytest.mark.parametrize("bad", [None, "abc", -1, True, {"id": "x"}, "²"])
 async def test_offer_frame_without_a_valid_offer_id_gets_an_error(ws, bad):
     profile = await db(make_profile)()
     sock = await ws(profile.user)

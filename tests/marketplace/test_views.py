@@ -119,6 +119,20 @@ def test_asking_a_named_lawyer_uses_the_lawyers_price(asker):
     assert consult.price == 9900
 
 
+def test_a_named_lawyer_that_is_no_number_is_ignored(asker):
+    response = signed_in(asker).get("/ask/", {"lawyer": "²"})
+
+    assert response.status_code == 200
+
+
+def test_a_named_lawyers_price_is_prefilled_in_yuan(asker):
+    profile = LawyerProfileFactory(price=9950)
+
+    page = signed_in(asker).get("/ask/", {"lawyer": profile.user_id})
+
+    assert 'value="99.5"' in page.content.decode()
+
+
 def test_lawyers_are_sent_to_their_workbench(lawyer):
     response = signed_in(lawyer).get("/ask/")
 
