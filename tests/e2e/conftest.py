@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.factories import TEST_PASSWORD
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -106,6 +108,27 @@ def sign_in(page, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))
+
+
+def open_page(new_context, user, lang: str, path: str, shot: str, *, viewport=None):
+    """Open `path` in a fresh context as `user` (None: anonymous) in `lang` ("zh-hans" or
+    "en"); check it answers 200 in that language and save the screenshot `shot`. Returns the
+    page and the script errors and CSP violations (console errors) seen on the way."""
+    context = new_context(viewport=viewport, locale="en-US" if lang == "en" else "zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto("/")
+    page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
+    if user is not None:
+        sign_in(page, user.username, TEST_PASSWORD)
+    response = page.goto(path)
+    assert response is not None and response.status == 200, (shot, response and response.status)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == lang
+    screenshot(page, shot)
+    return page, errors
 
 
 def switch_language(page, code: str) -> None:

@@ -7,8 +7,8 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 
 from marketplace.models import Consult
-from tests.e2e.conftest import screenshot, sign_in
-from tests.factories import TEST_PASSWORD, LawyerProfileFactory, StaffFactory
+from tests.e2e.conftest import open_page
+from tests.factories import LawyerProfileFactory, StaffFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 # serialized_rollback: the regions and categories loaded by migrations survive the flush
@@ -68,25 +68,6 @@ def world(asker, lawyer):
     return {"waiting": waiting, "active": active, "resolved": resolved}
 
 
-def visit(new_context, user, lang: str, path: str, name: str, *, viewport=None) -> list[str]:
-    """Open `path` as `user` in `lang`, save the screenshot, return script/CSP errors seen."""
-    context = new_context(viewport=viewport, locale="en-US" if lang == "en" else "zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto("/")
-    page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
-    if user is not None:
-        sign_in(page, user.username, TEST_PASSWORD)
-    response = page.goto(path)
-    assert response is not None and response.status == 200, (name, response and response.status)
-    page.wait_for_load_state("networkidle")
-    assert page.locator("html").get_attribute("lang") == lang
-    screenshot(page, f"{lang}-{name}")
-    return errors
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_main_page_renders_without_script_errors(new_context, world, asker, lawyer, lang):
     staff = StaffFactory()
@@ -116,14 +97,16 @@ def test_every_main_page_renders_without_script_errors(new_context, world, asker
             pass
     problems = {}
     for user, path, name in pages:
-        errors = visit(new_context, user, lang, path, name)
+        _page, errors = open_page(new_context, user, lang, path, f"{lang}-{name}")
         if errors:
             problems[name] = errors
     for user, path, name in [
         (None, "/", "home"),
         (asker, f"/consults/{world['active'].pk}/", "consult-chat"),
     ]:
-        errors = visit(new_context, user, lang, path, f"{name}-phone", viewport=PHONE_VIEW)
+        _page, errors = open_page(
+            new_context, user, lang, path, f"{lang}-{name}-phone", viewport=PHONE_VIEW
+        )
         if errors:
             problems[f"{name}-phone"] = errors
     assert problems == {}

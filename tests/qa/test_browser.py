@@ -8,8 +8,8 @@ import pytest
 
 from qa import search
 from qa.models import Answer, Report
-from tests.e2e.conftest import screenshot, sign_in
-from tests.factories import TEST_PASSWORD, AskerFactory, LawyerProfileFactory, StaffFactory
+from tests.e2e.conftest import open_page
+from tests.factories import AskerFactory, LawyerProfileFactory, StaffFactory
 from tests.qa.factories import AnswerFactory, PublicQuestionFactory, resolved_consult
 
 pytestmark = [
@@ -74,20 +74,7 @@ def qa_world(asker):
 
 
 def visit(new_context, user, lang: str, path: str, name: str, *, viewport=None):
-    context = new_context(viewport=viewport, locale="en-US" if lang == "en" else "zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto("/")
-    page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
-    if user is not None:
-        sign_in(page, user.username, TEST_PASSWORD)
-    response = page.goto(path)
-    assert response is not None and response.status == 200, (name, response and response.status)
-    page.wait_for_load_state("networkidle")
-    screenshot(page, f"qa-{lang}-{name}")
-    return page, errors
+    return open_page(new_context, user, lang, path, f"qa-{lang}-{name}", viewport=viewport)
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
