@@ -329,23 +329,36 @@ def consult_sla_expire_due(*, now: datetime | None = None, limit: int | None = N
     sweep takes it). Returns how many consults expired."""
     limit = limit or settings.BILLING_SLA_SWEEP_BATCH
     expired = 0
+    # one consult whose expiry fails must not hold back every later one (it is the oldest, so
+    # each sweep would take it first again): it is skipped for this sweep and retried next time
+    failed: list[int] = []
     for _ in range(limit):
-        with transaction.atomic():
-            moment = now or timezone.now()
-            consult = (
-                Consult.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(
-                    state__in=SLA_STATES,
-                    sla_deadline__lte=moment,
-                    first_reply_at__isnull=True,
+        consult_id = None
+        try:
+            with transaction.atomic():
+                moment = now or timezone.now()
+                consult = (
+                    Consult.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(
+                        state__in=SLA_STATES,
+                        sla_deadline__lte=moment,
+                        first_reply_at__isnull=True,
+                    )
+                    .exclude(pk__in=failed)
+                    .order_by("sla_deadline")
+                    .first()
                 )
-                .order_by("sla_deadline")
-                .first()
-            )
-            if consult is None:
-                break
-            consult_sla_expire(consult=consult)
-            expired += 1
+                if consult is None:
+                    break
+                consult_id = consult.pk
+                consult_sla_expire(consult=consult)
+        except Exception:
+            if consult_id is None:
+                raise
+            logger.exception("SLA expiry of consult %s failed", consult_id)
+            failed.append(consult_id)
+            continue
+        expired += 1
     return expired
 
 

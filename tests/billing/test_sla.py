@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from django.utils import timezone
 
+from billing import services as billing_services
 from billing.models import Payment
 from billing.services import consult_sla_expire_due, payment_prepare, payment_settle
 from marketplace.consult_messages import ConsultExpired
@@ -66,6 +67,30 @@ def test_overdue_consult_expires_and_its_payment_is_canceled(asker, stripe_on):
     (cancel,) = stripe_on.requests_to("/cancel")
     assert cancel.idempotency_key == payment.operation_key("cancel")
     assert Message.objects.filter(notice__kind="consult_expired").count() == 1
+
+
+def test_a_consult_whose_expiry_fails_does_not_hold_back_the_others(asker, stripe_on, monkeypatch):
+    # given two overdue consults, the older one failing to expire
+    older, _ = authorised_active_consult(stripe_on, asker)
+    newer, payment = authorised_active_consult(stripe_on, asker)
+    Consult.objects.filter(pk=older.pk).update(sla_deadline=newer.sla_deadline - timedelta(1))
+    real_expire = billing_services.consult_sla_expire
+
+    def expire(*, consult):
+        if consult.pk == older.pk:
+            raise RuntimeError("boom")
+        real_expire(consult=consult)
+
+    monkeypatch.setattr(billing_services, "consult_sla_expire", expire)
+    # when
+    expired = consult_sla_expire_due()
+    # then the newer one expired and the older one is left for the next sweep, unchanged
+    assert expired == 1
+    newer.refresh_from_db()
+    older.refresh_from_db()
+    payment.refresh_from_db()
+    assert newer.state == Consult.State.EXPIRED and payment.settle_action == "cancel"
+    assert older.state == Consult.State.ACTIVE
 
 
 def test_answered_consult_never_expires(asker, stripe_on):
