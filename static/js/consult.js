@@ -67,7 +67,14 @@ function applySearch(search) {
   if (search.offered != null) root.querySelector("[data-offered]").textContent = String(search.offered);
 }
 
-async function applyConsult(consult, search) {
+// Views of the consult (frames, API answers) are numbered when they are received or asked for:
+// one that finishes its awaits after a newer view was shown is stale and must not move the
+// page back (e.g. an API answer fetched on reconnect, still "offered", landing after the
+// consult.matched frame).
+let viewsIssued = 0;
+let viewShown = 0;
+
+async function applyConsult(consult, search, view = ++viewsIssued) {
   if (!consult || Number(consult.id) !== consultId) return;
   const nameEl = root.querySelector("[data-lawyer-name]");
   if (root.dataset.role === "asker" && consult.lawyer && !nameEl.textContent.trim()) {
@@ -84,6 +91,8 @@ async function applyConsult(consult, search) {
   if (conversation && chat.conversation !== Number(conversation)) {
     await chat.load(conversation);
   }
+  if (view < viewShown) return;
+  viewShown = view;
   const wasWaiting = root.dataset.state === "queued" || root.dataset.state === "offered";
   applyState(consult.state);
   applySearch(search || consult.search);
@@ -95,8 +104,9 @@ socket.on("consult.updated", (frame) => applyConsult(frame.consult, frame.search
 socket.on("consult.matched", (frame) => applyConsult(frame.consult, null));
 socket.on("open", async () => {
   // after a reconnect, the consult may have moved on while frames were lost
+  const view = ++viewsIssued;
   try {
-    applyConsult(await api(`/consults/${consultId}`), null);
+    applyConsult(await api(`/consults/${consultId}`), null, view);
   } catch (_) { /* the socket's own re-sent frames still apply */ }
 });
 
@@ -106,9 +116,10 @@ if (closeButton) {
   closeButton.addEventListener("click", async () => {
     if (!window.confirm(closeButton.dataset.confirm)) return;
     closeButton.disabled = true;
+    const view = ++viewsIssued;
     try {
       const consult = await api(`/consults/${consultId}/close`, { method: "POST" });
-      applyConsult(consult && consult.id ? consult : { id: consultId, state: "resolved" }, null);
+      applyConsult(consult && consult.id ? consult : { id: consultId, state: "resolved" }, null, view);
     } catch (err) {
       window.alert(err.message);
     } finally {

@@ -1,0 +1,77 @@
+"""static/js/consult.js in a real browser: what the consult room shows when views of the consult
+(socket frames, API answers) arrive out of order."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from marketplace import services as marketplace_services
+from tests.e2e.conftest import sign_in
+from tests.factories import TEST_PASSWORD, LawyerProfileFactory
+from tests.pages.factories import ConsultFactory, offer_to
+
+# serialized_rollback: the regions and categories loaded by migrations survive the flush
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+# counts the page's answers from GET /api/v1/consults/{id}, one task after the page's script has
+# had them (a setTimeout runs after the promise continuations that apply them)
+COUNT_CONSULT_ANSWERS = """
+(() => {
+  const text = Response.prototype.text;
+  window.__consultAnswers = 0;
+  Response.prototype.text = async function () {
+    const body = await text.call(this);
+    if (/\\/api\\/v1\\/consults\\/\\d+$/.test(new URL(this.url).pathname)) {
+      setTimeout(() => { window.__consultAnswers += 1; }, 0);
+    }
+    return body;
+  };
+})();
+"""
+
+
+def test_an_answer_fetched_before_the_match_does_not_take_the_room_back_to_waiting(
+    new_context, web_server, asker, lawyer
+):
+    # given an asker waiting on an offered consult, whose room's on-connect GET of the consult
+    # is answered (state "offered") but held back on its way to the page
+    LawyerProfileFactory(user=lawyer)
+    consult = ConsultFactory(question__asker=asker)
+    offer = offer_to(consult, lawyer, seconds=300)
+    context = new_context()
+    context.add_init_script(COUNT_CONSULT_ANSWERS)
+    page = context.new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    held = []
+
+    def hold_the_first_get(route):
+        if route.request.method == "GET" and not held:
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    page.route(f"**/api/v1/consults/{consult.pk}", hold_the_first_get)
+    page.goto(f"/consults/{consult.pk}/")
+    deadline = time.monotonic() + 15
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the room never asked for the consult on connect"
+    room = page.locator("#consult")
+    # when the lawyer accepts (consult.matched reaches the room) and only then the stale
+    # answer arrives
+    marketplace_services.offer_accept(offer_id=offer.pk, lawyer=lawyer)
+    expect(room).to_have_attribute("data-state", "active")
+    answers_before = page.evaluate("window.__consultAnswers")
+    route, stale = held[0]
+    route.fulfill(response=stale)
+    page.wait_for_function(f"window.__consultAnswers > {answers_before}")
+    # then the room stays on the chat
+    expect(room).to_have_attribute("data-state", "active")
+    expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
+    expect(page.locator('[data-panel="chat"]')).to_be_visible()
