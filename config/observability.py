@@ -6,6 +6,7 @@ request costs no Redis round trip; socket opens and closes are counted the same 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -28,17 +29,33 @@ def metrics_key() -> str:
     return key("metrics")
 
 
-def count(field: str, amount: int = 1) -> None:
+def _add(field: str, amount: int) -> dict[str, int] | None:
+    """Count in memory; the batch to flush when the interval has passed, else None."""
     global _last_flush
     with _lock:
         _pending[field] += amount
         now = time.monotonic()
         if now - _last_flush < FLUSH_INTERVAL:
-            return
+            return None
         batch = dict(_pending)
         _pending.clear()
         _last_flush = now
-    flush(batch)
+    return batch
+
+
+def count(field: str, amount: int = 1) -> None:
+    """From sync code (request threads): the flush, when due, runs in the caller."""
+    batch = _add(field, amount)
+    if batch is not None:
+        flush(batch)
+
+
+def _count_from_event_loop(field: str) -> None:
+    # the flush is a blocking Redis round trip (seconds when Redis is down): it must not run
+    # on the event loop every socket of this process shares
+    batch = _add(field, 1)
+    if batch is not None:
+        asyncio.get_running_loop().run_in_executor(None, flush, batch)
 
 
 def flush(batch: dict[str, int] | None = None) -> None:
@@ -58,11 +75,13 @@ def flush(batch: dict[str, int] | None = None) -> None:
 
 
 def socket_opened() -> None:
-    count("ws_connections_opened_total")
+    """Called on the event loop (the consumer's connect)."""
+    _count_from_event_loop("ws_connections_opened_total")
 
 
 def socket_closed() -> None:
-    count("ws_connections_closed_total")
+    """Called on the event loop (the consumer's disconnect)."""
+    _count_from_event_loop("ws_connections_closed_total")
 
 
 class RequestMetricsMiddleware:
