@@ -507,11 +507,14 @@ def _xml(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, context, content_type="application/xml; charset=utf-8")
 
 
+def _sitemap_question_pages() -> int:
+    return max(1, -(-selectors.sitemap_question_count() // settings.QA_SITEMAP_PAGE_SIZE))
+
+
 @require_GET
 @not_found_as_404
 def sitemap_index(request: HttpRequest) -> HttpResponse:
-    size = settings.QA_SITEMAP_PAGE_SIZE
-    pages = max(1, -(-selectors.sitemap_question_count() // size))
+    pages = _sitemap_question_pages()
     base = request.build_absolute_uri("/").rstrip("/")
     sitemaps = [base + reverse("qa:sitemap_pages")] + [
         base + reverse("qa:sitemap_questions", args=[n]) for n in range(1, pages + 1)
@@ -522,9 +525,11 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @not_found_as_404
 def sitemap_questions(request: HttpRequest, page: int) -> HttpResponse:
-    rows = list(selectors.sitemap_questions(page=page, size=settings.QA_SITEMAP_PAGE_SIZE))
-    if not rows and page != 1:
+    # a page number past the last (or 0) is a 404 before it becomes an OFFSET the database
+    # refuses (bigint out of range) or a negative slice
+    if not 1 <= page <= _sitemap_question_pages():
         raise Http404()
+    rows = list(selectors.sitemap_questions(page=page, size=settings.QA_SITEMAP_PAGE_SIZE))
     base = request.build_absolute_uri("/").rstrip("/")
     urls = [
         {"loc": base + reverse("qa:question", args=[pk]), "lastmod": updated}

@@ -389,6 +389,16 @@ def test_the_sitemap_lists_public_questions(client):
     assert "Sitemap: http://testserver/sitemap.xml" in robots
 
 
+@pytest.mark.parametrize("page", ["0", "2", "9" * 20])
+def test_a_sitemap_page_past_the_last_or_zero_is_404(client, page):
+    # given one page of questions
+    PublicQuestionFactory()
+    # when
+    response = client.get(f"/sitemaps/questions-{page}.xml")
+    # then
+    assert response.status_code == 404
+
+
 def test_browse_can_show_only_questions_still_waiting_for_an_answer(client):
     # given
     waiting = PublicQuestionFactory(title="工伤认定需要多久")
