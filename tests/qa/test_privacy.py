@@ -72,9 +72,7 @@ def test_a_secret_question_is_never_suggested_or_related(secret, public_twin, ap
     page = Client().get(f"/questions/{public_twin.pk}/").content.decode()
     # then
     for found in (suggested, suggested_here, related):
-        assert [q["id"] for q in found] == [public_twin.pk] or secret.pk not in [
-            q["id"] for q in found
-        ]
+        assert secret.pk not in [q["id"] for q in found]
     assert public_twin.pk in [q["id"] for q in suggested]
     assert SECRET_TITLE not in page
 
