@@ -23,7 +23,3 @@ def path_to(current: str, target: str) -> list[str]:
         return []
     here, there = CHAIN.index(S(current)), CHAIN.index(S(target))
     return [str(state) for state in CHAIN[here + 1 : there + 1]]
-
-
-def is_final(state: str) -> bool:
-    return state in TERMINAL

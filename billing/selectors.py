@@ -22,23 +22,6 @@ WAITING_LISTED = 50
 
 
 # --- payments --------------------------------------------------------------------------------------
-def payment_summary(payment: Payment | None) -> dict[str, Any] | None:
-    """The `payment` object of a consult in the API: {id, state, amount, currency, gateway}."""
-    if payment is None:
-        return None
-    return {
-        "id": payment.pk,
-        "state": payment.state,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "gateway": payment.gateway,
-    }
-
-
-def payment_for_consult(consult: Consult) -> Payment | None:
-    return Payment.objects.filter(consult=consult).first()
-
-
 def payment_visible_to(*, payment_id: int, user: User) -> Payment:
     """The asker of the consult, its lawyer and staff see a payment; others get 404."""
     payment = Payment.objects.select_related("consult").filter(pk=payment_id).first()

@@ -152,14 +152,6 @@ def asker_open_consults(*, asker_id: int) -> list[Consult]:
     )
 
 
-def lawyer_active_consults(*, lawyer_id: int) -> list[Consult]:
-    return list(
-        Consult.objects.filter(lawyer_id=lawyer_id, state=Consult.State.ACTIVE).order_by(
-            "accepted_at"
-        )
-    )
-
-
 # --- offers --------------------------------------------------------------------------------
 
 
