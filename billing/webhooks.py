@@ -39,7 +39,7 @@ def _payment_for(obj: dict[str, Any], reference: str | None) -> Payment | None:
     if found is None:
         metadata = obj.get("metadata") or {}
         raw = str(metadata.get("lawline_payment") or "")
-        found = int(raw) if raw.isdigit() else None
+        found = int(raw) if raw.isascii() and raw.isdigit() else None
     if found is None or not Payment.objects.filter(pk=found).exists():
         return None
     return _lock_payment(found)

@@ -219,6 +219,15 @@ def test_event_of_unknown_type_is_stored_as_ignored(stripe_on, post_webhook, db)
     assert GatewayEvent.objects.get().status == "ignored"
 
 
+def test_intent_of_no_payment_with_a_non_number_in_its_metadata_is_ignored(
+    stripe_on, post_webhook, db
+):
+    intent = {"id": "pi_unknown", "object": "payment_intent", "metadata": {"lawline_payment": "²"}}
+    response = post_webhook(stripe_event(AUTHORISED, intent))
+    assert response.status_code == 200
+    assert GatewayEvent.objects.get().status == "ignored"
+
+
 def test_event_with_another_amount_does_not_authorise(stripe_payment, stripe_on, post_webhook):
     intent = dict(stripe_on.authorize(stripe_payment.gateway_reference), amount=1)
     post_webhook(stripe_event(AUTHORISED, intent))
