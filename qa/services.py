@@ -214,7 +214,7 @@ def answer_unmark_helpful(*, user: User, answer_id: int) -> int:
 
 
 # --- reports ------------------------------------------------------------------------------
-def _check_report_target(*, reporter: User, target_type: str, target_id: int) -> None:
+def report_target_check(*, reporter: User, target_type: str, target_id: int) -> None:
     """Raise NotFound for anything the reporter cannot see, InvalidReport for reporting
     oneself."""
     if target_type == TargetType.QUESTION:
@@ -275,7 +275,7 @@ def report_create(
         raise errors.InvalidReport(fields={"details": "at most 1000 characters"})
     if reason == Report.Reason.OTHER and not details:
         raise errors.InvalidReport(fields={"details": errors.ReasonRequired.message})
-    _check_report_target(reporter=reporter, target_type=target_type, target_id=target_id)
+    report_target_check(reporter=reporter, target_type=target_type, target_id=target_id)
     open_reports = Report.objects.filter(
         reporter=reporter, target_type=target_type, target_id=target_id, status=Report.Status.OPEN
     )

@@ -296,7 +296,10 @@ def _report_target_url(target_type: str, target_id: int) -> str:
         return reverse("qa:question", args=[target_id])
     if target_type == TargetType.ANSWER:
         question_id = (
-            Answer.objects.filter(pk=target_id).values_list("question_id", flat=True).first()
+            selectors.visible_answers()
+            .filter(pk=target_id)
+            .values_list("question_id", flat=True)
+            .first()
         )
         if question_id:
             return reverse("qa:question", args=[question_id]) + f"#answer-{target_id}"
@@ -316,6 +319,18 @@ def report_view(request: HttpRequest) -> HttpResponse:
         raise Http404() from None
     if target_type not in TargetType.values:
         raise Http404()
+    if request.method == "GET":
+        # what the reporter may not see is 404 here too, not a form that names it
+        try:
+            services.report_target_check(
+                reporter=request.user,  # type: ignore[arg-type]
+                target_type=target_type,
+                target_id=target_id,
+            )
+        except NotFound:
+            raise
+        except DomainError:
+            pass  # reporting oneself: the form's POST explains
     back = _safe_next(request, _report_target_url(target_type, target_id))
     form = ReportForm(request.POST or None)
     status = 200

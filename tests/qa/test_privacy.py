@@ -107,6 +107,20 @@ def test_answers_to_a_secret_question_cannot_be_liked_or_reported(secret, api, o
     assert (liked.status_code, reported.status_code) == (404, 404)
 
 
+def test_the_report_page_for_a_secret_question_or_its_answer_is_404(secret, other_asker):
+    # given
+    reader = Client()
+    reader.force_login(other_asker)
+    answer = secret.answers.get()
+    # when
+    pages = [
+        reader.get("/report/", {"type": "question", "id": secret.pk}),
+        reader.get("/report/", {"type": "answer", "id": answer.pk}),
+    ]
+    # then
+    assert [page.status_code for page in pages] == [404, 404]
+
+
 def test_a_question_made_private_later_disappears_at_once_even_where_cached(public_twin):
     # given: its related list and pages were rendered (and cached) while it was public
     other = PublicQuestionFactory(title="信用卡逾期利息怎么算", body="信用卡逾期三个月,利息减免")
