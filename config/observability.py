@@ -84,6 +84,11 @@ def socket_closed() -> None:
     _count_from_event_loop("ws_connections_closed_total")
 
 
+# a method is any HTTP token (which may hold "|", the field separator): others are counted as
+# one, so a client can neither break the /metrics parse nor grow the hash without bound
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -91,5 +96,6 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         status_class = f"{response.status_code // 100}xx"
-        count(f"http_requests_total|{request.method}|{status_class}")
+        method = request.method if request.method in METHODS else "OTHER"
+        count(f"http_requests_total|{method}|{status_class}")
         return response
