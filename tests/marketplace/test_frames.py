@@ -62,6 +62,16 @@ def ask(api, asker, **consult):
     return api(asker).post("consults", {"question": question["id"], **consult}).json()
 
 
+async def first_matching_pass(consult_id: int, timeout: float = 5) -> None:
+    """Wait for the worker's first matching pass of the consult (it stamps `matched_at`, even
+    when it finds nobody)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    passed = Consult.objects.filter(pk=consult_id, matched_at__isnull=False).aexists
+    while not await passed():
+        assert asyncio.get_running_loop().time() < deadline, "no matching pass"
+        await asyncio.sleep(0.02)
+
+
 # --- offers reach lawyers -----------------------------------------------------------------
 
 
@@ -102,7 +112,7 @@ async def test_nobody_online_then_a_lawyer_arrives_and_gets_the_offer(api, ws):
     profile = await db(make_profile)()
     asker = await db(AskerFactory)()
     consult = await db(ask)(api, asker)
-    await asyncio.sleep(0.3)
+    await first_matching_pass(consult["id"])
     assert await db(Offer.objects.filter(consult_id=consult["id"]).count)() == 0
     # when
     lawyer_sock = await ws(profile.user)
