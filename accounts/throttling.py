@@ -13,8 +13,14 @@ from config.redis_connections import get_redis, key
 logger = logging.getLogger(__name__)
 
 
+def _username_digest(username: str) -> str:
+    """What was typed as the username may be a phone number or a mistyped password: logs and
+    Redis key names get a keyed digest that matches repeated attempts without saying it."""
+    return salted_hmac("login-failure", username.lower()).hexdigest()[:12]
+
+
 def _failure_key(username: str, address: str) -> str:
-    return key("login-fail", username.lower(), address)
+    return key("login-fail", _username_digest(username), address)
 
 
 def login_is_locked(*, username: str, address: str) -> bool:
@@ -28,11 +34,9 @@ def login_record_failure(*, username: str, address: str) -> None:
     pipe.incr(redis_key)
     pipe.expire(redis_key, settings.LOGIN_LOCKOUT_SECONDS)
     count, _ = pipe.execute()
-    # what was typed as the username may be a phone number or a mistyped password: the log gets
-    # a keyed digest that matches repeated attempts without saying what was typed
     logger.warning(
         "sign-in failed for username #%s from %s (%d in window)",
-        salted_hmac("login-failure", username.lower()).hexdigest()[:12],
+        _username_digest(username),
         address,
         count,
     )

@@ -125,6 +125,16 @@ def test_repeated_failures_lock_out_even_the_right_password(api, asker, settings
     assert caplog.text.count("sign-in failed for username #") == 3
 
 
+def test_failed_sign_ins_keep_no_typed_username_in_redis_key_names(api, redis_client):
+    # given a phone number typed as the username
+    typed = "13912345678"
+    # when
+    api(None).post("auth/token", {"username": typed, "password": "nope-secret-1"})
+    # then the failure is counted under a digest, not under the number
+    assert not list(redis_client.scan_iter(match=f"*{typed}*"))
+    assert list(redis_client.scan_iter(match="*login-fail*"))
+
+
 def test_login_page_signs_in_and_out(client, asker):
     from tests.factories import TEST_PASSWORD
 
