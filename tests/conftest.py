@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import token_issue
+from config.devstack import free_loopback_port as free_port
+from config.devstack import wait_for_port
 from tests.factories import AskerFactory, LawyerFactory, StaffFactory
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -229,23 +230,6 @@ def celery_test_worker(django_db_setup, django_db_blocker):
 
 
 # --- real server processes ---------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
 def test_database_url() -> str:
     """DATABASE_URL of the test database pytest-django created, for child processes."""
     from urllib.parse import quote
@@ -326,7 +310,7 @@ def start_web_process(
         stdout=output,
         stderr=output,
     )
-    wait_for_port(port)
+    wait_for_port(port, timeout=20)
     return ServerProcess(port, process)
 
 
