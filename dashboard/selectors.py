@@ -45,12 +45,14 @@ def moderation_links() -> list[dict[str, Any]]:
 
 
 def labels() -> dict[str, dict[str, str]]:
-    """Names the page's script shows: practice areas and search scopes, in the page language."""
-    from marketplace.models import Consult
+    """Names the page's script shows: practice areas, search scopes, consult states and
+    verification outcomes, in the page language."""
+    from marketplace.models import Consult, LawyerProfile
     from marketplace.selectors import category_list
 
     return {
         "categories": {c.slug: c.name for c in category_list()},
         "scopes": {value: str(label) for value, label in Consult.Scope.choices},
         "states": {value: str(label) for value, label in Consult.State.choices},
+        "verification": {value: str(label) for value, label in LawyerProfile.Verification.choices},
     }

@@ -180,7 +180,8 @@ root.addEventListener("click", async (event) => {
   for (const b of li.querySelectorAll("button")) b.disabled = true;
   try {
     const decision = await api(`/admin/lawyers/${li.dataset.lawyer}/verify`, { method: "POST", body: { approved, reason } });
-    result.textContent = `${button.textContent} ✓ (${decision.verification})`;
+    const outcome = names.verification[decision.verification] || decision.verification;
+    result.textContent = `${button.textContent} ✓ (${outcome})`;
     result.className = "small badge " + (approved ? "ok" : "bad");
   } catch (err) {
     result.textContent = err.message;

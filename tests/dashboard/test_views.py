@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from django.test import Client
 
@@ -44,3 +47,18 @@ def test_dashboard_shows_figures_and_verification_queue_to_staff(staff, django_a
     html = response.content.decode()
     assert 'id="dashboard-initial"' in html
     assert f'data-lawyer="{profile.user_id}"' in html
+
+
+def test_dashboard_names_verification_outcomes_in_the_page_language(staff):
+    # when
+    response = client_for(staff).get("/dashboard/")
+    # then: the script shows a decision's outcome by these names, not the raw code
+    labels = json.loads(
+        re.search(
+            r'<script id="dashboard-labels" type="application/json">(.*?)</script>',
+            response.content.decode(),
+            re.S,
+        ).group(1)
+    )
+    assert labels["verification"]["verified"] == "已认证"
+    assert labels["verification"]["rejected"] == "已驳回"
