@@ -23,11 +23,11 @@ def mask_phone(value: object) -> str:
 
 @register.filter
 def person_name(user) -> str:
-    """Chinese order (surname first) for a user's name; the username when there is none."""
+    """A user's name as `User.display_name` writes it (李建国, John Smith); the username when
+    there is none."""
     if user is None:
         return ""
-    name = f"{user.last_name}{user.first_name}".strip()
-    return name or user.username
+    return user.display_name
 
 
 @register.filter

@@ -436,3 +436,18 @@ def test_a_lawyer_sees_their_answers_and_what_reviewers_decided(
     # then
     assert "法律依据引用错误" in html and "被驳回的回答所在的问题" in html
     assert signed_in(AskerFactory()).get("/answers/mine/").status_code == 404
+
+
+def test_lawyer_names_read_surname_first_in_chinese_and_first_name_first_otherwise(client):
+    # given
+    chinese = LawyerProfileFactory()
+    chinese.user.last_name, chinese.user.first_name = "李", "建国"
+    chinese.user.save()
+    latin = LawyerProfileFactory()
+    latin.user.first_name, latin.user.last_name = "John", "Smith"
+    latin.user.save()
+    # when
+    html = client.get("/lawyers/").content.decode()
+    # then
+    assert "李建国" in html
+    assert "John Smith" in html and "SmithJohn" not in html
