@@ -19,24 +19,30 @@ does nothing, so a task delivered twice makes one set of offers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from accounts.realtime import push_to_users_on_commit
 from marketplace import consult_states, presence, ranking, socket_frames
 from marketplace.models import Consult, LawyerProfile, Offer
 
+logger = logging.getLogger(__name__)
+
 Scope = Consult.Scope
 SEARCHING = (Consult.State.QUEUED, Consult.State.OFFERED)
 SCOPE_ORDER = (Scope.CITY, Scope.PROVINCE, Scope.NATION)
+SYSTEMIC_ERRORS = (RedisError, OperationalError, InterfaceError)
 ServedRegion = LawyerProfile.regions_served.through
 LawyerCategory = LawyerProfile.categories.through
 
@@ -429,7 +435,8 @@ def sweep_waiting(*, now: datetime | None = None, limit: int = 500) -> int:
         .values_list("pk", "search_round")[:limit]
     )
     for consult_id, search_round in rows:
-        match_consult(consult_id=consult_id, search_round=search_round)
+        with _one_consult_at_a_time("matching pass", consult_id):
+            match_consult(consult_id=consult_id, search_round=search_round)
     return len(rows)
 
 
@@ -476,4 +483,21 @@ def expire_due_offers(*, now: datetime | None = None, limit: int = 500) -> int:
         .values_list("consult_id", flat=True)
         .distinct()[:limit]
     )
-    return sum(expire_offers_of(consult_id=cid, now=now) for cid in consult_ids)
+    expired = 0
+    for consult_id in consult_ids:
+        with _one_consult_at_a_time("offer expiry", consult_id):
+            expired += expire_offers_of(consult_id=consult_id, now=now)
+    return expired
+
+
+@contextmanager
+def _one_consult_at_a_time(job: str, consult_id: int) -> Iterator[None]:
+    """A beat sweep's step for one consult: a consult whose step fails is logged and left for
+    the next sweep, so it cannot hold back every consult after it, sweep after sweep. Redis or
+    the database being down fails the whole sweep (every step would fail the same way)."""
+    try:
+        yield
+    except SYSTEMIC_ERRORS:
+        raise
+    except Exception:
+        logger.exception("%s for consult %s failed", job, consult_id)

@@ -229,6 +229,26 @@ def test_sweep_looks_again_at_consults_nobody_looked_at_lately(make_lawyer, sett
     assert offered_to(fresh) == set()
 
 
+def test_sweep_goes_on_past_a_consult_whose_pass_fails(make_lawyer, monkeypatch):
+    # given two consults due a pass, the older one failing
+    local = make_lawyer()
+    failing = new_consult(waited=10)
+    other = new_consult(waited=5)
+    real_pass = matching.match_consult
+
+    def match_consult(*, consult_id, search_round=None):
+        if consult_id == failing.pk:
+            raise ValueError("boom")
+        return real_pass(consult_id=consult_id, search_round=search_round)
+
+    monkeypatch.setattr(matching, "match_consult", match_consult)
+    # when
+    matching.sweep_waiting()
+    # then the later one still got its pass
+    assert offered_to(other) == {local.user_id}
+    assert offered_to(failing) == set()
+
+
 def test_sweep_counts_waiting_consults_for_arriving_lawyers(redis_client):
     new_consult()
     new_consult()
@@ -389,6 +409,29 @@ def test_expired_offers_send_the_consult_back_one_scope_wider(make_lawyer):
     # and the next pass reaches the province, never the lawyer who let it expire
     matching.match_consult(consult_id=consult.pk, search_round=consult.search_round)
     assert offered_to(consult) == {qingdao.user_id}
+
+
+def test_offer_expiry_goes_on_past_a_consult_whose_expiry_fails(make_lawyer, monkeypatch):
+    # given two consults with offers past their time, one failing to expire
+    for _ in range(2):
+        make_lawyer()
+    failing, other = new_consult(), new_consult()
+    matching.match_consult(consult_id=failing.pk)
+    matching.match_consult(consult_id=other.pk)
+    real_expire = matching.expire_offers_of
+
+    def expire_offers_of(*, consult_id, now):
+        if consult_id == failing.pk:
+            raise ValueError("boom")
+        return real_expire(consult_id=consult_id, now=now)
+
+    monkeypatch.setattr(matching, "expire_offers_of", expire_offers_of)
+    # when
+    expired = matching.expire_due_offers(now=timezone.now() + timedelta(seconds=61))
+    # then
+    assert expired == Offer.objects.filter(consult=other).count() > 0
+    assert not Offer.objects.filter(consult=other, state=Offer.State.PENDING).exists()
+    assert Offer.objects.filter(consult=failing, state=Offer.State.PENDING).exists()
 
 
 def test_offers_not_yet_due_are_left_alone(make_lawyer):
