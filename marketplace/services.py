@@ -181,13 +181,6 @@ def lawyer_profile_update(
     practised = _categories(categories) if categories is not None else None
     if capacity is not None and not (CAPACITY_RANGE[0] <= capacity <= CAPACITY_RANGE[1]):
         raise _invalid(errors.InvalidCapacity, "capacity")
-    if price is not None and price < 0:
-        raise _invalid(errors.InvalidConsultPrice, "price")
-    if currency is not None:
-        currency = currency.strip().upper()
-        if not CURRENCY_RE.match(currency):
-            raise _invalid(errors.InvalidConsultCurrency, "currency")
-
     # billing: 0 or integer minor units within the bounds, a supported ISO currency
     from billing.prices import clean_currency, clean_price
 
