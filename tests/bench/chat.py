@@ -93,12 +93,15 @@ class ChatLoad:
             body = frame.get("body", "")
             if body.startswith("bench "):
                 n = int(body.split()[1])
-                if self.sender_of.get(n) != client.user_id:
+                # a late frame of an earlier phase belongs to no message of this one
+                if n in self.run.sent_at and self.sender_of.get(n) != client.user_id:
                     self.run.delivered.setdefault(n, now)
         elif kind == "message.ack":
             cid = frame.get("client_id", "")
             if cid.startswith("b"):
-                self.run.acked.setdefault(int(cid.split("-")[1]), now)
+                n = int(cid.split("-")[1])
+                if n in self.run.sent_at:
+                    self.run.acked.setdefault(n, now)
         elif kind == "error":
             self.run.errors[frame.get("code")] += 1
 
