@@ -1,10 +1,11 @@
 """Which lawyers are online, in Redis only (DESIGN.md, flow 4).
 
-A lawyer socket's `presence` frame (online/away) is also its heartbeat. Each heartbeat writes,
-in one pipelined round trip, the lawyer into the sorted sets of its home city, its province and
-the nation (score = last seen, epoch seconds), the away set, and the `home` hash that says which
-sets hold it. A lawyer is online while its score is newer than PRESENCE_TIMEOUT_SECONDS, so a
-count is one ZCOUNT and never a table scan; beat reaps stale members, and the last socket's
+A lawyer socket's `presence` frame (online/away) is also its heartbeat. A lawyer's first
+heartbeat in a process, or one that changes status or home, writes in one pipelined round trip
+the lawyer into the sorted sets of its home city, its province and the nation (score = last
+seen, epoch seconds), the away set, and the `home` hash that says which sets hold it; every
+other heartbeat is just the three ZADDs. A lawyer is online while its score is newer than
+PRESENCE_TIMEOUT_SECONDS, so a count is one ZCOUNT and never a table scan; beat reaps stale members, and the last socket's
 close removes the lawyer at once (sockets are counted per lawyer). `away` counts as online in
 the figures but gets no offers. Who serves which region is not here: matching filters that in
 SQL.
@@ -131,14 +132,58 @@ def _limit() -> asyncio.Semaphore:
     return limit
 
 
+@dataclass(frozen=True)
+class _Beat:
+    home: str
+    status: str
+    at: float
+
+
+# The last heartbeat this process stored for each lawyer. A repeat of it (same home, same
+# status, within the timeout) only needs the three ZADDs; anything else takes the full path.
+_last_beats: dict[int, _Beat] = {}
+
+
 async def heartbeat(
     lawyer_id: int, *, home: Home, status: Status, now: float | None = None
 ) -> bool:
     """Record a heartbeat. True when the lawyer has just become available for offers (was
     offline or away, is now online) and consults may be waiting: the caller then matches
     waiting consults for this lawyer. (After a restart every lawyer reconnects at once; the
-    waiting hint keeps that from flooding the matching queue when nothing waits.)"""
+    waiting hint keeps that from flooding the matching queue when nothing waits.)
+
+    The steady beat is three ZADDs in one round trip. ZADD answers whether the lawyer was new
+    to the nation set: if so (reaped, or Redis lost its data) the full beat runs and puts the
+    away flag, the home and the arrival back."""
     now = time.time() if now is None else now
+    member = str(lawyer_id)
+    last = _last_beats.get(lawyer_id)
+    rejoined = False
+    if (
+        last is not None
+        and last.home == home.packed
+        and last.status == status
+        and now - last.at < settings.PRESENCE_TIMEOUT_SECONDS
+    ):
+        pipe = get_async_redis().pipeline(transaction=False)
+        for code in (home.city, home.province, NATION):
+            pipe.zadd(region_set(code), {member: now})
+        async with _limit():
+            *_, new_to_nation = await pipe.execute()
+        if not new_to_nation:
+            _last_beats[lawyer_id] = _Beat(home.packed, status, now)
+            return False
+        rejoined = True
+    became_available = await _full_heartbeat(
+        lawyer_id, home=home, status=status, now=now, rejoined=rejoined
+    )
+    _last_beats[lawyer_id] = _Beat(home.packed, status, now)
+    return became_available
+
+
+async def _full_heartbeat(
+    lawyer_id: int, *, home: Home, status: Status, now: float, rejoined: bool
+) -> bool:
     member = str(lawyer_id)
     redis = get_async_redis()
     pipe = redis.pipeline(transaction=True)
@@ -166,7 +211,10 @@ async def heartbeat(
             async with _limit():
                 await cleanup.execute()
     was_available = (
-        previous_seen is not None and previous_seen >= _cutoff(now) and not bool(was_away)
+        not rejoined
+        and previous_seen is not None
+        and previous_seen >= _cutoff(now)
+        and not bool(was_away)
     )
     # no hint yet (a fresh Redis): nothing is known to wait; the first queued consult sets it,
     # and beat's sweep keeps it true
@@ -181,6 +229,7 @@ async def socket_opened(lawyer_id: int) -> None:
 
 async def socket_closed(lawyer_id: int) -> bool:
     """Count one socket closed; the last one takes the lawyer offline at once (True)."""
+    _last_beats.pop(lawyer_id, None)  # the next beat of a remaining socket takes the full path
     redis = get_async_redis()
     script = redis.register_script(_SOCKET_CLOSED)
     async with _limit():

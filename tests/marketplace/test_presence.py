@@ -214,3 +214,56 @@ async def test_a_reconnect_storm_shares_a_few_redis_connections():
     assert opened <= presence.REDIS_CONCURRENCY
     assert all(results)
     assert await asyncio.to_thread(presence.lawyers_online) == 300
+
+
+CONNECTION_SETUP = {"info", "client", "client|setinfo", "select", "hello", "ping"}
+
+
+def _command_calls(client) -> dict[str, int]:
+    stats = client.info("commandstats")
+    return {
+        name.removeprefix("cmdstat_"): int(value["calls"])
+        for name, value in stats.items()
+        if name.removeprefix("cmdstat_") not in CONNECTION_SETUP
+    }
+
+
+def test_steady_heartbeat_is_three_zadds_in_one_round_trip(jinan_lawyer, redis_client):
+    # given a lawyer whose first heartbeat this process stored
+    put_online(jinan_lawyer)
+    before = _command_calls(redis_client)
+    # when the same heartbeat repeats
+    put_online(jinan_lawyer)
+    # then only the city, province and nation ZADDs reached Redis (besides a new event loop's
+    # connection setup)
+    after = _command_calls(redis_client)
+    assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
+        "zadd": 3
+    }
+    assert presence.online_counts([JINAN, SHANDONG, presence.NATION]) == {
+        JINAN: 1,
+        SHANDONG: 1,
+        presence.NATION: 1,
+    }
+
+
+def test_steady_heartbeat_after_redis_lost_its_data_restores_away_and_arrival(
+    jinan_lawyer, redis_client
+):
+    # given an away lawyer, then Redis forgets everything (a restart without persistence)
+    presence.note_waiting()
+    put_online(jinan_lawyer, "away")
+    redis_client.flushdb()
+    presence.note_waiting()
+    # when the same away heartbeat repeats
+    assert put_online(jinan_lawyer, "away") is False
+    # then the lawyer is back, still away, and takes no offers
+    assert presence.statuses([jinan_lawyer.user_id]) == {jinan_lawyer.user_id: "away"}
+    assert presence.available_among([jinan_lawyer.user_id]) == set()
+    # and going online after the loss counts as an arrival
+    redis_client.flushdb()
+    presence.note_waiting()
+    put_online(jinan_lawyer, "online")  # full beat (status changed): available
+    redis_client.flushdb()
+    presence.note_waiting()
+    assert put_online(jinan_lawyer, "online") is True  # steady beat found it missing
