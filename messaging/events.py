@@ -19,6 +19,8 @@ def message_new(message: Message) -> dict[str, Any]:
         "body": message.body,
         "sent_at": message.created_at.isoformat(),
         "from_platform": message.sender_id is None,
+        # lets the sender's other sockets pair the echo with the bubble they show as sending
+        "client_id": message.client_id,
     }
     if message.notice:
         frame["notice"] = message.notice

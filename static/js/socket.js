@@ -290,8 +290,8 @@ export class LawlineSocket {
     }
     const message = normaliseMessage(frame, id);
     if (message.sender === this.userId && !message.client_id) {
-      // our own message, echoed to all our sockets, may beat its ack: pair it with the outbox
-      // entry it stores so the page updates that bubble instead of adding a second one
+      // a server that does not send client_id yet: pair our own echo with the outbox entry
+      // by its text so the page updates that bubble instead of adding a second one
       const entry = [...this.outbox.values()].find(
         (e) => e.conversation === id && e.status === "sending" && e.body === message.body,
       );

@@ -58,6 +58,8 @@ async def test_send_acks_the_sender_and_delivers_to_every_socket_of_every_partic
         assert new["id"] == ack["id"] and new["seq"] == 1
         assert new["sender"] == asker.pk and new["body"] == "<b>欠款</b> & 借条"
         assert new["from_platform"] is False and new["conversation"] == conversation.pk
+        # the sender's other tabs pair the echo with their "sending" bubble by it
+        assert new["client_id"] == "c-1"
 
 
 async def test_messages_both_ways_arrive_in_seq_order(inbox, asker, lawyer, conversation):
