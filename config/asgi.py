@@ -1,9 +1,10 @@
 """One port for everything: WebSockets on ASGI (Channels), pages and API on Django's WSGI
 handler run inside the same server through a2wsgi.
 
-Measured here (README, "Serving"): a Django request costs ~3.6 ms of CPU through Django's ASGI
-handler against ~0.14 ms through WSGI; a2wsgi adds one thread hop per request, not the
-handler's several. HTTP_SERVING=asgi switches pages back to Django's ASGI handler for comparison.
+Measured by `make bench` (README, "Serving and performance"): a Django "hello" costs ~0.6 ms
+of server CPU through Django's ASGI handler, ~0.2 ms under gunicorn and ~0.22 ms here (a2wsgi
+adds one thread hop per request, not the handler's several), and sockets answer 2-6x faster
+while pages load. HTTP_SERVING=asgi switches pages to Django's ASGI handler for comparison.
 """
 
 import os
