@@ -81,6 +81,14 @@ def reference_data_present(request, django_db_blocker) -> None:
             load_reference_data(Region, Category)
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_caches() -> None:
+    """Per-process caches start empty, so pinned query counts do not depend on test order."""
+    from marketplace import presence
+
+    presence._region_codes.cache_clear()
+
+
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(settings.REDIS_APP_URL)

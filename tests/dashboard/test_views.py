@@ -35,9 +35,6 @@ def test_dashboard_shows_figures_and_verification_queue_to_staff(staff, django_a
     ConsultFactory.create_batch(3)
     profile, *_ = LawyerProfileFactory.create_batch(3, verification="pending")
     client = client_for(staff)
-    from marketplace import presence
-
-    presence._region_codes.cache_clear()  # the region list is cached per process after first use
     # when: billing's figures (20, one per figure, not per row), session, user, verification
     # queue with its categories and regions, categories for names
     with django_assert_num_queries(26):
