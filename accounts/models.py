@@ -26,6 +26,11 @@ class User(AbstractUser):
         return self.role == self.Role.LAWYER
 
     @property
+    def is_staff_member(self) -> bool:
+        """Staff by role or by Django's flag (the demo admin and `createsuperuser` have the flag)."""
+        return self.is_staff or self.role == self.Role.STAFF
+
+    @property
     def is_asker(self) -> bool:
         return self.role == self.Role.ASKER
 

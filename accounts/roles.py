@@ -16,6 +16,6 @@ def require_staff(user: User) -> User:
     from config.errors import NotFound
 
     # non-staff learn nothing of staff routes
-    if not (user.is_staff or user.role == User.Role.STAFF):
+    if not user.is_staff_member:
         raise NotFound()
     return user

@@ -34,7 +34,7 @@ def payment_visible_to(*, payment_id: int, user: User) -> Payment:
 
 
 def _is_staff(user: User) -> bool:
-    return bool(user.is_staff or user.role == User.Role.STAFF)
+    return bool(user.is_staff_member)
 
 
 # --- earnings ---------------------------------------------------------------------------------------

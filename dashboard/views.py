@@ -17,7 +17,7 @@ REFRESH_SECONDS = 5
 
 
 def is_staff_user(user: User) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or user.role == User.Role.STAFF))
+    return bool(user.is_authenticated and user.is_staff_member)
 
 
 @require_GET

@@ -457,7 +457,7 @@ def notice_send(*, user: User, kind: str, context: dict[str, Any] | None = None)
 # --- staff access -------------------------------------------------------------------------
 def staff_access_record(*, staff: User, conversation: Conversation, reason: str) -> None:
     """Audit: a staff member is about to read a private conversation."""
-    if not (staff.is_staff or staff.role == User.Role.STAFF):
+    if not staff.is_staff_member:
         raise ConversationNotFound()
     StaffAccessRecord.objects.create(
         staff=staff, conversation=conversation, reason=(reason or "").strip()[:200]
