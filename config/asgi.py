@@ -33,6 +33,7 @@ from django.urls import path  # noqa: E402
 
 from accounts.consumers import ClientConsumer  # noqa: E402
 from accounts.socket_auth import SocketAuthMiddleware  # noqa: E402
+from config.page_cache import PageCacheMiddleware  # noqa: E402
 from config.socket_outage import RetryLaterOnOutage  # noqa: E402
 
 
@@ -50,8 +51,9 @@ warm_up_search()
 
 def build_http_app():
     if os.environ.get("HTTP_SERVING", "wsgi") == "asgi":
-        return django_asgi_app
-    return WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_WSGI_THREADS)  # type: ignore[arg-type]
+        return PageCacheMiddleware(django_asgi_app)
+    wsgi = WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_WSGI_THREADS)  # type: ignore[arg-type]
+    return PageCacheMiddleware(wsgi)
 
 
 application = ProtocolTypeRouter(

@@ -3,14 +3,14 @@ from django.urls import include, path
 
 from config import health
 from config.api import api
-from pages.views import home
+from pages.views import home, language_choose
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", health.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language_choose, name="set_language"),
     path("accounts/", include("accounts.urls")),
     # Stripe's signed webhook (POST /billing/stripe/webhook) and the asker's card step
     path("billing/", include("billing.urls")),

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from marketplace.models import Consult
@@ -21,6 +23,35 @@ CLOSED_STATES = {
     Consult.State.CANCELED,
     Consult.State.REFUNDED,
 }
+
+
+@require_http_methods(["GET", "POST"])
+def language_choose(request: HttpRequest) -> HttpResponse:
+    """Remember the visitor's language in a cookie and go back to where they were.
+
+    The page header's switcher submits by GET, so pages for anonymous visitors carry no CSRF
+    token and one rendering serves them all (config/page_cache.py). Choosing a language
+    changes nothing but a display preference; POST stays accepted for old forms."""
+    data = request.POST if request.method == "POST" else request.GET
+    target = data.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    language = data.get("language", "")
+    if check_for_language(language) and language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 @require_GET

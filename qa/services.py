@@ -28,6 +28,7 @@ from qa.models import (
     Report,
     TargetType,
 )
+from qa.page_cache import question_page_forget
 from qa.safety import review_flags
 from qa.selectors import ANSWERABLE_STATUSES, public_questions, visible_answers
 from qa.user_text import user_text
@@ -138,6 +139,7 @@ def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "
                 Question.objects.filter(pk=answer.question_id, status=Question.Status.OPEN).update(
                     status=Question.Status.ANSWERED
                 )
+                question_page_forget(answer.question_id)
         answer.save(
             update_fields=["status", "approvals", "rejection_reason", "published_at", "updated_at"]
         )
@@ -159,6 +161,7 @@ def answer_like(*, user: User, answer_id: int) -> int:
             raise errors.OwnAnswer()
         if _insert_once(AnswerLike, answer=answer.pk, user=user.pk):
             Answer.objects.filter(pk=answer.pk).update(like_count=F("like_count") + 1)
+            question_page_forget(answer.question_id)
         return Answer.objects.values_list("like_count", flat=True).get(pk=answer.pk)
 
 
@@ -168,6 +171,7 @@ def answer_unlike(*, user: User, answer_id: int) -> int:
         deleted, _ = AnswerLike.objects.filter(answer=answer, user=user).delete()
         if deleted:
             Answer.objects.filter(pk=answer.pk).update(like_count=Greatest(F("like_count") - 1, 0))
+            question_page_forget(answer.question_id)
         return Answer.objects.values_list("like_count", flat=True).get(pk=answer.pk)
 
 
@@ -199,6 +203,7 @@ def _set_helpful(*, user: User, answer_id: int, helpful: bool) -> int:
         if changed:
             delta = F("helpful_count") + 1 if helpful else Greatest(F("helpful_count") - 1, 0)
             Answer.objects.filter(pk=answer.pk).update(helpful_count=delta)
+            question_page_forget(answer.question_id)
             return _question_refresh_helped(answer.question_id)
         return Question.objects.values_list("helped_count", flat=True).get(pk=answer.question_id)
 
@@ -307,6 +312,7 @@ def _answer_remove(answer_id: int) -> None:
         return
     answer.status = Answer.Status.REMOVED
     answer.save(update_fields=["status", "updated_at"])
+    question_page_forget(answer.question_id)
     _question_refresh_helped(answer.question_id)
 
 
@@ -335,6 +341,7 @@ def report_decide(
         action = ModerationDecision.Action.NONE
         if upheld and report.target_type == TargetType.QUESTION:
             Question.objects.filter(pk=report.target_id).update(status=Question.Status.HIDDEN)
+            question_page_forget(report.target_id)
             action = ModerationDecision.Action.QUESTION_HIDDEN
         elif upheld and report.target_type == TargetType.ANSWER:
             _answer_remove(report.target_id)

@@ -16,6 +16,7 @@ So each batch reaches the database exactly once:
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +45,15 @@ return 0
 """
 
 
-def _pending_key() -> str:
+_BOT = re.compile(r"bot|crawl|spider|slurp|preview|monitor|curl|wget|python-requests", re.I)
+
+
+def is_bot(user_agent: str) -> bool:
+    """Crawlers and link previews read pages without counting as views."""
+    return _BOT.search(user_agent) is not None
+
+
+def pending_key() -> str:
     return key("qa", _TAG, "pending")
 
 
@@ -59,11 +68,11 @@ def _batches_key() -> str:
 def view_record(question_id: int) -> int:
     """Count one view; returns the views not yet flushed for this question (to show
     `view_count + pending` without reading the database)."""
-    return int(get_redis().hincrby(_pending_key(), str(question_id), 1))
+    return int(get_redis().hincrby(pending_key(), str(question_id), 1))
 
 
 def views_pending(question_id: int) -> int:
-    value = get_redis().hget(_pending_key(), str(question_id))
+    value = get_redis().hget(pending_key(), str(question_id))
     return int(value or 0)
 
 
@@ -78,7 +87,7 @@ def views_flush() -> FlushResult:
     """Claim the pending views and add every unfinished batch to the database."""
     redis = get_redis()
     batch_id = uuid.uuid4().hex
-    redis.eval(_CLAIM_SCRIPT, 3, _pending_key(), _batch_key(batch_id), _batches_key(), batch_id)
+    redis.eval(_CLAIM_SCRIPT, 3, pending_key(), _batch_key(batch_id), _batches_key(), batch_id)
     batches = questions = views = 0
     for raw in sorted(redis.smembers(_batches_key())):
         done_questions, done_views = _flush_batch(raw.decode() if isinstance(raw, bytes) else raw)

@@ -3,7 +3,6 @@ publishing a consult, the sitemap. Thin: parse, call one service or selector, re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import require_staff
+from config import page_cache
 from config.errors import DomainError, NotFound
 from marketplace.models import Category, Consult, LawyerProfile, Region
 from messaging import services as messaging_services
@@ -30,9 +30,7 @@ from qa.api import question_brief
 from qa.forms import AnswerForm, DecideForm, PublishForm, ReportForm, ReviewForm
 from qa.masking import mask_personal_data
 from qa.models import Answer, ConsultPublication, Report, TargetType
-from qa.view_counts import view_record
-
-_BOT = re.compile(r"bot|crawl|spider|slurp|preview|monitor|curl|wget|python-requests", re.I)
+from qa.view_counts import is_bot, view_record
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -129,7 +127,7 @@ def _render_question(
 ) -> HttpResponse:
     user = request.user
     pending_views = 0
-    if request.method == "GET" and not _BOT.search(request.headers.get("User-Agent", "")):
+    if request.method == "GET" and not is_bot(request.headers.get("User-Agent", "")):
         pending_views = view_record(question.pk)
     answers = list(selectors.answers_for_question(question, user))
     own = _own_answer(user, question)
@@ -164,7 +162,7 @@ def _render_question(
 @not_found_as_404
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     question = selectors.question_public(pk)
-    return _render_question(request, question)
+    return page_cache.mark_shareable(request, _render_question(request, question))
 
 
 @login_required

@@ -208,6 +208,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database after every task, and with Django's pool under the
+# prefork pool that closes the whole pool: each task paid a new PostgreSQL connection (a server
+# process, cold caches). With a reuse count it leaves the pool alone (and recycles it only every
+# this many tasks); config/celery_app.py hands the connection back to the pool after each task,
+# as a web request does, so the pool's checkout health check still runs per task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Health check: how long /healthz waits for a Celery worker to answer a ping.
@@ -307,5 +313,8 @@ QA_RELATED_LIMIT = env.int("QA_RELATED_LIMIT", default=6)
 QA_SIMILAR_LIMIT = env.int("QA_SIMILAR_LIMIT", default=5)
 # related questions and local lawyers of a question page are cached this long
 QA_FRAGMENT_CACHE_SECONDS = env.int("QA_FRAGMENT_CACHE_SECONDS", default=300)
+# whole question pages for anonymous visitors (config/page_cache.py); writes that change a page
+# drop its copies at once, so this only bounds how old its view count and side lists get
+QA_PAGE_CACHE_SECONDS = env.int("QA_PAGE_CACHE_SECONDS", default=60)
 QA_PAGE_SIZE = env.int("QA_PAGE_SIZE", default=20)
 QA_SITEMAP_PAGE_SIZE = env.int("QA_SITEMAP_PAGE_SIZE", default=10000)

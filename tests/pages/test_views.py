@@ -51,6 +51,24 @@ def test_home_is_chinese_by_default_and_english_when_chosen():
     assert "Lawyers online now" in client.get("/").content.decode()
 
 
+def test_the_language_switcher_works_by_get_and_only_goes_back_to_this_site():
+    client = Client()
+    response = client.get("/i18n/setlang/", {"language": "en", "next": "/questions/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/questions/"
+    assert "Lawyers online now" in client.get("/").content.decode()
+    elsewhere = client.get("/i18n/setlang/", {"language": "zh-hans", "next": "https://evil.test/"})
+    assert elsewhere["Location"] == "/"
+    unknown = client.get("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert "django_language" not in unknown.cookies
+
+
+def test_pages_for_anonymous_visitors_carry_no_csrf_token():
+    html = Client().get("/").content.decode()
+    assert 'class="lang-switch"' in html
+    assert "csrfmiddlewaretoken" not in html
+
+
 # --- my consults ----------------------------------------------------------------------------
 def test_my_consults_requires_sign_in():
     response = Client().get("/consults/")
