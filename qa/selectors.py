@@ -185,14 +185,14 @@ def questions_related(question: Question, *, limit: int | None = None) -> list[Q
     id; the rows are read fresh, so a question hidden since never shows."""
     limit = limit or settings.QA_RELATED_LIMIT
     cache_key = f"qa:related:{question.pk}:{limit}"
-    ids = cache.get(cache_key)
+    ids = cache.get(cache_key) if settings.QA_FRAGMENT_CACHE_SECONDS else None
     if ids is None:
         text = f"{question.title} {question.title} {question.body[:300]}"
         found = questions_similar(
             text=text, exclude_id=question.pk, boost_category_id=question.category_id, limit=limit
         )
-        ids = [q.pk for q in found]
-        cache.set(cache_key, ids, settings.QA_FRAGMENT_CACHE_SECONDS)
+        if settings.QA_FRAGMENT_CACHE_SECONDS:
+            cache.set(cache_key, [q.pk for q in found], settings.QA_FRAGMENT_CACHE_SECONDS)
         return found
     if not ids:
         return []
@@ -299,7 +299,7 @@ def lawyers_local(
     """Well-rated verified lawyers for a question's city: practising its category first, then
     by rating and real response time. The ranking is cached by id; rows are read fresh."""
     cache_key = f"qa:local-lawyers:{region.code}:{category.pk if category else 0}:{limit}"
-    ids = cache.get(cache_key)
+    ids = cache.get(cache_key) if settings.QA_FRAGMENT_CACHE_SECONDS else None
     if ids is not None:
         rows = _lawyer_cards(verified_lawyers().filter(pk__in=ids)).prefetch_related("categories")
         return _in_order(rows, ids)
@@ -315,7 +315,8 @@ def lawyers_local(
         )
         order = ("-practises", *WELL_RATED_ORDER)
     found = list(queryset.order_by(*order).prefetch_related("categories")[:limit])
-    cache.set(cache_key, [p.pk for p in found], settings.QA_FRAGMENT_CACHE_SECONDS)
+    if settings.QA_FRAGMENT_CACHE_SECONDS:
+        cache.set(cache_key, [p.pk for p in found], settings.QA_FRAGMENT_CACHE_SECONDS)
     return found
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 import re
 import shutil
 import subprocess
@@ -67,7 +68,10 @@ for pair in string.gmatch(headers_line, "[^\\n]+") do
 end
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 if delay_ms > 0 then
-  function delay() return delay_ms end
+  -- exponential gaps: each connection sends as a Poisson process, so the connections do not
+  -- fire in step (a fixed gap sends all of them in one burst per period)
+  function setup(thread) math.randomseed(os.time()) end
+  function delay() return -math.log(1 - math.random()) * delay_ms end
 end
 """
 
@@ -158,6 +162,7 @@ async def _python_load(url, connections, seconds, headers, rate) -> HttpResult:
     non_2xx = 0
     deadline = time.monotonic() + seconds
     pause = connections / rate if rate else 0.0
+    gaps = random.Random(0)
 
     async def one_connection() -> None:
         nonlocal errors, non_2xx
@@ -185,7 +190,7 @@ async def _python_load(url, connections, seconds, headers, rate) -> HttpResult:
                 if status_line[9:10] not in (b"2", b"3"):
                     non_2xx += 1
                 if pause:
-                    await asyncio.sleep(pause)
+                    await asyncio.sleep(gaps.expovariate(1 / pause))
         except (OSError, asyncio.IncompleteReadError):
             errors += 1
         finally:

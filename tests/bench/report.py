@@ -166,11 +166,37 @@ class Report:
             "rows": [r.as_json() for r in self.rows],
             **self.extra,
         }
+        data["before"] = previous_values(folder, self.profile, data["rows"])
         path = folder / f"bench-{stamp}-{self.profile}.json"
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
         path.write_text(text)
         (folder / "latest.json").write_text(text)
         return path
+
+
+def previous_values(folder: Path, profile: str, rows: list[dict]) -> dict[str, Any]:
+    """Each figure of this run beside its value in the newest earlier run of the same profile
+    that measured it, so a change shows its before and after in one file."""
+    runs = sorted(folder.glob(f"bench-*-{profile}.json"), reverse=True)
+    wanted = {(r["section"], r["figure"]) for r in rows if r.get("value") is not None}
+    before: dict[str, Any] = {}
+    for run in runs:
+        if not wanted:
+            break
+        try:
+            earlier = json.loads(run.read_text())
+        except (OSError, ValueError):
+            continue
+        for row in earlier.get("rows", []):
+            figure = (row.get("section"), row.get("figure"))
+            if figure in wanted and row.get("value") is not None:
+                wanted.discard(figure)
+                before[f"{figure[0]}: {figure[1]}"] = {
+                    "value": row["value"],
+                    "run": run.name,
+                    "verdict": row.get("verdict"),
+                }
+    return before
 
 
 def machine_facts() -> dict[str, Any]:

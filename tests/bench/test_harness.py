@@ -68,3 +68,30 @@ def test_bench_runs_the_procfile_web_line_with_its_environment():
     assert "config.asgi:application" in argv
     assert argv[argv.index("--port") + 1] == "4321"
     assert argv[argv.index("--workers") + 1] == "3"
+
+
+def test_each_figure_is_written_beside_its_value_in_the_previous_run(tmp_path):
+    # given an earlier run that measured one of today's figures
+    earlier = Report("quick")
+    earlier.add(Row("pages", "req/s", 100.0, "req/s", targets=[Target(">=", 1000)]))
+    earlier.add(Row("chat", "p50", 3.0, "ms"))
+    first = earlier.write_json(tmp_path)
+    first.rename(tmp_path / "bench-20260101T000000Z-quick.json")
+
+    # when a later run measures it again, and something new
+    later = Report("quick")
+    later.add(Row("pages", "req/s", 3000.0, "req/s", targets=[Target(">=", 1000)]))
+    later.add(Row("memory", "bytes", 10.0, "KB"))
+    written = later.write_json(tmp_path)
+
+    # then the file holds the before value of the figure measured in both
+    import json
+
+    before = json.loads(written.read_text())["before"]
+    assert before == {
+        "pages: req/s": {
+            "value": 100.0,
+            "run": "bench-20260101T000000Z-quick.json",
+            "verdict": "MISS",
+        }
+    }
