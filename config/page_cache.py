@@ -8,12 +8,13 @@ hop, a template or a query: what a reverse proxy would do, inside the web proces
 
 Writes that change such a page call `forget(path)`: it deletes the page and bumps the path's
 generation, so a rendering that started before the write is not stored after it. A hit can
-run the route's `on_hit` (the question page counts its view). Redis trouble only means a
+add one to a counter of the route's (the question page counts its view). Redis trouble only means a
 miss: the page is rendered as usual. `X-Cache: HIT` / `MISS` tells which happened.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -26,7 +27,7 @@ import msgpack
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language_from_request
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from config.redis_connections import get_async_redis, get_redis, key
 
@@ -36,14 +37,15 @@ MARK_HEADER = "X-Lawline-Shareable"
 _MARK = MARK_HEADER.lower().encode()
 MESSAGES_COOKIE = "messages"
 
-OnHit = Callable[[re.Match[str], Mapping[str, str]], Awaitable[None]]
+# On a hit, which Redis hash field to add one to (the question page counts its view), if any.
+CountHit = Callable[[re.Match[str], Mapping[str, str]], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
 class Route:
     pattern: re.Pattern[str]
     seconds_setting: str
-    on_hit: OnHit | None = None
+    count_hit: CountHit | None = None
 
     @property
     def seconds(self) -> int:
@@ -53,12 +55,12 @@ class Route:
 _routes: list[Route] = []
 
 
-def register(pattern: str, *, seconds_setting: str, on_hit: OnHit | None = None) -> None:
+def register(pattern: str, *, seconds_setting: str, count_hit: CountHit | None = None) -> None:
     """Let the middleware serve paths matching `pattern` (a full-path regex) from the cache
     for as long as the setting says (0 switches it off)."""
     compiled = re.compile(pattern)
     _routes[:] = [r for r in _routes if r.pattern.pattern != pattern]
-    _routes.append(Route(compiled, seconds_setting, on_hit))
+    _routes.append(Route(compiled, seconds_setting, count_hit))
 
 
 def _route_for(path: str) -> tuple[Route, re.Match[str]] | None:
@@ -116,6 +118,17 @@ def forget(paths: Iterable[str]) -> None:
 
 
 # --- the ASGI side ----------------------------------------------------------------------
+# One round trip per request: the page if cached (counting the hit), else the generation the
+# rendering starts from.
+_LOOKUP = """
+local page = redis.call('GET', KEYS[1])
+if page then
+  if ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[1], 1) end
+  return {page}
+end
+return {false, redis.call('GET', KEYS[2])}
+"""
+_LOOKUP_SHA = hashlib.sha1(_LOOKUP.encode(), usedforsecurity=False).hexdigest()  # script id
 _STORE_IF_SAME_GENERATION = """
 if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
@@ -163,18 +176,14 @@ class PageCacheMiddleware:
         if not visitor_is_anonymous(cookies, "authorization" in headers):
             return await self.app(scope, receive, send)
         page = page_key(_language(cookies, headers.get("accept-language", "")), scope["path"])
+        counter = route.count_hit(match, headers) if route.count_hit else None
         try:
-            cached, generation = await get_async_redis().mget(page, generation_key(scope["path"]))
+            reply = await _lookup(page, generation_key(scope["path"]), counter)
         except (RedisError, OSError):
             return await self.app(scope, receive, send)
-        if cached is not None:
-            await self._replay(cached, send)
-            if route.on_hit is not None:
-                try:
-                    await route.on_hit(match, headers)
-                except (RedisError, OSError):
-                    logger.warning("page cache: on_hit failed for a cached page")
-            return None
+        if reply[0] is not None:
+            return await self._replay(reply[0], send)
+        generation = reply[1] if len(reply) > 1 else None
         await self.app(scope, receive, self._recorder(send, page, scope["path"], generation, route))
         return None
 
@@ -206,6 +215,16 @@ class PageCacheMiddleware:
                     await _store(page, path, generation, route, state)
 
         return recording_send
+
+
+async def _lookup(page: str, generation: str, counter: tuple[str, str] | None) -> list:
+    redis = get_async_redis()
+    keys = [page, generation, counter[0] if counter else page]
+    args = [counter[1] if counter else ""]
+    try:
+        return await redis.evalsha(_LOOKUP_SHA, 3, *keys, *args)
+    except NoScriptError:
+        return await redis.eval(_LOOKUP, 3, *keys, *args)
 
 
 async def _store(page, path, generation, route, state) -> None:

@@ -10,19 +10,22 @@ from django.db import transaction
 from django.urls import reverse
 
 from config import page_cache
-from config.redis_connections import get_async_redis
 from qa.view_counts import is_bot, pending_key
 
 QUESTION_PATH = r"/questions/(?P<pk>\d+)/"
 
 
-async def count_view(match: re.Match[str], headers: Mapping[str, str]) -> None:
-    if not is_bot(headers.get("user-agent", "")):
-        await get_async_redis().hincrby(pending_key(), match["pk"], 1)
+def view_counter(match: re.Match[str], headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """A cached question page counts its view like a rendered one (view_counts.view_record)."""
+    if is_bot(headers.get("user-agent", "")):
+        return None
+    return pending_key(), match["pk"]
 
 
 def register() -> None:
-    page_cache.register(QUESTION_PATH, seconds_setting="QA_PAGE_CACHE_SECONDS", on_hit=count_view)
+    page_cache.register(
+        QUESTION_PATH, seconds_setting="QA_PAGE_CACHE_SECONDS", count_hit=view_counter
+    )
 
 
 def question_page_forget(*question_ids: int) -> None:

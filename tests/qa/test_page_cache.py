@@ -202,7 +202,7 @@ async def test_with_redis_unreachable_pages_are_rendered(fake_route, monkeypatch
     import redis
 
     class Broken:
-        async def mget(self, *keys):
+        async def evalsha(self, *args):
             raise redis.ConnectionError("down")
 
     monkeypatch.setattr(page_cache, "get_async_redis", lambda: Broken())
