@@ -188,3 +188,24 @@ def test_registrations_from_one_address_are_rate_limited(api, settings):
 )
 def test_display_name_puts_the_chinese_family_name_first(first, last, expected):
     assert User(username="fallback_user", first_name=first, last_name=last).display_name == expected
+
+
+def test_with_redis_unreachable_sign_in_still_answers_and_never_500s(api, asker, monkeypatch):
+    import redis
+
+    from accounts import throttling
+    from tests.factories import TEST_PASSWORD
+
+    class Unreachable:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise redis.ConnectionError("Redis is down")
+
+            return fail
+
+    monkeypatch.setattr(throttling, "get_redis", lambda: Unreachable())
+    wrong = api(None).post("auth/token", {"username": asker.username, "password": "nope-secret"})
+    assert wrong.status_code == 401
+    right = api(None).post("auth/token", {"username": asker.username, "password": TEST_PASSWORD})
+    assert right.status_code in (200, 201)
+    assert right.json()["token"]
