@@ -18,6 +18,7 @@ from accounts.models import User
 from billing import services
 from billing.models import Payment
 from config.errors import DomainError, NotFound
+from config.money import major_units
 
 # what Stripe.js needs, on this page only
 STRIPE_CSP = {
@@ -62,7 +63,7 @@ def payment_page(request: HttpRequest, payment_id: int) -> HttpResponse:
             "payment": payment,
             "consult": payment.consult,
             "question": payment.consult.question,
-            "amount_major": _major_units(payment.amount),
+            "amount_major": major_units(payment.amount, payment.currency),
             "use_stripe": use_stripe,
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY if use_stripe else "",
             "consult_url": consult_page_url(payment.consult_id),
@@ -71,8 +72,3 @@ def payment_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     if use_stripe and payment.state == Payment.State.REQUIRES_PAYMENT:
         response.csp_extra = STRIPE_CSP  # type: ignore[attr-defined]
     return response
-
-
-def _major_units(amount: int) -> str:
-    """Display only: 12345 fen → "123.45" (integer arithmetic, no float)."""
-    return f"{amount // 100}.{amount % 100:02d}"

@@ -24,6 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from config.money import format_money
 from messaging.errors import InvalidNotice
 
 WELCOME = "welcome"
@@ -31,22 +32,8 @@ CONSULT_MATCHED = "consult_matched"
 CONSULT_EXPIRED = "consult_expired"
 REFUND_DONE = "refund_done"
 
+
 # ISO 4217 currencies without minor units among those a payment gateway may report
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
-
-
-def format_money(amount: int, currency: str) -> str:
-    """Integer minor units → "¥12.50" (or "12.50 CHF" where no symbol is known)."""
-    currency = currency.upper()
-    if currency in ZERO_DECIMAL_CURRENCIES:
-        number = f"{amount:,}"
-    else:
-        number = f"{amount // 100:,}.{amount % 100:02d}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{number}" if symbol else f"{number} {currency}"
-
-
 def _consult_id(context: Mapping[str, Any]) -> int:
     consult = context.get("consult")
     if not isinstance(consult, int) or isinstance(consult, bool) or consult <= 0:

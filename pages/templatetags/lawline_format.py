@@ -9,6 +9,8 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config.money import format_money
+
 register = template.Library()
 
 
@@ -41,8 +43,6 @@ def percent(rate: Any) -> str:
 @register.filter
 def money(minor: Any, currency: str = "CNY") -> str:
     """Integer minor units → "¥49.00" (integer arithmetic, no float)."""
-    from messaging.notices import format_money
-
     return format_money(int(minor or 0), currency or "CNY")
 
 
