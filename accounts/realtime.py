@@ -43,14 +43,19 @@ class SyncLayerPublisher:
         ]
 
     def publish(self, user_ids: Iterable[int], frame: dict[str, Any]) -> None:
-        payload = self.layer.serialize(_layer_event(frame))
+        self.publish_many([(user_ids, frame)])
+
+    def publish_many(self, pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
+        """Every frame to its users in one pipeline per Redis shard, in the order given."""
         pipes: dict[int, Any] = {}
-        for user_id in user_ids:
-            channel = f"{self.prefix}__group__{user_group(user_id)}"
-            shard = _consistent_hash(channel, len(self.clients))
-            if shard not in pipes:
-                pipes[shard] = self.clients[shard].pipeline(transaction=False)
-            pipes[shard].publish(channel, payload)
+        for user_ids, frame in pushes:
+            payload = self.layer.serialize(_layer_event(frame))
+            for user_id in user_ids:
+                channel = f"{self.prefix}__group__{user_group(user_id)}"
+                shard = _consistent_hash(channel, len(self.clients))
+                if shard not in pipes:
+                    pipes[shard] = self.clients[shard].pipeline(transaction=False)
+                pipes[shard].publish(channel, payload)
         for pipe in pipes.values():
             pipe.execute()
 
@@ -75,24 +80,34 @@ def reset_publisher() -> None:
 
 def push_to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
     """Publish now. Logs nothing of the frame: it may carry message text."""
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
+    push_many([(user_ids, frame)])
+
+
+def push_many(pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
+    """Publish several frames now, each to its users, in one Redis round trip (per shard)."""
+    batch = [(ids, frame) for user_ids, frame in pushes if (ids := list(dict.fromkeys(user_ids)))]
+    if not batch:
         return
     for attempt in (1, 2):
         try:
-            _get_publisher().publish(ids, frame)
+            _get_publisher().publish_many(batch)
             return
         except redis.RedisError as exc:
             reset_publisher()
             if attempt == 2:
-                logger.warning(
-                    "push of a %s frame failed: %s", frame.get("type"), type(exc).__name__
-                )
+                kinds = ",".join(sorted({str(frame.get("type")) for _, frame in batch}))
+                logger.warning("push of %s frames failed: %s", kinds, type(exc).__name__)
 
 
 def push_to_users_on_commit(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
     ids = list(user_ids)
     transaction.on_commit(lambda: push_to_users(ids, frame))
+
+
+def push_many_on_commit(pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
+    batch = [(list(ids), frame) for ids, frame in pushes]
+    if batch:
+        transaction.on_commit(lambda: push_many(batch))
 
 
 async def apush_to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
