@@ -3,7 +3,8 @@
 Handlers stay thin: check the frame's fields here (bad input costs no database round trip),
 then call one service. Database work runs through `_db`, on the thread pool rather than the
 single thread Channels uses by default, so one slow transaction never queues every other
-socket's messages behind it; each message costs one thread hop.
+socket's messages behind it. Chat messages go through `group_commit`: the messages that
+arrive together share one thread hop and one commit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from channels.db import DatabaseSyncToAsync
 
 from accounts.frames import frame_handler, socket_hook
 from accounts.realtime import apush_to_users
-from messaging import events, peer_presence, selectors, services
+from messaging import events, group_commit, peer_presence, selectors, services
 from messaging.errors import (
     ConversationNotFound,
     ConversationReadOnly,
@@ -23,7 +24,6 @@ from messaging.errors import (
     InvalidField,
 )
 from messaging.models import Conversation
-from messaging.rate_limits import message_rate_check
 
 if TYPE_CHECKING:
     from accounts.consumers import ClientConsumer
@@ -39,7 +39,6 @@ def _db(fn):
     return DatabaseSyncToAsync(fn, thread_sensitive=False)
 
 
-_message_send = _db(services.message_send)
 _mark_read = _db(services.conversation_mark_read)
 _membership_of = _db(selectors.conversation_membership)
 _last_seqs = _db(selectors.conversation_last_seqs)
@@ -70,8 +69,7 @@ async def _membership(consumer: ClientConsumer, conversation_id: int) -> tuple[s
 async def message_send(consumer: ClientConsumer, frame: dict[str, Any]) -> None:
     conversation_id = _int_field(frame, "conversation", minimum=1)
     services.message_validate(client_id=frame.get("client_id"), body=frame.get("body"))
-    await message_rate_check(consumer.user.pk)
-    message, _created = await _message_send(
+    message, _created = await group_commit.message_send(
         sender=consumer.user,
         conversation_id=conversation_id,
         client_id=frame["client_id"],

@@ -10,10 +10,11 @@ Nothing here logs message text.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -21,7 +22,7 @@ from django.utils import timezone, translation
 from psycopg.types.json import Jsonb
 
 from accounts.models import User
-from accounts.realtime import push_to_users_on_commit
+from accounts.realtime import push_many_on_commit, push_to_users_on_commit
 from config.errors import DomainError
 from messaging import events
 from messaging.errors import (
@@ -349,6 +350,120 @@ def message_send(
         raise MessageNotStored() from exc
     push_to_users_on_commit(participant_ids, events.message_new(message))
     return message, True
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A chat message a socket asked to send: what `message_send` takes."""
+
+    sender: User
+    conversation_id: int
+    client_id: str
+    body: str
+
+
+SendResult = tuple[Message, bool] | Exception
+
+
+def message_batchable(*, conversation_id: int) -> bool:
+    """Whether a chat message into this conversation can be stored in a batch: one whose kind
+    this process knows and needs no check in Python (a direct conversation)."""
+    return _conversation_kinds.get(conversation_id) == Conversation.Kind.DIRECT
+
+
+def message_send_many(*, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+    """Send several chat messages, from any senders, with one commit for all of them (group
+    commit), and deliver them after it. Each result is what `message_send` returns for that
+    message, or the exception it raises.
+
+    Messages into direct conversations already seen by this process are stored together: one
+    pipelined round trip of `_STORE_SQL` statements in one transaction, taken in conversation
+    order so that two processes' batches lock conversation rows in the same order and never
+    deadlock. When any of them fails (a duplicate client_id, a lost connection) that
+    transaction rolls back and every message goes through `message_send` alone, as do the
+    messages that need checks in Python (a consult's gate, a conversation not yet seen) and
+    those whose statement stored nothing (the single path says why). So the results never
+    differ from sending each message alone; only the number of commits does."""
+    results: list[SendResult | None] = [None] * len(messages)
+    batched: list[int] = []
+    alone: list[int] = []
+    for n, outgoing in enumerate(messages):
+        try:
+            message_validate(client_id=outgoing.client_id, body=outgoing.body)
+        except DomainError as exc:
+            results[n] = exc
+            continue
+        if message_batchable(conversation_id=outgoing.conversation_id):
+            batched.append(n)
+        else:
+            alone.append(n)
+    if len(batched) == 1:
+        alone.extend(batched)
+    elif batched:
+        alone.extend(_store_batch(messages, batched, results))
+    for n in sorted(alone):
+        outgoing = messages[n]
+        try:
+            results[n] = message_send(
+                sender=outgoing.sender,
+                conversation_id=outgoing.conversation_id,
+                client_id=outgoing.client_id,
+                body=outgoing.body,
+            )
+        except Exception as exc:  # handed to the socket that sent it, as message_send raises
+            results[n] = exc
+    return cast(list[SendResult], results)
+
+
+def _store_batch(
+    messages: Sequence[OutgoingMessage], batched: list[int], results: list[SendResult | None]
+) -> list[int]:
+    """Store `batched` (indexes into messages) in one transaction; fill in their results and
+    return the indexes left for `message_send` to take alone."""
+    order = sorted(batched, key=lambda n: messages[n].conversation_id)  # stable: arrival order
+    now = timezone.now()
+    params = [
+        {
+            "now": now,
+            "conversation": messages[n].conversation_id,
+            "sender": messages[n].sender.pk,
+            "kind": Message.Kind.TEXT,
+            "body": messages[n].body,
+            "client_id": messages[n].client_id,
+            "notice": None,
+            "expected_kind": Conversation.Kind.DIRECT,
+        }
+        for n in order
+    ]
+    rows: list[Any] = []
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                raw = cursor.cursor  # psycopg's own: executemany pipelines the statements
+                with connection.wrap_database_errors:
+                    raw.executemany(_STORE_SQL, params, returning=True)
+                    while True:
+                        rows.append(raw.fetchone())
+                        if not raw.nextset():
+                            break
+            if len(rows) != len(params):  # pragma: no cover - psycopg returns one set each
+                raise DatabaseError("a batched statement returned no result set")
+            deliveries = []
+            for n, row, param in zip(order, rows, params, strict=True):
+                if row is None:
+                    continue
+                message_id, seq, participant_ids = row
+                message = _loaded_message(message_id, seq, param)
+                results[n] = (message, True)
+                deliveries.append((list(participant_ids), events.message_new(message)))
+            push_many_on_commit(deliveries)
+    except DatabaseError as exc:
+        # one statement's error aborts the whole transaction: each message goes alone instead
+        logger.info("message batch of %s rolled back: %s", len(order), type(exc).__name__)
+        for n in order:
+            results[n] = None
+        return order
+    return [n for n, row in zip(order, rows, strict=True) if row is None]
 
 
 def message_import(

@@ -1,0 +1,202 @@
+"""Group commit: several sockets' messages stored in one transaction (`message_send_many`) get
+exactly what each would get alone: gap-free seqs, idempotent client_ids, the same errors."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from messaging import group_commit, services
+from messaging.errors import ConversationNotFound, MessageEmpty, MessageRateLimited
+from messaging.models import Message
+from tests.factories import AskerFactory, LawyerFactory
+from tests.messaging.factories import direct_conversation
+
+pytestmark = pytest.mark.django_db
+
+
+def outgoing(sender, conversation, client_id, body="你好"):
+    return services.OutgoingMessage(
+        sender=sender, conversation_id=conversation.pk, client_id=client_id, body=body
+    )
+
+
+@pytest.fixture
+def pushed(monkeypatch):
+    """What is published after commit: (user ids, frame) pairs."""
+    seen: list = []
+    monkeypatch.setattr("accounts.realtime.push_many", lambda pushes: seen.extend(list(pushes)))
+    return seen
+
+
+@pytest.fixture
+def seen_conversation(conversation, asker):
+    """The conversation, once this process has stored a message in it (so later ones batch)."""
+    services.message_send(
+        sender=asker, conversation_id=conversation.pk, client_id="first", body="hi"
+    )
+    assert services.message_batchable(conversation_id=conversation.pk)
+    return conversation
+
+
+def test_a_batch_is_one_transaction_with_consecutive_seqs(
+    seen_conversation, asker, lawyer, pushed, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given three messages from both people of one conversation
+    batch = [
+        outgoing(asker, seen_conversation, "a1"),
+        outgoing(lawyer, seen_conversation, "l1"),
+        outgoing(asker, seen_conversation, "a2"),
+    ]
+    # when they are sent together (none of them alone)
+    monkeypatch.setattr(services, "message_send", None)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        results = services.message_send_many(messages=batch)
+    # then they are stored in arrival order with the next seqs, in one transaction
+    assert [(m.client_id, m.seq, created) for m, created in results] == [
+        ("a1", 2, True),
+        ("l1", 3, True),
+        ("a2", 4, True),
+    ]
+    assert list(
+        Message.objects.filter(conversation=seen_conversation)
+        .order_by("seq")
+        .values_list("seq", "client_id")
+    ) == [(1, "first"), (2, "a1"), (3, "l1"), (4, "a2")]
+    # and each is delivered to both participants, in one publish after the commit
+    assert len(callbacks) == 1
+    assert [(sorted(ids), frame["seq"]) for ids, frame in pushed] == [
+        (sorted([asker.pk, lawyer.pk]), seq) for seq in (2, 3, 4)
+    ]
+
+
+def test_a_duplicate_client_id_in_a_batch_returns_the_original_and_the_rest_are_stored(
+    seen_conversation, asker, lawyer, django_capture_on_commit_callbacks
+):
+    # given a message already stored
+    original, _ = services.message_send(
+        sender=asker, conversation_id=seen_conversation.pk, client_id="dup", body="one"
+    )
+    # when a batch holds its resend between two new messages
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.message_send_many(
+            messages=[
+                outgoing(lawyer, seen_conversation, "l1"),
+                outgoing(asker, seen_conversation, "dup", body="one"),
+                outgoing(asker, seen_conversation, "a2"),
+            ]
+        )
+    # then the resend gets the original and stores nothing, and seqs have no gap
+    assert results[1] == (original, False)
+    assert [(m.seq, created) for m, created in (results[0], results[2])] == [
+        (original.seq + 1, True),
+        (original.seq + 2, True),
+    ]
+    seqs = list(
+        Message.objects.filter(conversation=seen_conversation).values_list("seq", flat=True)
+    )
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))
+
+
+def test_an_outsider_in_a_batch_gets_not_found_and_the_others_are_stored(
+    seen_conversation, asker, lawyer
+):
+    outsider = AskerFactory()
+    results = services.message_send_many(
+        messages=[
+            outgoing(asker, seen_conversation, "a1"),
+            outgoing(outsider, seen_conversation, "x1"),
+            outgoing(lawyer, seen_conversation, "l1"),
+        ]
+    )
+    assert isinstance(results[1], ConversationNotFound)
+    assert [m.seq for m, _ in (results[0], results[2])] == [2, 3]
+    assert not Message.objects.filter(sender=outsider).exists()
+
+
+def test_invalid_messages_in_a_batch_get_their_error(seen_conversation, asker):
+    results = services.message_send_many(
+        messages=[
+            outgoing(asker, seen_conversation, "a1", body="   "),
+            outgoing(asker, seen_conversation, "a2"),
+        ]
+    )
+    assert isinstance(results[0], MessageEmpty)
+    assert results[1][0].seq == 2
+
+
+def test_batches_over_several_conversations_keep_each_gap_free(asker, lawyer):
+    # given two conversations this process has seen
+    other = LawyerFactory()
+    first, second = direct_conversation(asker, lawyer), direct_conversation(asker, other)
+    for conversation in (first, second):
+        services.message_send(
+            sender=asker, conversation_id=conversation.pk, client_id=f"s{conversation.pk}", body="."
+        )
+    # when a batch mixes them, the later conversation first
+    results = services.message_send_many(
+        messages=[
+            outgoing(other, second, "o1"),
+            outgoing(lawyer, first, "l1"),
+            outgoing(asker, second, "a1"),
+        ]
+    )
+    # then each conversation's seqs follow on
+    assert [(m.conversation_id, m.seq) for m, _ in results] == [
+        (second.pk, 2),
+        (first.pk, 2),
+        (second.pk, 3),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_messages_sent_at_once_from_many_sockets_are_all_stored_gap_free():
+    # given ten direct conversations this process has seen
+    pairs = []
+    for _ in range(10):
+        a, b = await sync_to_async(AskerFactory)(), await sync_to_async(LawyerFactory)()
+        conversation = await sync_to_async(direct_conversation)(a, b)
+        await group_commit.message_send(
+            sender=a, conversation_id=conversation.pk, client_id="w", body="."
+        )
+        pairs.append((a, b, conversation))
+    # when both people of each send three messages, all at the same moment
+    sends = [
+        group_commit.message_send(
+            sender=user, conversation_id=conversation.pk, client_id=f"c{n}", body=f"m{n}"
+        )
+        for a, b, conversation in pairs
+        for user in (a, b)
+        for n in range(3)
+    ]
+    results = await asyncio.gather(*sends)
+    # then every one is acknowledged with its own seq, gap-free per conversation
+    assert all(created for _, created in results)
+    for _, _, conversation in pairs:
+        seqs = sorted(m.seq for m, _ in results if m.conversation_id == conversation.pk)
+        assert seqs == list(range(2, 8))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_batch_refuses_only_the_sender_over_the_rate_limit(settings):
+    # given a sender one message short of the limit, in a conversation already seen
+    settings.MESSAGING_RATE_LIMIT_COUNT = 3
+    a, b = await sync_to_async(AskerFactory)(), await sync_to_async(LawyerFactory)()
+    conversation = await sync_to_async(direct_conversation)(a, b)
+    for n in range(2):
+        await group_commit.message_send(
+            sender=a, conversation_id=conversation.pk, client_id=f"w{n}", body="."
+        )
+    # when the sender sends two more and the other person one, at once
+    results = await asyncio.gather(
+        *(
+            group_commit.message_send(
+                sender=user, conversation_id=conversation.pk, client_id=client_id, body="."
+            )
+            for user, client_id in ((a, "x1"), (a, "x2"), (b, "y1"))
+        ),
+        return_exceptions=True,
+    )
+    # then only the sender's message over the limit is refused
+    assert [type(r).__name__ for r in results] == ["tuple", "MessageRateLimited", "tuple"]
+    assert isinstance(results[1], MessageRateLimited)
