@@ -10,11 +10,11 @@ import asyncio
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
 from accounts.models import User
 from accounts.realtime import user_group
+from config.channel_layer import SealedPubSubChannelLayer
 from config.settings.base import redis_url
 from tests.conftest import bearer_for
 from tests.factories import AskerFactory
@@ -35,7 +35,7 @@ class LayerPublisher:
     def __init__(self, stack):
         config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
         self.address = redis_url(stack.redis.url, settings.REDIS_DB_CHANNELS)
-        self.layer = RedisPubSubChannelLayer(
+        self.layer = SealedPubSubChannelLayer(
             hosts=[self.address],
             prefix=config["prefix"],
             symmetric_encryption_keys=config["symmetric_encryption_keys"],
