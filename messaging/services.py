@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
@@ -438,14 +439,16 @@ def _store_batch(
     rows: list[Any] = []
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                raw = cursor.cursor  # psycopg's own: executemany pipelines the statements
-                with connection.wrap_database_errors:
-                    raw.executemany(_STORE_SQL, params, returning=True)
-                    while True:
-                        rows.append(raw.fetchone())
-                        if not raw.nextset():
-                            break
+            connection.ensure_connection()
+            # psycopg's own cursor, not Django's client-side binding one: executemany pipelines
+            # the statements and prepares _STORE_SQL once per connection (PostgreSQL then
+            # skips parsing and planning it for every message)
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+                raw.executemany(_STORE_SQL, params, returning=True)
+                while True:
+                    rows.append(raw.fetchone())
+                    if not raw.nextset():
+                        break
             if len(rows) != len(params):  # pragma: no cover - psycopg returns one set each
                 raise DatabaseError("a batched statement returned no result set")
             deliveries = []
