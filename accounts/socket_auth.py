@@ -21,14 +21,22 @@ def bearer_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 class BearerTokenMiddleware(BaseMiddleware):
+    """A socket that brings `Authorization: Bearer` is signed in by its token and goes straight
+    to the consumer: it has no cookie session, so the cookie, session and auth middlewares
+    (three more copies of the scope, a lazy session, and a session wrapper around every send)
+    are skipped. Any other socket goes through `fallback`, the session stack."""
+
+    def __init__(self, inner, fallback):
+        super().__init__(inner)
+        self.fallback = fallback
+
     async def __call__(self, scope, receive, send):
         token = bearer_from_headers(scope.get("headers", []))
-        if token is not None:
-            scope = dict(scope)
-            user = await database_sync_to_async(token_authenticate)(token)
-            scope["user"] = user or AnonymousUser()
-        return await super().__call__(scope, receive, send)
+        if token is None:
+            return await self.fallback(scope, receive, send)
+        user = await database_sync_to_async(token_authenticate)(token)
+        return await self.inner({**scope, "user": user or AnonymousUser()}, receive, send)
 
 
 def SocketAuthMiddleware(inner):  # noqa: N802 - reads like the Channels stacks it wraps
-    return AuthMiddlewareStack(BearerTokenMiddleware(inner))
+    return BearerTokenMiddleware(inner, fallback=AuthMiddlewareStack(inner))
