@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -17,3 +17,31 @@ def install_beat_schedule(sender: Celery, **_kwargs: object) -> None:
     from workers.schedule import BEAT_SCHEDULE
 
     sender.conf.beat_schedule = BEAT_SCHEDULE
+
+
+@signals.worker_process_init.connect
+def keep_the_database_pool(**_kwargs: object) -> None:
+    """In a prefork pool process: Celery's Django fixup closes the database before and after
+    every task, and with Django's connection pool under prefork that means closing the whole
+    pool, so every task opened a new PostgreSQL connection. With a reuse count the fixup leaves
+    the pool alone (recycling it every WORKER_DB_POOL_RECYCLE_TASKS tasks), and
+    `release_database_connections` hands the task's connection back to the pool instead. Only
+    here: a solo or in-process worker keeps the fixup's default."""
+    from django.conf import settings
+
+    for fixup in getattr(app, "_fixups", None) or ():
+        worker_fixup = getattr(fixup, "_worker_fixup", None)
+        if worker_fixup is not None and hasattr(worker_fixup, "db_reuse_max"):
+            worker_fixup.db_reuse_max = settings.WORKER_DB_POOL_RECYCLE_TASKS
+
+
+@signals.task_postrun.connect
+def release_database_connections(sender: object = None, **_kwargs: object) -> None:
+    """After every task, as after a web request: the connection goes back to Django's pool (or
+    is closed when it broke); the pool health-checks it at the next checkout. (Where the fixup
+    closes connections itself, this finds none left.)"""
+    from django.db import close_old_connections
+
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # run in the caller's thread, maybe inside its transaction
+    close_old_connections()

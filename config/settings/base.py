@@ -212,10 +212,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes the database after every task, and with Django's pool under the
 # prefork pool that closes the whole pool: each task paid a new PostgreSQL connection (a server
-# process, cold caches). With a reuse count it leaves the pool alone (and recycles it only every
-# this many tasks); config/celery_app.py hands the connection back to the pool after each task,
-# as a web request does, so the pool's checkout health check still runs per task.
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# process, cold caches; milliseconds on the post → offer.new path). In pool processes the fixup
+# recycles the pool only every this many tasks instead, and the connection goes back to the pool
+# after each task as after a web request (config/celery_app.py).
+WORKER_DB_POOL_RECYCLE_TASKS = env.int("WORKER_DB_POOL_RECYCLE_TASKS", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Health check: how long /healthz waits for a Celery worker to answer a ping.
