@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -272,7 +273,8 @@ def consult_create(
 
     Free: `queued` at once and matching starts after commit. Paid: `pending_payment`; billing
     creates the payment below and calls `consult_states.consult_mark_paid` once it is
-    authorised."""
+    authorised. The consult comes back as committed, with its question (and category) and its
+    payment (or none) loaded: the API serialises it without reading it again."""
     require_asker(asker)
     currency = (currency or "").strip().upper()
     if paid and (price is None or price <= 0):
@@ -283,12 +285,13 @@ def consult_create(
         raise _invalid(errors.InvalidConsultCurrency, "currency")
     with transaction.atomic():
         # the question's lock makes "one open consult per question" hold under a double submit
-        question = Question.objects.select_for_update().filter(pk=question_id, asker=asker).first()
+        question = _lock_own_question(question_id=question_id, asker_id=asker.pk)
         if question is None:
             raise NotFound()
         if question.status in (Question.Status.CLOSED, Question.Status.HIDDEN):
             raise errors.QuestionClosed()
-        if Consult.objects.filter(question=question, state__in=consult_states.OPEN_STATES).exists():
+        # a statement of its own, after the lock: it sees a consult committed while we waited
+        if _has_open_consult(question.pk):
             raise errors.ConsultAlreadyOpen()
         requested = None
         if lawyer_id is not None:
@@ -315,8 +318,55 @@ def consult_create(
         # -------------------------------------------------------------------------------------
         from billing.services import consult_payment_open
 
-        consult_payment_open(consult=consult)
+        if consult_payment_open(consult=consult) is None:
+            # a free consult has no payment: say so, so reading `consult.payment` asks nothing
+            Consult.payment.related.set_cached_value(consult, None)  # type: ignore[attr-defined]
     return consult
+
+
+# Opening a consult is on the post → offer.new hot path: its two reads are fixed statements
+# (the ORM compiled them on every request, a third of the POST's CPU, all before matching can
+# be enqueued). The question without its body and search vector, with its category.
+_QUESTION_PARTS = ((Question, "q", ("body", "search_vector")), (Category, "g", ()))
+
+
+@lru_cache(maxsize=1)
+def _lock_own_question_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
+    quote = connection.ops.quote_name
+    columns, attnames = [], []
+    for model, alias, skip in _QUESTION_PARTS:
+        fields = [f for f in model._meta.concrete_fields if f.name not in skip]
+        columns += [f"{alias}.{quote(str(f.column))}" for f in fields]
+        attnames.append(tuple(f.attname for f in fields))
+    sql = (
+        f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
+        f" FROM {quote(Question._meta.db_table)} q"
+        f" JOIN {quote(Category._meta.db_table)} g ON g.id = q.category_id"
+        " WHERE q.id = %s AND q.asker_id = %s FOR UPDATE OF q"
+    )
+    return sql, tuple(attnames)
+
+
+def _lock_own_question(*, question_id: int, asker_id: int) -> Question | None:
+    """The asker's question, locked until the end of the transaction, with its category."""
+    sql, (question_names, category_names) = _lock_own_question_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [question_id, asker_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(question_names)
+    question = Question.from_db(connection.alias, question_names, row[:split])
+    question.category = Category.from_db(connection.alias, category_names, row[split:])
+    return question
+
+
+def _has_open_consult(question_id: int) -> bool:
+    table = connection.ops.quote_name(Consult._meta.db_table)
+    sql = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE question_id = %s AND state = ANY(%s))"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [question_id, sorted(consult_states.OPEN_STATES)])
+        return bool(cursor.fetchone()[0])
 
 
 def consult_close(*, user: User, consult_id: int) -> Consult:
