@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,24 +165,56 @@ def consult_mark_paid(*, consult_id: int) -> Consult:
 SEARCH_FIELDS = frozenset({"search_round", "search_scope", "scope_widened_at", "matched_at"})
 
 
-@transaction.atomic
-def consult_mark_offered(*, consult_id: int, offered: int, **search: object) -> Consult:
+def consult_mark_offered(
+    *, consult_id: int, offered: int, locked: Consult | None = None, **search: object
+) -> Consult:
     """queued → offered when a matching pass made offers (`offered` live offers now). The pass
     may hand over what it changed of the search (SEARCH_FIELDS) to be saved in the same
-    UPDATE."""
+    UPDATE. `locked`: the caller's instance of this consult, whose row it already holds locked
+    in its open transaction (the matching pass): no second lock, no savepoint."""
     unknown = set(search) - SEARCH_FIELDS
     if unknown:
         raise TypeError(f"not search fields: {sorted(unknown)}")
-    consult = lock_consult(consult_id)
+    if locked is None:
+        with transaction.atomic():
+            return _mark_offered(lock_consult(consult_id), offered=offered, search=search)
+    if locked.pk != consult_id or not transaction.get_connection().in_atomic_block:
+        raise ValueError("`locked` is the consult this transaction holds locked")
+    return _mark_offered(locked, offered=offered, search=search)
+
+
+def _mark_offered(consult: Consult, *, offered: int, search: dict[str, object]) -> Consult:
     _check(consult, State.OFFERED)
     consult.state = State.OFFERED
     if consult.first_offered_at is None:
         consult.first_offered_at = timezone.now()
     for name, value in search.items():
         setattr(consult, name, value)
-    consult.save(update_fields=["state", "first_offered_at", "updated_at", *search])
+    consult.updated_at = timezone.now()
+    _update_columns(consult, ("state", "first_offered_at", "updated_at", *sorted(search)))
     _push_updated(consult, offered=offered)
     return consult
+
+
+@lru_cache(maxsize=16)
+def _update_sql(names: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
+    quote = connection.ops.quote_name
+    fields = tuple(Consult._meta.get_field(name) for name in names)
+    sets = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)  # type: ignore[union-attr]
+    table = quote(Consult._meta.db_table)
+    sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 - names from the model
+    return sql, fields  # type: ignore[return-value]
+
+
+def _update_columns(consult: Consult, names: tuple[str, ...]) -> None:
+    """save(update_fields=names) as one fixed UPDATE (the matching pass's hot path): the values
+    as the model holds them, `updated_at` included only when named and set by the caller."""
+    sql, fields = _update_sql(names)
+    values = [
+        field.get_db_prep_save(getattr(consult, field.attname), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, consult.pk])
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -33,9 +34,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from accounts.realtime import push_to_users_on_commit
+from accounts.realtime import push_many_on_commit, push_to_users_on_commit
 from marketplace import consult_states, presence, ranking, socket_frames
-from marketplace.models import Consult, LawyerProfile, Offer
+from marketplace.models import Category, Consult, LawyerProfile, Offer, Question, Region
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +100,29 @@ def _active_consults() -> Coalesce:
 
 
 # The candidate query is on the post → offer.new hot path, so it is one SQL statement with
-# fixed text (psycopg prepares it after a few runs) instead of an ORM queryset that costs
-# milliseconds of CPU to compile on every pass. Table names come from the models.
+# fixed text instead of an ORM queryset that costs milliseconds of CPU to compile on every
+# pass. Table names come from the models. It starts from the few lawyers who serve the
+# consult's region at this scope (`pool`, materialised, and each profile looked up by its key
+# from there: the planner cannot turn it into a scan of every profile, each with its capacity
+# subquery, as it did), then applies the rest.
 _CANDIDATES_SQL = """
+WITH pool AS MATERIALIZED (
+    -- a city search: regions_served holds the city itself or its whole province
+    SELECT s.lawyerprofile_id AS id FROM {served} s
+     WHERE %(scope)s = 'city' AND s.region_id IN (%(city)s, %(province)s)
+    -- a province search: serves the province or any of its cities, or lives there
+    UNION
+    SELECT s.lawyerprofile_id FROM {served} s JOIN {region} r ON r.code = s.region_id
+     WHERE %(scope)s = 'province' AND (r.code = %(province)s OR r.parent_id = %(province)s)
+    UNION
+    SELECT p.id FROM {profile} p JOIN {region} home ON home.code = p.home_city_id
+     WHERE %(scope)s = 'province' AND home.parent_id = %(province)s
+    -- a nationwide search: anyone (among `only` when given)
+    UNION
+    SELECT p.id FROM {profile} p
+     WHERE %(scope)s = 'nation'
+       AND (%(only)s::bigint[] IS NULL OR p.user_id = ANY(%(only)s::bigint[]))
+)
 SELECT * FROM (
     SELECT p.user_id,
            EXISTS (SELECT 1 FROM {served} s
@@ -116,7 +137,8 @@ SELECT * FROM (
            (SELECT count(*) FROM {consult} k
              WHERE k.lawyer_id = p.user_id AND k.state = 'active') AS active_consults,
            p.capacity
-      FROM {profile} p
+      FROM pool
+     CROSS JOIN LATERAL (SELECT * FROM {profile} p WHERE p.id = pool.id OFFSET 0) AS p
       JOIN {user} u ON u.id = p.user_id AND u.is_active
       LEFT JOIN {region} home ON home.code = p.home_city_id
      WHERE p.verification = 'verified'
@@ -129,17 +151,8 @@ SELECT * FROM (
        AND (%(any_category)s OR EXISTS (
             SELECT 1 FROM {practised} c
              WHERE c.lawyerprofile_id = p.id AND c.category_id = %(category)s))
-       AND (%(scope)s = 'nation'
-            -- a city search: regions_served holds the city itself or its whole province
-            OR (%(scope)s = 'city' AND EXISTS (
-                SELECT 1 FROM {served} s WHERE s.lawyerprofile_id = p.id
-                   AND s.region_id IN (%(city)s, %(province)s)))
-            -- a province search: serves the province or any of its cities, or lives there
-            OR (%(scope)s = 'province' AND (home.parent_id = %(province)s OR EXISTS (
-                SELECT 1 FROM {served} s JOIN {region} r ON r.code = s.region_id
-                 WHERE s.lawyerprofile_id = p.id
-                   AND (r.code = %(province)s OR r.parent_id = %(province)s)))))
        AND (%(only)s::bigint[] IS NULL OR p.user_id = ANY(%(only)s::bigint[]))
+     OFFSET 0  -- every filter above before the capacity subquery below
 ) AS candidate
 WHERE active_consults < capacity
 """
@@ -257,13 +270,113 @@ def requested_lawyer_candidate(consult: Consult) -> ranking.Candidate | None:
 # --- the matching pass -----------------------------------------------------------------------
 
 
-def _lock_for_matching(consult_id: int) -> Consult | None:
-    return (
-        Consult.objects.select_for_update(of=("self",))
-        .select_related("question__city", "question__category")
-        .filter(pk=consult_id)
-        .first()
+# The consult row, locked, with what a pass reads of its question (not the body or the search
+# vector), category and city: one fixed statement, as the candidate query, instead of an ORM
+# select_related compiled on every pass. (model, table alias, fields not read)
+_LOCKED_PARTS = (
+    (Consult, "c", ()),
+    (Question, "q", ("body", "search_vector")),
+    (Category, "g", ()),
+    (Region, "r", ()),
+)
+
+
+@lru_cache(maxsize=1)
+def _lock_for_matching_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
+    quote = connection.ops.quote_name
+    columns, attnames = [], []
+    for model, alias, skip in _LOCKED_PARTS:
+        fields = [f for f in model._meta.concrete_fields if f.name not in skip]
+        columns += [f"{alias}.{quote(str(f.column))}" for f in fields]
+        attnames.append(tuple(f.attname for f in fields))
+    sql = (
+        f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
+        f" FROM {quote(Consult._meta.db_table)} c"
+        f" JOIN {quote(Question._meta.db_table)} q ON q.id = c.question_id"
+        f" JOIN {quote(Category._meta.db_table)} g ON g.id = q.category_id"
+        f" JOIN {quote(Region._meta.db_table)} r ON r.code = q.city_id"
+        " WHERE c.id = %s FOR UPDATE OF c"
     )
+    return sql, tuple(attnames)
+
+
+def _lock_for_matching(consult_id: int) -> Consult | None:
+    """The consult, locked until the end of the transaction, with consult.question.category
+    and consult.question.city loaded; None when there is no such consult."""
+    sql, attnames = _lock_for_matching_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [consult_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances = []
+    start = 0
+    for (model, _alias, _skip), names in zip(_LOCKED_PARTS, attnames, strict=True):
+        instances.append(model.from_db(connection.alias, names, row[start : start + len(names)]))
+        start += len(names)
+    consult, question = cast(Consult, instances[0]), cast(Question, instances[1])
+    question.category = cast(Category, instances[2])
+    question.city = cast(Region, instances[3])
+    consult.question = question
+    return consult
+
+
+# Offers of one pass in one fixed INSERT (one row per lawyer, in rank order).
+@lru_cache(maxsize=1)
+def _insert_offers_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(Offer._meta.db_table)}"  # noqa: S608 - names from the model
+        " (consult_id, lawyer_id, state, scope, search_round, rank_score, created_at, expires_at)"
+        " SELECT %(consult)s, x.lawyer_id, %(state)s, %(scope)s, %(round)s, x.score, %(now)s,"
+        " %(expires)s"
+        " FROM unnest(%(lawyers)s::bigint[], %(scores)s::float8[]) WITH ORDINALITY"
+        " AS x(lawyer_id, score, n)"
+        " ORDER BY x.n"
+        " RETURNING id, lawyer_id"
+    )
+
+
+def _insert_offers(
+    consult: Consult,
+    chosen: list[ranking.Ranked],
+    *,
+    scope: str,
+    now: datetime,
+    expires_at: datetime,
+) -> list[Offer]:
+    lawyers = [ranked.candidate.lawyer_id for ranked in chosen]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_offers_sql(),
+            {
+                "consult": consult.pk,
+                "state": Offer.State.PENDING,
+                "scope": scope,
+                "round": consult.search_round,
+                "now": now,
+                "expires": expires_at,
+                "lawyers": lawyers,
+                "scores": [float(ranked.score) for ranked in chosen],
+            },
+        )
+        ids = dict((lawyer_id, pk) for pk, lawyer_id in cursor.fetchall())
+    offers = []
+    for ranked in chosen:
+        offer = Offer(
+            pk=ids[ranked.candidate.lawyer_id],
+            consult=consult,
+            lawyer_id=ranked.candidate.lawyer_id,
+            state=Offer.State.PENDING,
+            scope=scope,
+            search_round=consult.search_round,
+            rank_score=ranked.score,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        offer._state.adding = False
+        offers.append(offer)
+    return offers
 
 
 def live_offer_count(consult: Consult, now: datetime) -> int:
@@ -318,28 +431,16 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
     consult.search_round += 1
     changed.append("search_round")
     expires_at = now + timedelta(seconds=settings.MATCH_OFFER_TTL_SECONDS)
-    offers = Offer.objects.bulk_create(
-        [
-            Offer(
-                consult=consult,
-                lawyer_id=ranked.candidate.lawyer_id,
-                scope=scope,
-                search_round=consult.search_round,
-                rank_score=ranked.score,
-                expires_at=expires_at,
-            )
-            for ranked in chosen
-        ]
-    )
-    # the lawyers first: their frames go out first after commit
-    for offer in offers:
-        push_to_users_on_commit([offer.lawyer_id], socket_frames.offer_new(offer))
+    offers = _insert_offers(consult, chosen, scope=scope, now=now, expires_at=expires_at)
+    # the lawyers first, all in one Redis round trip after commit
+    push_many_on_commit([([offer.lawyer_id], socket_frames.offer_new(offer)) for offer in offers])
     offered = live + len(offers)
     if consult.state == Consult.State.QUEUED:
-        # one UPDATE for the state and the search
+        # one UPDATE for the state and the search, on the row this pass holds locked
         consult_states.consult_mark_offered(
             consult_id=consult.pk,
             offered=offered,
+            locked=consult,
             **{name: getattr(consult, name) for name in changed},
         )
     else:
