@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
-from marketplace.models import Category, LawyerProfile, Region
+from marketplace.models import Category, LawyerProfile, Question, Region
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 _PASSWORD_HASH = make_password(TEST_PASSWORD, hasher="md5")
@@ -66,3 +66,17 @@ class LawyerProfileFactory(factory.django.DjangoModelFactory[LawyerProfile]):
     def practises(self, create, extracted, **kwargs):
         if create:
             self.categories.set(extracted or [category()])
+
+
+class QuestionFactory(factory.django.DjangoModelFactory[Question]):
+    """A public question in Jinan, debt category; apps' factories override what they need."""
+
+    class Meta:
+        model = Question
+
+    asker = factory.SubFactory(AskerFactory)
+    title = factory.Sequence(lambda n: f"信用卡逾期怎么办 {n}")
+    body = "信用卡欠款三万元，已经逾期半年，银行说要起诉，我该怎么办？"
+    category = factory.LazyFunction(category)
+    city = factory.LazyFunction(city)
+    is_public = True

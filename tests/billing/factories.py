@@ -10,20 +10,17 @@ from django.utils import timezone
 
 from billing.models import Payment
 from billing.services import payment_create_for_consult
-from marketplace.models import Consult, Offer, Question
+from marketplace.models import Consult, Offer
 from messaging.models import Conversation, Participant
-from tests.factories import AskerFactory, LawyerProfileFactory, category, city
+from tests.factories import LawyerProfileFactory
+from tests.factories import QuestionFactory as BaseQuestionFactory
 
 
-class QuestionFactory(factory.django.DjangoModelFactory[Question]):
-    class Meta:
-        model = Question
+class QuestionFactory(BaseQuestionFactory):
+    """Consults here come from private questions."""
 
-    asker = factory.SubFactory(AskerFactory)
     title = factory.Sequence(lambda n: f"借款纠纷 {n}：朋友借钱不还怎么办？")
     body = "朋友借了两万元，有借条，一直不还。"
-    category = factory.LazyFunction(category)
-    city = factory.LazyFunction(lambda: city("370100"))
     is_public = False
 
 

@@ -7,20 +7,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from marketplace.models import Consult, Offer, Question
-from tests.factories import AskerFactory, LawyerFactory, category, city
-
-
-class QuestionFactory(factory.django.DjangoModelFactory[Question]):
-    class Meta:
-        model = Question
-
-    asker = factory.SubFactory(AskerFactory)
-    title = factory.Sequence(lambda n: f"信用卡逾期怎么办 {n}")
-    body = "信用卡欠款三万元，已经逾期半年，银行说要起诉，我该怎么办？"
-    category = factory.LazyFunction(category)
-    city = factory.LazyFunction(city)
-    is_public = True
+from marketplace.models import Consult, Offer
+from tests.factories import LawyerFactory, QuestionFactory
 
 
 class ConsultFactory(factory.django.DjangoModelFactory[Consult]):

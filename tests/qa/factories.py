@@ -5,22 +5,17 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from marketplace.models import Consult, Question
+from marketplace.models import Consult
 from messaging.models import Conversation, Message, Participant
 from qa.models import Answer, LegalBasis
-from tests.factories import AskerFactory, LawyerProfileFactory, category, city
+from tests.factories import AskerFactory, LawyerProfileFactory, QuestionFactory
 
 
-class PublicQuestionFactory(factory.django.DjangoModelFactory[Question]):
-    class Meta:
-        model = Question
+class PublicQuestionFactory(QuestionFactory):
+    """Public and anonymous, as most questions on the Q&A pages are."""
 
-    asker = factory.SubFactory(AskerFactory)
     title = factory.Sequence(lambda n: f"请问信用卡逾期可以减免利息吗 {n}")
     body = "信用卡欠款三万元,已经逾期半年,银行天天催收,利息能不能减免?"
-    category = factory.LazyFunction(category)
-    city = factory.LazyFunction(city)
-    is_public = True
     is_anonymous = True
 
 
