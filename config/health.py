@@ -1,6 +1,12 @@
-"""`/healthz` (database, Redis, Celery worker) and `/metrics` (Prometheus text)."""
+"""`/healthz` (database, Redis, Celery worker) and `/metrics` (Prometheus text).
+
+`/healthz` is open, for load balancers. `/metrics` asks for `Authorization: Bearer
+<METRICS_TOKEN>` when that setting is given; without one it is open in development and
+closed in production (METRICS_REQUIRE_TOKEN)."""
 
 from __future__ import annotations
+
+import hmac
 
 import redis
 from django.conf import settings
@@ -65,8 +71,23 @@ def queue_lengths() -> dict[str, int]:
     return lengths
 
 
+def _metrics_allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return not settings.METRICS_REQUIRE_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
+    if not _metrics_allowed(request):
+        response = JsonResponse(
+            {"code": "metrics_token_required", "message": "Send the metrics bearer token."},
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     flush()
     lines: list[str] = []
     try:

@@ -220,6 +220,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Health check: how long /healthz waits for a Celery worker to answer a ping.
 HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
+# Prometheus scrapes /metrics with this bearer token; without one /metrics is open unless
+# METRICS_REQUIRE_TOKEN (on in production, where it is then closed)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_REQUIRE_TOKEN = False
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 

@@ -8,6 +8,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CHANNEL_MESSAGE_KEYS = env.list("CHANNEL_ENCRYPTION_KEYS", default=[SECRET_KEY])
 CHANNEL_LAYERS["default"]["CONFIG"]["symmetric_encryption_keys"] = CHANNEL_MESSAGE_KEYS  # noqa: F405
+METRICS_REQUIRE_TOKEN = True  # /metrics only with METRICS_TOKEN as a bearer token
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

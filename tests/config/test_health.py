@@ -41,3 +41,20 @@ def test_metrics_counts_requests_in_prometheus_text(client):
     assert 'lawline_http_requests_total{method="GET",status="2xx"}' in body
     assert "lawline_ws_connections " in body
     assert 'lawline_celery_queue_length{queue="matching"}' in body
+
+
+def test_metrics_ask_for_the_token_when_one_is_set(client, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "metrics_token_required"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    allowed = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert allowed.status_code == 200
+    assert "lawline_ws_connections " in allowed.content.decode()
+
+
+def test_metrics_are_closed_without_a_token_where_one_is_required(client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_REQUIRE_TOKEN = True
+    assert client.get("/metrics").status_code == 401
