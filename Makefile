@@ -31,6 +31,9 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install  ## BENCH=full for the long profile
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "bench: no wrk (apt-get install wrk); HTTP load falls back to a slower Python client"
 	$(PY) -m tests.bench.run $(if $(BENCH),--profile $(BENCH),)
 
 messages: install  ## refresh and compile translations of every app
