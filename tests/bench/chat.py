@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from tests.bench import profiling
+from tests.bench import profiling, world
 from tests.bench.loadgen import percentile
 from tests.bench.references import References
 from tests.bench.report import Report, Row, Target
@@ -47,6 +47,45 @@ def build_pairs(pairs: int) -> list[tuple[int, int, int]]:
         conversation = services.conversation_open(kind="direct", user_ids=[a, b])
         result.append((a, b, conversation.pk))
     return result
+
+
+def build_consult_pairs(pairs: int) -> list[tuple[int, int, int]]:
+    """(asker, lawyer, conversation) for `pairs` active consults whose lawyer has replied
+    already: the chat that every consult carries from its first reply on, where each message
+    also passes the consult's gate. Idempotent."""
+    from django.utils import timezone
+
+    from marketplace.models import Consult
+    from messaging import services
+
+    askers = create_users("benchconsulta", pairs, "asker")
+    lawyers = world.lawyers(pairs, prefix="benchconsultb", seed=17)
+    active = Consult.objects.filter(
+        asker_id__in=askers, state=Consult.State.ACTIVE, conversation__isnull=False
+    )
+    have = set(active.values_list("asker_id", flat=True))
+    new = [(a, b) for a, b in zip(askers, lawyers, strict=True) if a not in have]
+    if new:
+        questions = world.questions([a for a, _ in new])
+        now = timezone.now()
+        consults = Consult.objects.bulk_create(
+            [
+                Consult(
+                    question_id=question,
+                    asker_id=a,
+                    lawyer_id=b,
+                    state=Consult.State.ACTIVE,
+                    queued_at=now,
+                    matched_at=now,
+                    accepted_at=now,
+                    first_reply_at=now,
+                )
+                for (a, b), question in zip(new, questions, strict=True)
+            ]
+        )
+        for consult in consults:
+            services.conversation_open_for_consult(consult=consult)
+    return list(active.order_by("asker_id").values_list("asker_id", "lawyer_id", "conversation_id"))
 
 
 @dataclass
@@ -148,6 +187,48 @@ class ChatLoad:
         return self.run
 
 
+STEP_RATES = (400, 800, 1200, 1500, 1800)
+
+
+async def step_up(load: ChatLoad, step_seconds: float) -> list[dict]:
+    """Offer higher and higher rates until one is not stored, acknowledged and delivered in
+    full (99%, no errors, p99 within 250 ms)."""
+    steps = []
+    for rate in STEP_RATES:
+        step_run = await load.send_at_rate(rate, step_seconds)
+        lat = step_run.latencies()
+        ok = (
+            len(step_run.delivered) >= 0.99 * len(step_run.sent_at)
+            and len(step_run.acked) >= 0.99 * len(step_run.sent_at)
+            and not step_run.errors
+            and (percentile(lat, 99) or 1e9) <= 250
+        )
+        steps.append(
+            {
+                "offered": rate,
+                "sent": len(step_run.sent_at),
+                "acked": len(step_run.acked),
+                "delivered": len(step_run.delivered),
+                "p50_ms": percentile(lat, 50),
+                "p99_ms": percentile(lat, 99),
+                "errors": dict(step_run.errors),
+                "sustained": ok,
+            }
+        )
+        print(f"    step {rate} msg/s: {steps[-1]}", flush=True)
+        if not ok:
+            break
+        await asyncio.sleep(1.0)
+    return steps
+
+
+def steps_note(steps: list[dict]) -> str:
+    return "steps: " + ", ".join(
+        f"{s['offered']}→{s['delivered']}/{s['sent']} p99 {(s['p99_ms'] or 0):.0f} ms"
+        for s in steps
+    )
+
+
 def xact_commits(stack: Stack) -> int:
     import psycopg
 
@@ -220,33 +301,7 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         results["cpu"] = sum(w.cpu_seconds() for w in webs) - cpu_before
         results["client_cpu"] = sum(me.cpu_times()[:2]) - own_before
         results["commits"] = xact_commits(stack) - commits_before
-        steps = []
-        step_seconds = STEP_SECONDS.get(report.profile, 4.0)
-        for rate in (400, 800, 1200, 1500, 1800):
-            step_run = await load.send_at_rate(rate, step_seconds)
-            lat = step_run.latencies()
-            ok = (
-                len(step_run.delivered) >= 0.99 * len(step_run.sent_at)
-                and len(step_run.acked) >= 0.99 * len(step_run.sent_at)
-                and not step_run.errors
-                and (percentile(lat, 99) or 1e9) <= 250
-            )
-            steps.append(
-                {
-                    "offered": rate,
-                    "sent": len(step_run.sent_at),
-                    "acked": len(step_run.acked),
-                    "delivered": len(step_run.delivered),
-                    "p50_ms": percentile(lat, 50),
-                    "p99_ms": percentile(lat, 99),
-                    "errors": dict(step_run.errors),
-                    "sustained": ok,
-                }
-            )
-            print(f"    step {rate} msg/s: {steps[-1]}", flush=True)
-            if not ok:
-                break
-            await asyncio.sleep(1.0)
+        steps = await step_up(load, STEP_SECONDS.get(report.profile, 4.0))
         results["steps"] = steps
         p99 = percentile(results["steady"].latencies(), 99) or 1e9
         best = max([s["offered"] for s in steps if s["sustained"]], default=0)
@@ -337,16 +392,55 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             note=(
                 "the per-user limit (20 per 10 s) caps 1,000 clients at 1,800/s; " if capped else ""
             )
-            + "steps: "
-            + ", ".join(
-                f"{s['offered']}→{s['delivered']}/{s['sent']} p99 {(s['p99_ms'] or 0):.0f} ms"
-                for s in results["steps"]
-            ),
+            + steps_note(results["steps"]),
             detail={"steps": results["steps"]},
         )
     )
+    consult_chat(stack, report, refs, profile, webs)
     if results.get("profile"):
         profiling.print_summary(results["profile"])
         report.extra.setdefault("profiles", {})["chat"] = results["profile"]
     for web in webs:
         stack.stop(web)
+
+
+def consult_chat(stack: Stack, report: Report, refs: References, profile: dict, webs) -> None:
+    """The same load between askers and lawyers of active consults (after the lawyer's first
+    reply): the product's own chat, whose messages also pass the consult's gate."""
+    pairs = build_consult_pairs(profile["chat_clients"] // 2)
+    load = ChatLoad(pairs, [w.port for w in webs])
+
+    async def scenario() -> dict:
+        results: dict = {}
+        await load.connect()
+        await asyncio.sleep(1.0)
+        await load.send_at_rate(50, 2)
+        cpu_before = sum(w.cpu_seconds() for w in webs)
+        steady = await load.send_at_rate(profile["chat_rate"], profile["chat_seconds"] / 2)
+        results["cpu_ms"] = (
+            (sum(w.cpu_seconds() for w in webs) - cpu_before) * 1000 / max(1, len(steady.sent_at))
+        )
+        results["steady"] = steady
+        results["steps"] = await step_up(load, STEP_SECONDS.get(report.profile, 4.0))
+        await load.close()
+        return results
+
+    results = asyncio.run(scenario())
+    steady: Run = results["steady"]
+    sustained = [s["offered"] for s in results["steps"] if s["sustained"]]
+    report.add(
+        Row(
+            SECTION,
+            "highest sustained rate, consult chats",
+            max(sustained) if sustained else 0,
+            "msg/s",
+            reference="bare WebSocket echo rate",
+            reference_value=refs.echo_rate,
+            reference_unit="msg/s",
+            targets=[Target(">=", 1500)],
+            note=f"server CPU {results['cpu_ms']:.2f} ms per message at {profile['chat_rate']} "
+            f"msg/s (p50 {percentile(steady.latencies(), 50) or 0:.1f} ms, p99 "
+            f"{percentile(steady.latencies(), 99) or 0:.1f} ms); " + steps_note(results["steps"]),
+            detail={"steps": results["steps"]},
+        )
+    )
