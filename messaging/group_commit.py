@@ -5,9 +5,10 @@ each. Every message is still committed before its ack: a sender waits for the co
 own batch. With one message in flight this is one hop, as before; under load the batches grow
 by themselves and the per-message cost falls.
 
-Only messages that take the one-statement path join a batch (direct conversations this process
-has seen). The others (a consult's gate runs Python under the conversation's lock) go alone on
-the thread pool as before, so a slow consult transaction never holds up the batch.
+Messages into conversations this process has seen join a batch: direct ones take the
+one-statement path, consult ones run the consult's gate inside the batch (database work only:
+the payment capture it may decide reaches the gateway after commit). A conversation not yet
+seen goes alone on the thread pool, once.
 """
 
 from __future__ import annotations

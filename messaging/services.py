@@ -366,10 +366,14 @@ class OutgoingMessage:
 SendResult = tuple[Message, bool] | Exception
 
 
+_BATCHABLE_KINDS = (Conversation.Kind.DIRECT, Conversation.Kind.CONSULT)
+
+
 def message_batchable(*, conversation_id: int) -> bool:
     """Whether a chat message into this conversation can be stored in a batch: one whose kind
-    this process knows and needs no check in Python (a direct conversation)."""
-    return _conversation_kinds.get(conversation_id) == Conversation.Kind.DIRECT
+    this process knows (a direct conversation, or a consult's, whose gate then runs inside
+    the batch)."""
+    return _conversation_kinds.get(conversation_id) in _BATCHABLE_KINDS
 
 
 def message_send_many(*, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
@@ -377,14 +381,16 @@ def message_send_many(*, messages: Sequence[OutgoingMessage]) -> list[SendResult
     commit), and deliver them after it. Each result is what `message_send` returns for that
     message, or the exception it raises.
 
-    Messages into direct conversations already seen by this process are stored together: one
-    pipelined round trip of `_STORE_SQL` statements in one transaction, taken in conversation
-    order so that two processes' batches lock conversation rows in the same order and never
-    deadlock. When any of them fails (a duplicate client_id, a lost connection) that
-    transaction rolls back and every message goes through `message_send` alone, as do the
-    messages that need checks in Python (a consult's gate, a conversation not yet seen) and
-    those whose statement stored nothing (the single path says why). So the results never
-    differ from sending each message alone; only the number of commits does."""
+    Messages into conversations already seen by this process are stored together in one
+    transaction: those into direct conversations as one pipelined round trip of `_STORE_SQL`
+    statements, then those into consults one by one with the consult's gate, each in a
+    savepoint. Direct conversations go first, then consults', each in id order, so two
+    processes' batches lock conversation rows in one order and never deadlock. When a
+    statement fails (a lost connection) the transaction rolls back and every message goes
+    through `message_send` alone, as do messages into a conversation not yet seen and those
+    that stored nothing or were refused (the single path says why and answers resends). So
+    the results never differ from sending each message alone; only the number of commits
+    does."""
     results: list[SendResult | None] = [None] * len(messages)
     batched: list[int] = []
     alone: list[int] = []
@@ -421,7 +427,16 @@ def _store_batch(
 ) -> list[int]:
     """Store `batched` (indexes into messages) in one transaction; fill in their results and
     return the indexes left for `message_send` to take alone."""
-    order = sorted(batched, key=lambda n: messages[n].conversation_id)  # stable: arrival order
+    # direct conversations first, then consults', each in id order (stable: arrival order), so
+    # that two processes' batches take conversation locks in one global order
+    gated = sorted(
+        (n for n in batched if _kind_of(messages[n]) == Conversation.Kind.CONSULT),
+        key=lambda n: messages[n].conversation_id,
+    )
+    order = sorted(
+        (n for n in batched if _kind_of(messages[n]) != Conversation.Kind.CONSULT),
+        key=lambda n: messages[n].conversation_id,
+    )
     now = timezone.now()
     params = [
         {
@@ -437,6 +452,7 @@ def _store_batch(
         for n in order
     ]
     rows: list[Any] = []
+    left: list[int] = []
     try:
         with transaction.atomic():
             connection.ensure_connection()
@@ -459,14 +475,42 @@ def _store_batch(
                 message = _loaded_message(message_id, seq, param)
                 results[n] = (message, True)
                 deliveries.append((list(participant_ids), events.message_new(message)))
+            for n in gated:
+                stored = _store_gated(messages[n])
+                if stored is None:
+                    left.append(n)
+                    continue
+                results[n] = (stored[0], True)
+                deliveries.append((stored[1], events.message_new(stored[0])))
             push_many_on_commit(deliveries)
     except DatabaseError as exc:
         # one statement's error aborts the whole transaction: each message goes alone instead
-        logger.info("message batch of %s rolled back: %s", len(order), type(exc).__name__)
-        for n in order:
+        logger.info("message batch of %s rolled back: %s", len(batched), type(exc).__name__)
+        for n in batched:
             results[n] = None
-        return order
-    return [n for n, row in zip(order, rows, strict=True) if row is None]
+        return sorted(batched)
+    return [n for n, row in zip(order, rows, strict=True) if row is None] + left
+
+
+def _kind_of(outgoing: OutgoingMessage) -> str | None:
+    return _conversation_kinds.get(outgoing.conversation_id)
+
+
+def _store_gated(outgoing: OutgoingMessage) -> tuple[Message, list[int]] | None:
+    """One consult message inside a batch, its gate included, in a savepoint: a refusal (the
+    consult is over) or a resend leaves the batch whole, and returns None so that
+    `message_send` alone gives that message its exact answer."""
+    try:
+        with transaction.atomic():
+            return _store(
+                conversation_id=outgoing.conversation_id,
+                sender=outgoing.sender,
+                kind=Message.Kind.TEXT,
+                body=outgoing.body,
+                client_id=outgoing.client_id,
+            )
+    except (DomainError, IntegrityError):
+        return None
 
 
 def message_import(

@@ -200,3 +200,79 @@ async def test_a_batch_refuses_only_the_sender_over_the_rate_limit(settings):
     # then only the sender's message over the limit is refused
     assert [type(r).__name__ for r in results] == ["tuple", "MessageRateLimited", "tuple"]
     assert isinstance(results[1], MessageRateLimited)
+
+
+# --- consult chats: the consult's gate runs inside the batch -------------------------------
+@pytest.fixture
+def active_consult():
+    from marketplace import services as marketplace_services
+    from marketplace.models import Consult
+    from tests.factories import LawyerProfileFactory
+    from tests.marketplace.factories import ConsultFactory, OfferFactory
+
+    profile = LawyerProfileFactory()
+    offer = OfferFactory(consult=ConsultFactory(state=Consult.State.OFFERED), lawyer=profile.user)
+    consult = marketplace_services.offer_accept(offer_id=offer.pk, lawyer=profile.user)
+    services.message_send(  # this process has now seen the conversation
+        sender=consult.asker, conversation_id=consult.conversation_id, client_id="c0", body="您好"
+    )
+    assert services.message_batchable(conversation_id=consult.conversation_id)
+    return consult
+
+
+def test_consult_messages_batch_with_direct_ones_and_the_first_reply_is_stamped(
+    active_consult,
+    seen_conversation,
+    asker,
+    pushed,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from messaging.models import Conversation
+
+    consult_chat = Conversation.objects.get(pk=active_consult.conversation_id)
+    batch = [
+        outgoing(active_consult.lawyer, consult_chat, "c-l1", "您好，请说说经过。"),
+        outgoing(asker, seen_conversation, "d-a1"),
+        outgoing(active_consult.asker, consult_chat, "c-a1", "好的"),
+    ]
+    monkeypatch.setattr(services, "message_send", None)  # nothing goes alone
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.message_send_many(messages=batch)
+
+    assert [(m.client_id, m.seq, created) for m, created in results] == [
+        ("c-l1", 2, True),
+        ("d-a1", 2, True),
+        ("c-a1", 3, True),
+    ]
+    active_consult.refresh_from_db()
+    assert active_consult.first_reply_at is not None
+    assert sorted(frame["client_id"] for _, frame in pushed) == [
+        "c-a1",
+        "c-l1",
+        "d-a1",
+    ]
+
+
+def test_a_message_into_a_closed_consult_is_refused_and_the_batch_keeps_no_gap(
+    active_consult, seen_conversation, asker, pushed, django_capture_on_commit_callbacks
+):
+    from marketplace.consult_messages import ConsultClosed
+    from marketplace.models import Consult
+    from messaging.models import Conversation
+
+    Consult.objects.filter(pk=active_consult.pk).update(state=Consult.State.RESOLVED)
+    consult_chat = Conversation.objects.get(pk=active_consult.conversation_id)
+    batch = [
+        outgoing(asker, seen_conversation, "d-a1"),
+        outgoing(active_consult.asker, consult_chat, "c-late"),
+        outgoing(asker, seen_conversation, "d-a2"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.message_send_many(messages=batch)
+
+    assert isinstance(results[1], ConsultClosed)
+    assert [(m.client_id, m.seq) for m, _ in (results[0], results[2])] == [("d-a1", 2), ("d-a2", 3)]
+    consult_chat.refresh_from_db()
+    assert consult_chat.last_seq == 1
+    assert not Message.objects.filter(client_id="c-late").exists()
