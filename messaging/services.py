@@ -459,12 +459,13 @@ def _store_batch(
             # psycopg's own cursor, not Django's client-side binding one: executemany pipelines
             # the statements and prepares _STORE_SQL once per connection (PostgreSQL then
             # skips parsing and planning it for every message)
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
-                raw.executemany(_STORE_SQL, params, returning=True)
-                while True:
-                    rows.append(raw.fetchone())
-                    if not raw.nextset():
-                        break
+            if params:
+                with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+                    raw.executemany(_STORE_SQL, params, returning=True)
+                    while True:
+                        rows.append(raw.fetchone())
+                        if not raw.nextset():
+                            break
             if len(rows) != len(params):  # pragma: no cover - psycopg returns one set each
                 raise DatabaseError("a batched statement returned no result set")
             deliveries = []

@@ -276,3 +276,20 @@ def test_a_message_into_a_closed_consult_is_refused_and_the_batch_keeps_no_gap(
     consult_chat.refresh_from_db()
     assert consult_chat.last_seq == 1
     assert not Message.objects.filter(client_id="c-late").exists()
+
+
+def test_a_batch_of_consult_messages_only_is_one_transaction(
+    active_consult, pushed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from messaging.models import Conversation
+
+    consult_chat = Conversation.objects.get(pk=active_consult.conversation_id)
+    batch = [
+        outgoing(active_consult.asker, consult_chat, "c-a1"),
+        outgoing(active_consult.lawyer, consult_chat, "c-l1"),
+    ]
+    monkeypatch.setattr(services, "message_send", None)  # nothing goes alone
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.message_send_many(messages=batch)
+
+    assert [(m.client_id, m.seq) for m, _ in results] == [("c-a1", 2), ("c-l1", 3)]
