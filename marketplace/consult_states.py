@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
-from marketplace import socket_frames
+from marketplace import prepared_sql, socket_frames
 from marketplace.errors import IllegalTransition
 from marketplace.models import Consult, Offer, Question
 
@@ -213,8 +213,7 @@ def _update_columns(consult: Consult, names: tuple[str, ...]) -> None:
     values = [
         field.get_db_prep_save(getattr(consult, field.attname), connection) for field in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, consult.pk])
+    prepared_sql.execute(sql, [*values, consult.pk])
 
 
 @transaction.atomic

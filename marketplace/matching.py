@@ -35,7 +35,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.realtime import push_many_on_commit, push_to_users_on_commit
-from marketplace import consult_states, presence, ranking, socket_frames
+from marketplace import consult_states, prepared_sql, presence, ranking, socket_frames
 from marketplace.models import Category, Consult, LawyerProfile, Offer, Question, Region
 
 logger = logging.getLogger(__name__)
@@ -207,12 +207,11 @@ def candidate_rows(
         "consult": consult.pk,
         "any_category": any_category,
         "category": question.category_id,
-        "scope": scope,
+        "scope": str(scope),
         "only": None if only is None else list(only),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_candidates_sql(), params)
-        return [dict(zip(CANDIDATE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+    rows = prepared_sql.fetch_all(_candidates_sql(), params)
+    return [dict(zip(CANDIDATE_FIELDS, row, strict=True)) for row in rows]
 
 
 def _as_candidate(row: dict, province_id: str | None) -> ranking.Candidate:
@@ -304,11 +303,10 @@ def _lock_for_matching(consult_id: int) -> Consult | None:
     """The consult, locked until the end of the transaction, with consult.question.category
     and consult.question.city loaded; None when there is no such consult."""
     sql, attnames = _lock_for_matching_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [consult_id])
-        row = cursor.fetchone()
-    if row is None:
+    rows = prepared_sql.fetch_all(sql, [consult_id])
+    if not rows:
         return None
+    (row,) = rows
     instances = []
     start = 0
     for (model, _alias, _skip), names in zip(_LOCKED_PARTS, attnames, strict=True):
@@ -346,21 +344,20 @@ def _insert_offers(
     expires_at: datetime,
 ) -> list[Offer]:
     lawyers = [ranked.candidate.lawyer_id for ranked in chosen]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _insert_offers_sql(),
-            {
-                "consult": consult.pk,
-                "state": Offer.State.PENDING,
-                "scope": scope,
-                "round": consult.search_round,
-                "now": now,
-                "expires": expires_at,
-                "lawyers": lawyers,
-                "scores": [float(ranked.score) for ranked in chosen],
-            },
-        )
-        ids = dict((lawyer_id, pk) for pk, lawyer_id in cursor.fetchall())
+    rows = prepared_sql.fetch_all(
+        _insert_offers_sql(),
+        {
+            "consult": consult.pk,
+            "state": str(Offer.State.PENDING),
+            "scope": str(scope),
+            "round": consult.search_round,
+            "now": now,
+            "expires": expires_at,
+            "lawyers": lawyers,
+            "scores": [float(ranked.score) for ranked in chosen],
+        },
+    )
+    ids = dict((lawyer_id, pk) for pk, lawyer_id in rows)
     offers = []
     for ranked in chosen:
         offer = Offer(

@@ -93,6 +93,16 @@ DATABASES["default"]["OPTIONS"] |= {
         "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
     }
 }
+# Statements prepared by marketplace/prepared_sql.py (the post → offer.new path's fixed SQL)
+# are planned once per connection instead of per execution. Django's own queries bind client
+# side and are never prepared, so this changes nothing else.
+# https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-PLAN-CACHE-MODE
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    filter(
+        None,
+        [DATABASES["default"]["OPTIONS"].get("options"), "-c plan_cache_mode=force_generic_plan"],
+    )
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
