@@ -165,8 +165,9 @@ async def test_worker_killed_mid_matching_makes_one_set_of_offers_and_one_match(
     asker_sock = await LiveSocket.open(question.asker, web.ws_url)
     for sock in lawyer_socks:
         await sock.send({"type": "presence", "status": "online"})
-    # and a worker (production's prefork pool, or a solo one killed whole)
-    pool = "prefork" if kill == "pool_process" else "solo"
+    # and a worker: a prefork pool (the Procfile's `worker`) whose pool process is killed, or a
+    # thread pool (its `matcher`, where matching runs) killed whole
+    pool = "prefork" if kill == "pool_process" else "threads"
     worker = await asyncio.to_thread(stack.celery_worker, pool=pool)
     await async_wait_until(lambda: broker_idle(stack), timeout=20, what="an idle broker")
     consult = await new_consult(question)
