@@ -6,7 +6,6 @@ import json
 import logging
 from typing import Any
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.frames import FRAME_HANDLERS, HOOKS
@@ -32,16 +31,6 @@ def frame_ref(frame: Any) -> Any:
 
 class ClientConsumer(AsyncWebsocketConsumer):
     user_id: int | None = None
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch without its `aclose_old_connections` thread hop before every
-        event: nothing here touches the database on the event loop's thread (database work
-        runs in `database_sync_to_async`, which closes old connections itself), and that hop
-        was the largest single cost of a chat message's frames (15% of web CPU)."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
