@@ -283,11 +283,7 @@ _LOCKED_PARTS = (
 @lru_cache(maxsize=1)
 def _lock_for_matching_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
     quote = connection.ops.quote_name
-    columns, attnames = [], []
-    for model, alias, skip in _LOCKED_PARTS:
-        fields = [f for f in model._meta.concrete_fields if f.name not in skip]
-        columns += [f"{alias}.{quote(str(f.column))}" for f in fields]
-        attnames.append(tuple(f.attname for f in fields))
+    columns, attnames = prepared_sql.model_columns(_LOCKED_PARTS)
     sql = (
         f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
         f" FROM {quote(Consult._meta.db_table)} c"
@@ -296,7 +292,7 @@ def _lock_for_matching_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
         f" JOIN {quote(Region._meta.db_table)} r ON r.code = q.city_id"
         " WHERE c.id = %s FOR UPDATE OF c"
     )
-    return sql, tuple(attnames)
+    return sql, attnames
 
 
 def _lock_for_matching(consult_id: int) -> Consult | None:

@@ -12,11 +12,11 @@ Django's query log (nor in `django_assert_num_queries`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import connection, models
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -46,3 +46,19 @@ def execute(sql: str, params: Params) -> None:
     """A prepared statement without rows, in the caller's transaction (if any)."""
     with connection.wrap_database_errors, psycopg.Cursor(_raw_connection()) as cursor:
         cursor.execute(sql, params, prepare=True)
+
+
+def model_columns(
+    parts: Iterable[tuple[type[models.Model], str, Iterable[str]]],
+) -> tuple[list[str], tuple[tuple[str, ...], ...]]:
+    """For a fixed SELECT over several tables: the quoted `alias.column` of every concrete
+    field of each (model, table alias, field names to leave out), and each part's attnames in
+    the same order, to build the model instances back from a row."""
+    quote = connection.ops.quote_name
+    columns: list[str] = []
+    attnames: list[tuple[str, ...]] = []
+    for model, alias, skip in parts:
+        fields = [f for f in model._meta.concrete_fields if f.name not in set(skip)]
+        columns += [f"{alias}.{quote(str(f.column))}" for f in fields]
+        attnames.append(tuple(f.attname for f in fields))
+    return columns, tuple(attnames)

@@ -21,7 +21,7 @@ from accounts.realtime import push_to_users_on_commit
 from accounts.roles import require_role, require_staff
 from config.errors import NotFound
 from config.rate_limits import rate_limit_check
-from marketplace import consult_states, errors, socket_frames
+from marketplace import consult_states, errors, prepared_sql, socket_frames
 from marketplace.models import (
     Category,
     Consult,
@@ -333,18 +333,14 @@ _QUESTION_PARTS = ((Question, "q", ("body", "search_vector")), (Category, "g", (
 @lru_cache(maxsize=1)
 def _lock_own_question_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
     quote = connection.ops.quote_name
-    columns, attnames = [], []
-    for model, alias, skip in _QUESTION_PARTS:
-        fields = [f for f in model._meta.concrete_fields if f.name not in skip]
-        columns += [f"{alias}.{quote(str(f.column))}" for f in fields]
-        attnames.append(tuple(f.attname for f in fields))
+    columns, attnames = prepared_sql.model_columns(_QUESTION_PARTS)
     sql = (
         f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
         f" FROM {quote(Question._meta.db_table)} q"
         f" JOIN {quote(Category._meta.db_table)} g ON g.id = q.category_id"
         " WHERE q.id = %s AND q.asker_id = %s FOR UPDATE OF q"
     )
-    return sql, tuple(attnames)
+    return sql, attnames
 
 
 def _lock_own_question(*, question_id: int, asker_id: int) -> Question | None:
