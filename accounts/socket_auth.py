@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 
@@ -18,6 +18,10 @@ def bearer_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
     return None
+
+
+# off the thread-sensitive thread: the lookup needs no thread affinity, and holds no connection
+_token_authenticate = DatabaseSyncToAsync(token_authenticate, thread_sensitive=False)
 
 
 class BearerTokenMiddleware(BaseMiddleware):
@@ -34,7 +38,7 @@ class BearerTokenMiddleware(BaseMiddleware):
         token = bearer_from_headers(scope.get("headers", []))
         if token is None:
             return await self.fallback(scope, receive, send)
-        user = await database_sync_to_async(token_authenticate)(token)
+        user = await _token_authenticate(token)
         return await self.inner({**scope, "user": user or AnonymousUser()}, receive, send)
 
 
