@@ -35,6 +35,31 @@ def keep_the_database_pool(**_kwargs: object) -> None:
             worker_fixup.db_reuse_max = settings.WORKER_DB_POOL_RECYCLE_TASKS
 
 
+@signals.worker_init.connect
+def bound_statements_without_time_limits(sender: object, **_kwargs: object) -> None:
+    """A worker whose pool cannot enforce task time limits (threads, solo) has PostgreSQL cut
+    off any of its statements waiting on a lock, or running, for longer than the settings allow.
+    Before any connection opens, so every connection of the worker's pool starts with them."""
+    from celery.concurrency import get_implementation
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+    from django.conf import settings
+    from django.db import connections
+
+    if issubclass(get_implementation(sender.pool_cls), PreforkPool):  # type: ignore[attr-defined]
+        return
+    options = connections.settings["default"].setdefault("OPTIONS", {})
+    options["options"] = " ".join(
+        filter(
+            None,
+            [
+                options.get("options"),
+                f"-c lock_timeout={settings.WORKER_DB_LOCK_TIMEOUT_MS}",
+                f"-c statement_timeout={settings.WORKER_DB_STATEMENT_TIMEOUT_MS}",
+            ],
+        )
+    )
+
+
 @signals.task_postrun.connect
 def release_database_connections(sender: object = None, **_kwargs: object) -> None:
     """After every task, as after a web request: the connection goes back to Django's pool (or

@@ -226,6 +226,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # recycles the pool only every this many tasks instead, and the connection goes back to the pool
 # after each task as after a web request (config/celery_app.py).
 WORKER_DB_POOL_RECYCLE_TASKS = env.int("WORKER_DB_POOL_RECYCLE_TASKS", default=1000)
+# Celery enforces task time limits only in prefork pool processes. A worker on another pool (the
+# `matcher`'s threads) has PostgreSQL bound each statement instead, below every task's time
+# limit: a task stuck on a lock gives up (a retryable OperationalError) rather than holding one
+# of the worker's threads until the lock is released (config/celery_app.py).
+WORKER_DB_LOCK_TIMEOUT_MS = env.int("WORKER_DB_LOCK_TIMEOUT_MS", default=5_000)
+WORKER_DB_STATEMENT_TIMEOUT_MS = env.int("WORKER_DB_STATEMENT_TIMEOUT_MS", default=20_000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Health check: how long /healthz waits for a Celery worker to answer a ping.
