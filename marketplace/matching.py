@@ -303,11 +303,7 @@ def _lock_for_matching(consult_id: int) -> Consult | None:
     if not rows:
         return None
     (row,) = rows
-    instances = []
-    start = 0
-    for (model, _alias, _skip), names in zip(_LOCKED_PARTS, attnames, strict=True):
-        instances.append(model.from_db(connection.alias, names, row[start : start + len(names)]))
-        start += len(names)
+    instances = prepared_sql.instances_from_row(_LOCKED_PARTS, attnames, row)
     consult, question = cast(Consult, instances[0]), cast(Question, instances[1])
     question.category = cast(Category, instances[2])
     question.city = cast(Region, instances[3])

@@ -62,3 +62,18 @@ def model_columns(
         columns += [f"{alias}.{quote(str(f.column))}" for f in fields]
         attnames.append(tuple(f.attname for f in fields))
     return columns, tuple(attnames)
+
+
+def instances_from_row(
+    parts: Iterable[tuple[type[models.Model], str, Iterable[str]]],
+    attnames: Sequence[Sequence[str]],
+    row: Sequence[Any],
+) -> list[models.Model]:
+    """The model instances of one row of a SELECT built with `model_columns(parts)`, in the
+    order of `parts` (relations between them are for the caller to set)."""
+    instances = []
+    start = 0
+    for (model, _alias, _skip), names in zip(parts, attnames, strict=True):
+        instances.append(model.from_db(connection.alias, names, row[start : start + len(names)]))
+        start += len(names)
+    return instances

@@ -5,6 +5,7 @@ the search, the sitemap or related questions by another path."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from accounts.models import User
 from config.errors import NotFound
 from marketplace.models import Category, LawyerProfile, Question, Region
 from messaging.models import Message
+from qa import page_sql
 from qa.models import (
     Answer,
     AnswerLike,
@@ -40,7 +42,7 @@ from qa.models import (
     Report,
     TargetType,
 )
-from qa.search import search_questions
+from qa.search import search_questions, search_tsquery
 
 _SLUG = re.compile(r"[-a-z0-9_]{1,40}")
 ANSWERABLE_STATUSES = (Question.Status.OPEN, Question.Status.ANSWERED)
@@ -133,19 +135,14 @@ def question_browse(
 
 
 def question_public(question_id: int) -> Question:
-    question = (
-        public_questions()
-        .select_related("city", "city__parent", "category", "asker")
-        .defer("search_vector")
-        .filter(pk=question_id)
-        .first()
-    )
+    """With its city and province, category and asker (fixed SQL: qa/page_sql.py)."""
+    question = page_sql.question_for_page(question_id)
     if question is None:
         raise NotFound()
     return question
 
 
-def _in_order(rows: QuerySet, ids: list[int]) -> list:
+def _in_order(rows: Iterable, ids: list[int]) -> list:
     by_id = {row.pk: row for row in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -181,22 +178,31 @@ def questions_similar(
 
 
 def questions_related(question: Question, *, limit: int | None = None) -> list[Question]:
-    """Public questions like this one, same category first. The full-text ranking is cached by
-    id; the rows are read fresh, so a question hidden since never shows."""
+    """Public questions like this one, same category first (as `questions_similar` ranks them,
+    in fixed SQL: qa/page_sql.py). The ranking is cached by id; the rows are read fresh, so a
+    question hidden since never shows."""
     limit = limit or settings.QA_RELATED_LIMIT
     cache_key = f"qa:related:{question.pk}:{limit}"
     ids = cache.get(cache_key) if settings.QA_FRAGMENT_CACHE_SECONDS else None
     if ids is None:
-        text = f"{question.title} {question.title} {question.body[:300]}"
-        found = questions_similar(
-            text=text, exclude_id=question.pk, boost_category_id=question.category_id, limit=limit
+        tsquery = search_tsquery(f"{question.title} {question.title} {question.body[:300]}")
+        found = (
+            page_sql.questions_ranked(
+                tsquery=tsquery,
+                exclude_id=question.pk,
+                boost_category_id=question.category_id,
+                boost_by=SAME_CATEGORY_BOOST,
+                limit=limit,
+            )
+            if tsquery
+            else []
         )
         if settings.QA_FRAGMENT_CACHE_SECONDS:
             cache.set(cache_key, [q.pk for q in found], settings.QA_FRAGMENT_CACHE_SECONDS)
         return found
     if not ids:
         return []
-    return _in_order(question_cards(public_questions().filter(pk__in=ids)), ids)
+    return _in_order(page_sql.questions_by_ids(ids), ids)
 
 
 # --- answers ---------------------------------------------------------------------------
@@ -294,27 +300,16 @@ WELL_RATED_ORDER = (
 
 
 def lawyers_local(
-    region: Region, *, category: Category | None = None, limit: int = 4
+    city: Region, *, category: Category | None = None, limit: int = 4
 ) -> list[LawyerProfile]:
-    """Well-rated verified lawyers for a question's city: practising its category first, then
-    by rating and real response time. The ranking is cached by id; rows are read fresh."""
-    cache_key = f"qa:local-lawyers:{region.code}:{category.pk if category else 0}:{limit}"
+    """Well-rated verified lawyers for a question's city (living in it, or serving it or its
+    province): practising its category first, then by rating and real response time (fixed
+    SQL: qa/page_sql.py). The ranking is cached by id; rows are read fresh."""
+    cache_key = f"qa:local-lawyers:{city.code}:{category.pk if category else 0}:{limit}"
     ids = cache.get(cache_key) if settings.QA_FRAGMENT_CACHE_SECONDS else None
     if ids is not None:
-        rows = _lawyer_cards(verified_lawyers().filter(pk__in=ids)).prefetch_related("categories")
-        return _in_order(rows, ids)
-    queryset = _lawyer_cards(verified_lawyers().filter(_serving(region)))
-    order: tuple = WELL_RATED_ORDER
-    if category is not None:
-        queryset = queryset.annotate(
-            practises=Exists(
-                LawyerProfile.categories.through.objects.filter(
-                    lawyerprofile_id=OuterRef("pk"), category_id=category.pk
-                )
-            )
-        )
-        order = ("-practises", *WELL_RATED_ORDER)
-    found = list(queryset.order_by(*order).prefetch_related("categories")[:limit])
+        return _in_order(page_sql.lawyers_by_ids(ids), ids) if ids else []
+    found = page_sql.lawyers_ranked_for_city(city, category=category, limit=limit)
     if settings.QA_FRAGMENT_CACHE_SECONDS:
         cache.set(cache_key, [p.pk for p in found], settings.QA_FRAGMENT_CACHE_SECONDS)
     return found

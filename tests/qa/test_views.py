@@ -92,11 +92,11 @@ def test_crawlers_do_not_count_as_views(client, page_question):
 def test_the_question_page_query_count_is_pinned(client, page_question, django_assert_num_queries):
     # given
     question, _, _ = page_question
-    # when / then: question, answers, legal bases, related, local lawyers + their areas
-    with django_assert_num_queries(6):
+    # when / then: question, answers, legal bases, related, local lawyers
+    with django_assert_num_queries(5):
         client.get(f"/questions/{question.pk}/")
     # and with the related and local-lawyer rankings cached: the same rows read fresh
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(f"/questions/{question.pk}/")
 
 
@@ -109,7 +109,7 @@ def test_the_question_page_for_a_signed_in_reader_shows_their_likes(
     reader = signed_in(other_asker)
     reader.post(f"/answers/{answer.pk}/like/", {"on": "1"})
     # when
-    with django_assert_num_queries(8):  # + session and user
+    with django_assert_num_queries(7):  # + session and user
         html = reader.get(f"/questions/{question.pk}/").content.decode()
     # then
     assert 'aria-pressed="true"' in html
@@ -145,7 +145,7 @@ def test_the_question_page_for_a_lawyer_query_count_is_pinned(
     question, _, _ = page_question
     lawyer = signed_in(verified_lawyer)
     # when / then: + session, user, the lawyer's own answer and verification
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         lawyer.get(f"/questions/{question.pk}/")
 
 

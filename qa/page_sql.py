@@ -1,0 +1,222 @@
+"""The question page's reads as fixed SQL: the question, and its
+side lists (well-rated local lawyers, related questions). Composed by the ORM, these three
+reads cost a page more CPU than everything else on it (the compiler, not PostgreSQL: 21 of 45 ms
+in a profile of an uncached page), and their shape never changes. Each returns what the ORM
+query it replaced returned (tests/qa/test_page_sql.py holds the two to the same results)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import cast
+
+from django.db import connection
+
+from accounts.models import User
+from marketplace import prepared_sql
+from marketplace.models import Category, LawyerProfile, Question, Region
+from qa.models import Answer
+
+_LAWYER_PARTS = (
+    (LawyerProfile, "p", ()),
+    (User, "u", ("password",)),
+    (Region, "h", ()),
+)
+_QUESTION_PARTS = (
+    (Question, "q", ("body", "search_vector")),
+    (Region, "r", ()),
+    (Category, "g", ()),
+)
+_PAGE_PARTS = (
+    (Question, "q", ("search_vector",)),
+    (Region, "r", ()),
+    (Region, "rp", ()),
+    (Category, "g", ()),
+    (User, "u", ("password",)),
+)
+EXCERPT_CHARS = 120
+
+
+def _fetch_all(sql: str, params) -> list[tuple]:
+    # through Django's cursor, not as server-side prepared statements: the page's queries stay
+    # in the query log and in pinned query counts
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@lru_cache(maxsize=1)
+def _question_page_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
+    columns, attnames = prepared_sql.model_columns(_PAGE_PARTS)
+    sql = (
+        f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
+        f" FROM {_table(Question)} q"
+        f" JOIN {_table(Region)} r ON r.code = q.city_id"
+        f" LEFT JOIN {_table(Region)} rp ON rp.code = r.parent_id"
+        f" JOIN {_table(Category)} g ON g.id = q.category_id"
+        f" JOIN {_table(User)} u ON u.id = q.asker_id"
+        " WHERE q.id = %s AND q.is_public AND q.status <> %s"
+    )
+    return sql, attnames
+
+
+def question_for_page(question_id: int) -> Question | None:
+    """A public question with its city (and the city's province), category and asker."""
+    sql, attnames = _question_page_sql()
+    rows = _fetch_all(sql, [question_id, Question.Status.HIDDEN])
+    if not rows:
+        return None
+    question, city, province, category, asker = prepared_sql.instances_from_row(
+        _PAGE_PARTS, attnames, rows[0]
+    )
+    question = cast(Question, question)
+    city = cast(Region, city)
+    city.parent = cast(Region, province) if city.parent_id is not None else None
+    question.city, question.category = city, cast(Category, category)
+    question.asker = cast(User, asker)
+    return question
+
+
+@lru_cache(maxsize=2)
+def _lawyer_cards_sql(*, ranked: bool) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """Verified lawyers as cards (with their approved answers and the people these helped):
+    `ranked`, those living in a city or serving it or its province, best first; otherwise those
+    with the given ids, in any order."""
+    columns, attnames = prepared_sql.model_columns(_LAWYER_PARTS)
+    served = _table(LawyerProfile.regions_served.through)
+    practised = _table(LawyerProfile.categories.through)
+    where = (
+        "(p.home_city_id = %(city)s OR p.id IN"  # noqa: S608 - names from the models
+        f" (SELECT lawyerprofile_id FROM {served} WHERE region_id IN (%(city)s, %(province)s)))"
+        if ranked
+        else "p.id = ANY(%(ids)s)"
+    )
+    order = (
+        f" ORDER BY EXISTS (SELECT 1 FROM {practised} pc WHERE pc.lawyerprofile_id = p.id"  # noqa: S608
+        "   AND pc.category_id = %(category)s) DESC,"
+        " p.rating_avg DESC NULLS LAST, p.response_p50_seconds ASC NULLS LAST,"
+        " helped_total DESC, answer_count DESC, p.id"
+        " LIMIT %(limit)s"
+        if ranked
+        else ""
+    )
+    sql = (
+        f"SELECT {', '.join(columns)},"  # noqa: S608 - names from the models
+        " COALESCE(s.answer_count, 0) AS answer_count, COALESCE(s.helped_total, 0) AS helped_total"
+        f" FROM {_table(LawyerProfile)} p"
+        f" JOIN {_table(User)} u ON u.id = p.user_id"
+        f" LEFT JOIN {_table(Region)} h ON h.code = p.home_city_id"
+        " LEFT JOIN LATERAL (SELECT count(*) AS answer_count, sum(a.helpful_count) AS helped_total"
+        f"   FROM {_table(Answer)} a WHERE a.lawyer_id = p.user_id AND a.status = %(approved)s) s"
+        "   ON true"
+        " WHERE p.verification = %(verified)s AND u.is_active AND " + where + order
+    )
+    return sql, attnames
+
+
+def _lawyer_cards(rows: list[tuple]) -> list[LawyerProfile]:
+    _, attnames = _lawyer_cards_sql(ranked=True)
+    cards = []
+    for row in rows:
+        profile, user, home = prepared_sql.instances_from_row(_LAWYER_PARTS, attnames, row[:-2])
+        profile = cast(LawyerProfile, profile)
+        profile.user = cast(User, user)
+        profile.home_city = cast(Region, home) if profile.home_city_id is not None else None
+        vars(profile).update(answer_count=row[-2], helped_total=row[-1])
+        cards.append(profile)
+    return cards
+
+
+def _lawyer_params(**params) -> dict:
+    return {
+        "approved": Answer.Status.APPROVED,
+        "verified": LawyerProfile.Verification.VERIFIED,
+        **params,
+    }
+
+
+def lawyers_ranked_for_city(city: Region, *, category: Category | None, limit: int):
+    sql, _ = _lawyer_cards_sql(ranked=True)
+    params = _lawyer_params(
+        city=city.code,
+        province=city.parent_id,
+        category=category.pk if category is not None else None,
+        limit=limit,
+    )
+    return _lawyer_cards(_fetch_all(sql, params))
+
+
+def lawyers_by_ids(ids: list[int]) -> list[LawyerProfile]:
+    sql, _ = _lawyer_cards_sql(ranked=False)
+    return _lawyer_cards(_fetch_all(sql, _lawyer_params(ids=ids)))
+
+
+@lru_cache(maxsize=2)
+def _question_cards_sql(*, ranked: bool) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """Public questions as cards (excerpt, place, category, approved answers): `ranked`, those
+    whose search vector matches a tsquery, best first, a category's ranking boosted; otherwise
+    those with the given ids, in any order."""
+    columns, attnames = prepared_sql.model_columns(_QUESTION_PARTS)
+    where = (
+        "q.search_vector @@ to_tsquery('simple'::regconfig, %(query)s) AND q.id <> %(exclude)s"
+        if ranked
+        else "q.id = ANY(%(ids)s)"
+    )
+    order = (
+        " ORDER BY ts_rank(q.search_vector, to_tsquery('simple'::regconfig, %(query)s))"
+        "   + CASE WHEN q.category_id = %(boost)s THEN %(boost_by)s ELSE 0.0 END DESC,"
+        " q.created_at DESC LIMIT %(limit)s"
+        if ranked
+        else ""
+    )
+    sql = (
+        f"SELECT {', '.join(columns)},"  # noqa: S608 - names from the models
+        f" substr(q.body, 1, {EXCERPT_CHARS}) AS excerpt,"
+        f" (SELECT count(*) FROM {_table(Answer)} a"
+        "   WHERE a.question_id = q.id AND a.status = %(approved)s) AS answer_count"
+        f" FROM {_table(Question)} q"
+        f" JOIN {_table(Region)} r ON r.code = q.city_id"
+        f" JOIN {_table(Category)} g ON g.id = q.category_id"
+        " WHERE q.is_public AND q.status <> %(hidden)s AND " + where + order
+    )
+    return sql, attnames
+
+
+def _question_cards(rows: list[tuple]) -> list[Question]:
+    _, attnames = _question_cards_sql(ranked=True)
+    cards = []
+    for row in rows:
+        question, city, category = prepared_sql.instances_from_row(
+            _QUESTION_PARTS, attnames, row[:-2]
+        )
+        question = cast(Question, question)
+        question.city, question.category = cast(Region, city), cast(Category, category)
+        vars(question).update(excerpt=row[-2], answer_count=row[-1])
+        cards.append(question)
+    return cards
+
+
+def _question_params(**params) -> dict:
+    return {"approved": Answer.Status.APPROVED, "hidden": Question.Status.HIDDEN, **params}
+
+
+def questions_ranked(
+    *, tsquery: str, exclude_id: int, boost_category_id: int, boost_by: float, limit: int
+) -> list[Question]:
+    sql, _ = _question_cards_sql(ranked=True)
+    params = _question_params(
+        query=tsquery,
+        exclude=exclude_id,
+        boost=boost_category_id,
+        boost_by=boost_by,
+        limit=limit,
+    )
+    return _question_cards(_fetch_all(sql, params))
+
+
+def questions_by_ids(ids: list[int]) -> list[Question]:
+    sql, _ = _question_cards_sql(ranked=False)
+    return _question_cards(_fetch_all(sql, _question_params(ids=ids)))
