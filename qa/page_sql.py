@@ -1,11 +1,12 @@
-"""The question page's reads as fixed SQL: the question, and its
-side lists (well-rated local lawyers, related questions). Composed by the ORM, these three
-reads cost a page more CPU than everything else on it (the compiler, not PostgreSQL: 21 of 45 ms
+"""The question page's reads as fixed SQL: the question, its answers with their legal bases,
+and its side lists (well-rated local lawyers, related questions). Composed by the ORM, these
+reads cost a page more CPU than everything else on it (the compiler, not PostgreSQL: 26 of 45 ms
 in a profile of an uncached page), and their shape never changes. Each returns what the ORM
 query it replaced returned (tests/qa/test_page_sql.py holds the two to the same results)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
 from typing import cast
 
@@ -14,7 +15,7 @@ from django.db import connection
 from accounts.models import User
 from marketplace import prepared_sql
 from marketplace.models import Category, LawyerProfile, Question, Region
-from qa.models import Answer
+from qa.models import Answer, AnswerLike, HelpfulMark, LegalBasis
 
 _LAWYER_PARTS = (
     (LawyerProfile, "p", ()),
@@ -32,6 +33,12 @@ _PAGE_PARTS = (
     (Region, "rp", ()),
     (Category, "g", ()),
     (User, "u", ("password",)),
+)
+_ANSWER_PARTS = (
+    (Answer, "a", ()),
+    (User, "u", ("password",)),
+    (LawyerProfile, "p", ()),
+    (Region, "h", ()),
 )
 EXCERPT_CHARS = 120
 
@@ -220,3 +227,84 @@ def questions_ranked(
 def questions_by_ids(ids: list[int]) -> list[Question]:
     sql, _ = _question_cards_sql(ranked=False)
     return _question_cards(_fetch_all(sql, _question_params(ids=ids)))
+
+
+@lru_cache(maxsize=1)
+def _answers_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
+    columns, attnames = prepared_sql.model_columns(_ANSWER_PARTS)
+    marks, likes = _table(HelpfulMark), _table(AnswerLike)
+    sql = (
+        f"SELECT {', '.join(columns)},"  # noqa: S608 - names from the models
+        f" EXISTS (SELECT 1 FROM {marks} m WHERE m.answer_id = a.id AND m.user_id = %(asker)s)"
+        "   AS asker_found_helpful,"
+        f" EXISTS (SELECT 1 FROM {likes} l WHERE l.answer_id = a.id AND l.user_id = %(viewer)s),"
+        f" EXISTS (SELECT 1 FROM {marks} m WHERE m.answer_id = a.id AND m.user_id = %(viewer)s)"
+        f" FROM {_table(Answer)} a"
+        f" JOIN {_table(User)} u ON u.id = a.lawyer_id"
+        f" LEFT JOIN {_table(LawyerProfile)} p ON p.user_id = u.id"
+        f" LEFT JOIN {_table(Region)} h ON h.code = p.home_city_id"
+        " WHERE a.question_id = %(question)s AND a.status = %(approved)s"
+        " ORDER BY asker_found_helpful DESC, a.helpful_count DESC, a.like_count DESC,"
+        " a.published_at, a.id"
+    )
+    return sql, attnames
+
+
+@lru_cache(maxsize=1)
+def _legal_bases_sql() -> tuple[str, tuple[str, ...]]:
+    columns, (attnames,) = prepared_sql.model_columns(((LegalBasis, "b", ()),))
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {_table(LegalBasis)} b"  # noqa: S608 - model names
+        " WHERE b.answer_id = ANY(%s) ORDER BY b.answer_id, b.position"
+    )
+    return sql, attnames
+
+
+def answers_for_page(question: Question, *, viewer_id: int | None) -> list[Answer]:
+    """The question's approved answers, the ones its asker found helpful first, then the most
+    helpful and liked, each with its lawyer (profile, home city), its legal bases, and whether
+    the viewer (None: anonymous) liked it or marked it helpful."""
+    sql, attnames = _answers_sql()
+    params = {
+        "question": question.pk,
+        "approved": Answer.Status.APPROVED,
+        "asker": question.asker_id,
+        "viewer": viewer_id or 0,
+    }
+    answers = []
+    for row in _fetch_all(sql, params):
+        answer, lawyer, profile, home = prepared_sql.instances_from_row(
+            _ANSWER_PARTS, attnames, row[:-3]
+        )
+        answer, lawyer = cast(Answer, answer), cast(User, lawyer)
+        lawyer_profile: LawyerProfile | None = None
+        if profile.pk is not None:  # as select_related leaves a lawyer without a profile
+            lawyer_profile = cast(LawyerProfile, profile)
+            lawyer_profile.user = lawyer
+            lawyer_profile.home_city = (
+                cast(Region, home) if lawyer_profile.home_city_id is not None else None
+            )
+        User.lawyer_profile.related.set_cached_value(lawyer, lawyer_profile)  # type: ignore[attr-defined]
+        answer.lawyer = lawyer
+        vars(answer).update(asker_found_helpful=row[-3], liked=row[-2], marked_helpful=row[-1])
+        answers.append(answer)
+    _attach_legal_bases(answers)
+    return answers
+
+
+def _attach_legal_bases(answers: list[Answer]) -> None:
+    """As `prefetch_related("legal_bases")` leaves them: `answer.legal_bases.all()` reads no
+    more rows."""
+    if not answers:
+        return
+    sql, attnames = _legal_bases_sql()
+    by_answer: defaultdict[int, list[LegalBasis]] = defaultdict(list)
+    for row in _fetch_all(sql, [[a.pk for a in answers]]):
+        basis = LegalBasis.from_db(connection.alias, attnames, row)
+        by_answer[basis.answer_id].append(basis)
+    cache_name = Answer.legal_bases.rel.get_accessor_name()
+    for answer in answers:
+        bases = LegalBasis.objects.all()
+        bases._result_cache = by_answer[answer.pk]
+        bases._prefetch_done = True  # type: ignore[attr-defined]
+        answer._prefetched_objects_cache = {cache_name: bases}  # type: ignore[attr-defined]

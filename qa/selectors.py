@@ -35,9 +35,7 @@ from messaging.models import Message
 from qa import page_sql
 from qa.models import (
     Answer,
-    AnswerLike,
     ConsultPublication,
-    HelpfulMark,
     ModerationDecision,
     Report,
     TargetType,
@@ -206,25 +204,11 @@ def questions_related(question: Question, *, limit: int | None = None) -> list[Q
 
 
 # --- answers ---------------------------------------------------------------------------
-def answers_for_question(question: Question, viewer: Any) -> QuerySet[Answer]:
-    """The approved answers, most helpful first, with what the viewer did to each."""
+def answers_for_question(question: Question, viewer: Any) -> list[Answer]:
+    """The approved answers, most helpful first, with what the viewer did to each (fixed SQL:
+    qa/page_sql.py)."""
     signed_in = viewer is not None and viewer.is_authenticated
-    mine = {"user_id": viewer.pk if signed_in and viewer else 0, "answer": OuterRef("pk")}
-    return (
-        Answer.objects.filter(question=question, status=Answer.Status.APPROVED)
-        .select_related("lawyer", "lawyer__lawyer_profile", "lawyer__lawyer_profile__home_city")
-        .prefetch_related("legal_bases")
-        .annotate(
-            asker_found_helpful=Exists(
-                HelpfulMark.objects.filter(answer=OuterRef("pk"), user_id=question.asker_id)
-            ),
-            liked=Exists(AnswerLike.objects.filter(**mine)) if signed_in else Value(False),
-            marked_helpful=Exists(HelpfulMark.objects.filter(**mine))
-            if signed_in
-            else Value(False),
-        )
-        .order_by("-asker_found_helpful", "-helpful_count", "-like_count", "published_at")
-    )
+    return page_sql.answers_for_page(question, viewer_id=viewer.pk if signed_in else None)
 
 
 def answers_of_lawyer(lawyer: User) -> QuerySet[Answer]:

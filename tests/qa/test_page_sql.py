@@ -3,14 +3,16 @@ replace gave: the same lawyers and questions, in the same order, with the same f
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from marketplace.models import LawyerProfile, Question
 from qa import page_sql, search
-from qa.models import Answer
+from qa.models import Answer, AnswerLike, HelpfulMark
 from qa.selectors import (
     SAME_CATEGORY_BOOST,
     WELL_RATED_ORDER,
@@ -19,7 +21,7 @@ from qa.selectors import (
     questions_similar,
     verified_lawyers,
 )
-from tests.factories import LawyerProfileFactory, category, city
+from tests.factories import LawyerFactory, LawyerProfileFactory, category, city
 from tests.qa.factories import AnswerFactory, PublicQuestionFactory
 from tests.qa.test_search import make_corpus
 
@@ -172,3 +174,67 @@ def test_a_question_that_is_not_public_has_no_page(hidden_by):
         question.delete()
     # when / then
     assert page_sql.question_for_page(question.pk if question.pk else 10**9) is None
+
+
+def answers_by_orm(question: Question, viewer_id: int):
+    mine = {"user_id": viewer_id, "answer": OuterRef("pk")}
+    return list(
+        Answer.objects.filter(question=question, status=Answer.Status.APPROVED)
+        .select_related("lawyer", "lawyer__lawyer_profile", "lawyer__lawyer_profile__home_city")
+        .prefetch_related("legal_bases")
+        .annotate(
+            asker_found_helpful=Exists(
+                HelpfulMark.objects.filter(answer=OuterRef("pk"), user_id=question.asker_id)
+            ),
+            liked=Exists(AnswerLike.objects.filter(**mine)),
+            marked_helpful=Exists(HelpfulMark.objects.filter(**mine)),
+        )
+        .order_by("-asker_found_helpful", "-helpful_count", "-like_count", "published_at")
+    )
+
+
+def answer_card(a: Answer) -> tuple:
+    profile = getattr(a.lawyer, "lawyer_profile", None)
+    return (
+        a.pk,
+        a.body,
+        a.like_count,
+        a.published_at,
+        a.lawyer.username,
+        profile and (profile.firm, profile.is_verified, profile.home_city.name),
+        a.asker_found_helpful,
+        a.liked,
+        a.marked_helpful,
+        [(b.position, b.citation, b.excerpt) for b in a.legal_bases.all()],
+    )
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "reader"])
+def test_answers_are_the_ones_the_orm_read_in_its_order(viewer, other_asker):
+    # given: approved answers ranked by the asker's mark, helpful marks, likes and age, one
+    # with legal bases, one by a lawyer without a profile, and answers that must not show
+    question = PublicQuestionFactory()
+    now = timezone.now()
+    plain = AnswerFactory(question=question, published_at=now - timedelta(hours=3))
+    cited = AnswerFactory(
+        question=question,
+        helpful_count=2,
+        published_at=now - timedelta(hours=2),
+        bases=[("民法典", "第六百七十五条"), ("刑法", "第一百九十六条")],
+    )
+    chosen = AnswerFactory(question=question, published_at=now - timedelta(hours=1))
+    AnswerFactory(question=question, lawyer=LawyerFactory(), like_count=5, published_at=now)
+    AnswerFactory(question=question, status=Answer.Status.PENDING)
+    AnswerFactory(question=question, status=Answer.Status.REJECTED)
+    AnswerFactory(bases=[("刑法", "第二百六十四条")])  # another question's
+    HelpfulMark.objects.create(answer=chosen, user=question.asker)
+    HelpfulMark.objects.create(answer=cited, user=other_asker)
+    AnswerLike.objects.create(answer=plain, user=other_asker)
+    viewer_id = other_asker.pk if viewer == "reader" else None
+    # when
+    found = page_sql.answers_for_page(question, viewer_id=viewer_id)
+    # then
+    expected = answers_by_orm(question, viewer_id or 0)
+    assert [a.pk for a in found][:2] == [chosen.pk, cited.pk]
+    assert [answer_card(a) for a in found] == [answer_card(a) for a in expected]
+    assert len(found[1].legal_bases.all()) == 2
