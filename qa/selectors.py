@@ -175,23 +175,42 @@ def questions_similar(
     return list(question_cards(matches)[:limit])
 
 
+# the same question is often asked again in the same words: related questions skip repeats of
+# a title, so a few more candidates than places are ranked
+RELATED_CANDIDATES_PER_SLOT = 3
+
+
+def _distinct_titles(questions: list[Question], *, besides: str) -> list[Question]:
+    seen = {besides.strip()}
+    distinct = []
+    for question in questions:
+        title = question.title.strip()
+        if title not in seen:
+            seen.add(title)
+            distinct.append(question)
+    return distinct
+
+
 def questions_related(question: Question, *, limit: int | None = None) -> list[Question]:
     """Public questions like this one, same category first (as `questions_similar` ranks them,
-    in fixed SQL: qa/page_sql.py). The ranking is cached by id; the rows are read fresh, so a
-    question hidden since never shows."""
+    in fixed SQL: qa/page_sql.py), one per title. The ranking is cached by id; the rows are
+    read fresh, so a question hidden since never shows."""
     limit = limit or settings.QA_RELATED_LIMIT
     cache_key = f"qa:related:{question.pk}:{limit}"
     ids = cache.get(cache_key) if settings.QA_FRAGMENT_CACHE_SECONDS else None
     if ids is None:
         tsquery = search_tsquery(f"{question.title} {question.title} {question.body[:300]}")
         found = (
-            page_sql.questions_ranked(
-                tsquery=tsquery,
-                exclude_id=question.pk,
-                boost_category_id=question.category_id,
-                boost_by=SAME_CATEGORY_BOOST,
-                limit=limit,
-            )
+            _distinct_titles(
+                page_sql.questions_ranked(
+                    tsquery=tsquery,
+                    exclude_id=question.pk,
+                    boost_category_id=question.category_id,
+                    boost_by=SAME_CATEGORY_BOOST,
+                    limit=limit * RELATED_CANDIDATES_PER_SLOT,
+                ),
+                besides=question.title,
+            )[:limit]
             if tsquery
             else []
         )

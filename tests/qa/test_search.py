@@ -144,3 +144,23 @@ def test_text_of_only_function_words_finds_nothing():
     make_corpus()
     # when / then
     assert questions_similar(text="请问一下怎么办呢") == []
+
+
+def test_related_questions_repeat_no_title():
+    # given: the same question asked again in the same words, in other cities
+    corpus = make_corpus()
+    question = corpus["card_interest"]
+    for code in ("370200", "370300"):
+        twin = PublicQuestionFactory(title=question.title, body=question.body, city=city(code))
+        search.index_question(twin)
+    again = PublicQuestionFactory(
+        title=corpus["card_lawsuit"].title, body="信用卡逾期半年,银行起诉了", city=city("370300")
+    )
+    search.index_question(again)
+    # when
+    related = questions_related(question)
+    # then: neither this question's title nor any other one twice
+    titles = [q.title for q in related]
+    assert question.title not in titles
+    assert len(titles) == len(set(titles))
+    assert corpus["card_lawsuit"].title in titles
