@@ -14,7 +14,9 @@ from typing import IO
 import pytest
 import redis
 from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator as BaseApplicationCommunicator
 from channels.testing import WebsocketCommunicator
+from channels.testing.application import ApplicationCommunicator as ChannelsApplicationCommunicator
 from django.conf import settings
 from django.db import connections
 from django.test import Client
@@ -97,6 +99,17 @@ def redis_client() -> Iterator[redis.Redis]:
 
 
 # --- database connections in async tests --------------------------------------------------
+# Channels' test communicator turns `channels.db.close_old_connections` into a no-op while a
+# test sends to a socket or waits on one (to spare a TestCase's own connection). Every consumer
+# call in `DatabaseSyncToAsync` then left its pooled connection checked out in an executor
+# thread of the test's event loop, the loop took those threads with it when it closed, and late
+# in a full run the pool ran dry and sockets hung. Here consumers hand connections back as they
+# do in production; the test's own connection lives in the main thread, which that never
+# touches.
+ChannelsApplicationCommunicator.send_input = BaseApplicationCommunicator.send_input  # type: ignore[method-assign]
+ChannelsApplicationCommunicator.receive_output = BaseApplicationCommunicator.receive_output  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 async def close_db_connections_after_async_test(request) -> Iterator[None]:
     yield
