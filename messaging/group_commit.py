@@ -5,10 +5,10 @@ each. Every message is still committed before its ack: a sender waits for the co
 own batch. With one message in flight this is one hop, as before; under load the batches grow
 by themselves and the per-message cost falls.
 
-Messages into conversations this process has seen join a batch: direct ones take the
-one-statement path, consult ones run the consult's gate inside the batch (database work only:
-the payment capture it may decide reaches the gateway after commit). A conversation not yet
-seen goes alone on the thread pool, once.
+Every message joins a batch: direct ones take the one-statement path, consult ones run the
+consult's gate inside the batch (database work only: the payment capture it may decide reaches
+the gateway after commit). The kinds of conversations the process has not seen yet are read
+in the batch, in one query for all of them.
 """
 
 from __future__ import annotations
@@ -17,20 +17,18 @@ import asyncio
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from channels.db import DatabaseSyncToAsync
 from django.db import close_old_connections
 
 from accounts.models import User
 from messaging import services
 from messaging.errors import MessageRateLimited
 from messaging.models import Message
-from messaging.rate_limits import message_rate_check, message_rate_check_many
+from messaging.rate_limits import message_rate_check_many
 
 # the largest batch: bounds one transaction's time, and so the wait of the senders behind it
 BATCH_MAX = 200
 
 
-_message_send_alone = DatabaseSyncToAsync(services.message_send, thread_sensitive=False)
 # one thread for every loop's batches: one batch at a time per process (a process has one loop)
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-writer")
 
@@ -109,11 +107,6 @@ async def message_send(
 ) -> tuple[Message, bool]:
     """`services.message_send`, from a coroutine, after the sender's rate check: in this
     process's next batch when it can. Raises what message_send raises, and MessageRateLimited."""
-    if not services.message_batchable(conversation_id=conversation_id):
-        await message_rate_check(sender.pk)
-        return await _message_send_alone(
-            sender=sender, conversation_id=conversation_id, client_id=client_id, body=body
-        )
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
     if writer is None:

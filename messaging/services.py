@@ -376,24 +376,35 @@ def message_batchable(*, conversation_id: int) -> bool:
     return _conversation_kinds.get(conversation_id) in _BATCHABLE_KINDS
 
 
+def _learn_kinds(conversation_ids: set[int]) -> None:
+    """The kinds of the conversations this process has not seen yet, in one query, so that
+    their messages join the batch too. Only routing: storing checks who may send where."""
+    unknown = [pk for pk in conversation_ids if pk not in _conversation_kinds]
+    if unknown:
+        for pk, kind in Conversation.objects.filter(pk__in=unknown).values_list("pk", "kind"):
+            _remember_kind(pk, kind)
+
+
 def message_send_many(*, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
     """Send several chat messages, from any senders, with one commit for all of them (group
     commit), and deliver them after it. Each result is what `message_send` returns for that
     message, or the exception it raises.
 
-    Messages into conversations already seen by this process are stored together in one
-    transaction: those into direct conversations as one pipelined round trip of `_STORE_SQL`
-    statements, then those into consults one by one with the consult's gate, each in a
-    savepoint. Direct conversations go first, then consults', each in id order, so two
-    processes' batches lock conversation rows in one order and never deadlock. When a
-    statement fails (a lost connection) the transaction rolls back and every message goes
-    through `message_send` alone, as do messages into a conversation not yet seen and those
-    that stored nothing or were refused (the single path says why and answers resends). So
-    the results never differ from sending each message alone; only the number of commits
-    does."""
+    Messages into direct and consult conversations are stored together in one transaction
+    (the kinds of conversations this process has not seen yet are read first, in one query):
+    those into direct conversations as one pipelined round trip of `_STORE_SQL` statements,
+    then those into consults one by one with the consult's gate, each in a savepoint. Direct
+    conversations go first, then consults', each in id order, so two processes' batches lock
+    conversation rows in one order and never deadlock. When a statement fails (a lost
+    connection) the transaction rolls back and every message goes through `message_send`
+    alone, as do messages into a conversation that does not exist and those that stored
+    nothing or were refused (the single path says why and answers resends). So the results
+    never differ from sending each message alone; only the number of commits does."""
     results: list[SendResult | None] = [None] * len(messages)
     batched: list[int] = []
     alone: list[int] = []
+    if len(messages) > 1:
+        _learn_kinds({outgoing.conversation_id for outgoing in messages})
     for n, outgoing in enumerate(messages):
         try:
             message_validate(client_id=outgoing.client_id, body=outgoing.body)

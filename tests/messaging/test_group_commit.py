@@ -293,3 +293,32 @@ def test_a_batch_of_consult_messages_only_is_one_transaction(
         results = services.message_send_many(messages=batch)
 
     assert [(m.client_id, m.seq) for m, _ in results] == [("c-a1", 2), ("c-l1", 3)]
+
+
+def test_messages_into_conversations_not_seen_yet_join_the_batch(
+    asker, lawyer, active_consult, pushed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from messaging.models import Conversation
+
+    # given a direct conversation and a consult's, neither seen by this process yet
+    direct = direct_conversation(asker, lawyer)
+    consult_chat = Conversation.objects.get(pk=active_consult.conversation_id)
+    monkeypatch.setattr(services, "_conversation_kinds", {})
+    batch = [
+        outgoing(asker, direct, "d-1"),
+        outgoing(active_consult.lawyer, consult_chat, "c-1"),
+        outgoing(lawyer, direct, "d-2"),
+    ]
+    # when they are sent together
+    monkeypatch.setattr(services, "message_send", None)  # nothing goes alone
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        results = services.message_send_many(messages=batch)
+    # then all of them are stored in one transaction, each conversation gap-free
+    assert [(m.client_id, m.seq, created) for m, created in results] == [
+        ("d-1", 1, True),
+        ("c-1", 2, True),
+        ("d-2", 2, True),
+    ]
+    assert len(callbacks) == 1
+    assert services.message_batchable(conversation_id=direct.pk)
+    assert services.message_batchable(conversation_id=consult_chat.pk)
