@@ -16,6 +16,7 @@ from accounts.models import User
 from marketplace import prepared_sql
 from marketplace.models import Category, LawyerProfile, Question, Region
 from qa.models import Answer, AnswerLike, HelpfulMark, LegalBasis
+from qa.search import MAX_QUERY_TOKENS
 
 _LAWYER_PARTS = (
     (LawyerProfile, "p", ()),
@@ -161,19 +162,30 @@ def lawyers_by_ids(ids: list[int]) -> list[LawyerProfile]:
     return _lawyer_cards(_fetch_all(sql, _lawyer_params(ids=ids)))
 
 
+# The related questions' query is the source question's own index entry: its first words in
+# document order (the title's, then the body's), as `search_tsquery` builds it from the text,
+# without segmenting the text again on every view.
+_RELATED_TSQUERY = (
+    "(SELECT to_tsquery('simple'::regconfig,"
+    " coalesce(string_agg(quote_literal(w.lexeme), ' | ' ORDER BY w.first, w.lexeme), ''))"
+    " FROM (SELECT v.lexeme, v.positions[1] AS first"
+    "   FROM {question} s, unnest(s.search_vector) v WHERE s.id = %(source)s"
+    "   ORDER BY v.positions[1], v.lexeme LIMIT %(words)s) w)"
+)
+
+
 @lru_cache(maxsize=2)
 def _question_cards_sql(*, ranked: bool) -> tuple[str, tuple[tuple[str, ...], ...]]:
     """Public questions as cards (excerpt, place, category, approved answers): `ranked`, those
-    whose search vector matches a tsquery, best first, a category's ranking boosted; otherwise
-    those with the given ids, in any order."""
+    about the same problem as a source question, best first, a category's ranking boosted;
+    otherwise those with the given ids, in any order."""
     columns, attnames = prepared_sql.model_columns(_QUESTION_PARTS)
+    related = _RELATED_TSQUERY.format(question=_table(Question))
     where = (
-        "q.search_vector @@ to_tsquery('simple'::regconfig, %(query)s) AND q.id <> %(exclude)s"
-        if ranked
-        else "q.id = ANY(%(ids)s)"
+        f"q.search_vector @@ {related} AND q.id <> %(source)s" if ranked else "q.id = ANY(%(ids)s)"
     )
     order = (
-        " ORDER BY ts_rank(q.search_vector, to_tsquery('simple'::regconfig, %(query)s))"
+        f" ORDER BY ts_rank(q.search_vector, {related})"
         "   + CASE WHEN q.category_id = %(boost)s THEN %(boost_by)s ELSE 0.0 END DESC,"
         " q.created_at DESC LIMIT %(limit)s"
         if ranked
@@ -210,13 +222,15 @@ def _question_params(**params) -> dict:
     return {"approved": Answer.Status.APPROVED, "hidden": Question.Status.HIDDEN, **params}
 
 
-def questions_ranked(
-    *, tsquery: str, exclude_id: int, boost_category_id: int, boost_by: float, limit: int
+def questions_related_to(
+    source: Question, *, boost_category_id: int, boost_by: float, limit: int
 ) -> list[Question]:
+    """Public questions whose index matches any of the source question's first
+    MAX_QUERY_TOKENS indexed words, best first."""
     sql, _ = _question_cards_sql(ranked=True)
     params = _question_params(
-        query=tsquery,
-        exclude=exclude_id,
+        source=source.pk,
+        words=MAX_QUERY_TOKENS,
         boost=boost_category_id,
         boost_by=boost_by,
         limit=limit,

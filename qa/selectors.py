@@ -40,7 +40,7 @@ from qa.models import (
     Report,
     TargetType,
 )
-from qa.search import search_questions, search_tsquery
+from qa.search import search_questions
 
 _SLUG = re.compile(r"[-a-z0-9_]{1,40}")
 ANSWERABLE_STATUSES = (Question.Status.OPEN, Question.Status.ANSWERED)
@@ -199,21 +199,15 @@ def questions_related(question: Question, *, limit: int | None = None) -> list[Q
     cache_key = f"qa:related:{question.pk}:{limit}"
     ids = cache.get(cache_key) if settings.QA_FRAGMENT_CACHE_SECONDS else None
     if ids is None:
-        tsquery = search_tsquery(f"{question.title} {question.title} {question.body[:300]}")
-        found = (
-            _distinct_titles(
-                page_sql.questions_ranked(
-                    tsquery=tsquery,
-                    exclude_id=question.pk,
-                    boost_category_id=question.category_id,
-                    boost_by=SAME_CATEGORY_BOOST,
-                    limit=limit * RELATED_CANDIDATES_PER_SLOT,
-                ),
-                besides=question.title,
-            )[:limit]
-            if tsquery
-            else []
-        )
+        found = _distinct_titles(
+            page_sql.questions_related_to(
+                question,
+                boost_category_id=question.category_id,
+                boost_by=SAME_CATEGORY_BOOST,
+                limit=limit * RELATED_CANDIDATES_PER_SLOT,
+            ),
+            besides=question.title,
+        )[:limit]
         if settings.QA_FRAGMENT_CACHE_SECONDS:
             cache.set(cache_key, [q.pk for q in found], settings.QA_FRAGMENT_CACHE_SECONDS)
         return found

@@ -105,8 +105,9 @@ def question_card(q: Question) -> tuple:
 
 
 @pytest.mark.parametrize("boost", ["debt", "traffic"])
-def test_related_questions_are_the_ones_the_orm_ranked(boost):
-    # given: the search corpus, answers to some of it, and a hidden and a private twin
+def test_related_questions_are_the_ones_the_orm_ranked_from_the_question_s_text(boost):
+    # given: the search corpus, answers to some of it, a hidden and a private twin, and a
+    # question about several of its problems at once
     corpus = make_corpus()
     AnswerFactory(question=corpus["card_lawsuit"])
     AnswerFactory(question=corpus["card_lawsuit"])
@@ -117,18 +118,19 @@ def test_related_questions_are_the_ones_the_orm_ranked(boost):
     ):
         twin = PublicQuestionFactory(title="信用卡逾期了利息能减免吗", **extra)
         search.index_question(twin)
-    question = corpus["card_interest"]
-    text = "信用卡 逾期 利息 交通事故 孩子 劳动合同 借钱"
-    boost_id = category(boost).pk
-    # when
-    found = page_sql.questions_ranked(
-        tsquery=search.search_tsquery(text),
-        exclude_id=question.pk,
-        boost_category_id=boost_id,
-        boost_by=SAME_CATEGORY_BOOST,
-        limit=10,
+    question = PublicQuestionFactory(
+        title="信用卡逾期利息和交通事故误工费",
+        body="孩子的抚养权怎么判,公司不签劳动合同,朋友借钱不还。",
+        category=category("debt"),
     )
-    # then
+    search.index_question(question)
+    boost_id = category(boost).pk
+    # when: related questions come from the question's own index entry
+    found = page_sql.questions_related_to(
+        question, boost_category_id=boost_id, boost_by=SAME_CATEGORY_BOOST, limit=10
+    )
+    # then: the same as ranking its text segmented anew (title twice, the body's start)
+    text = f"{question.title} {question.title} {question.body[:300]}"
     expected = questions_similar(
         text=text, exclude_id=question.pk, boost_category_id=boost_id, limit=10
     )
@@ -136,6 +138,19 @@ def test_related_questions_are_the_ones_the_orm_ranked(boost):
     assert [question_card(q) for q in found] == [question_card(q) for q in expected]
     by_id = page_sql.questions_by_ids([q.pk for q in found])
     assert sorted(question_card(q) for q in by_id) == sorted(question_card(q) for q in found)
+
+
+def test_a_question_not_indexed_yet_has_no_related_questions():
+    # given
+    make_corpus()
+    question = PublicQuestionFactory()
+    # when / then
+    assert (
+        page_sql.questions_related_to(
+            question, boost_category_id=question.category_id, boost_by=0.3, limit=10
+        )
+        == []
+    )
 
 
 def test_the_question_of_a_page_is_the_row_the_orm_read_with_its_relations():
