@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -345,15 +346,15 @@ def _lock_own_question_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
 
 def _lock_own_question(*, question_id: int, asker_id: int) -> Question | None:
     """The asker's question, locked until the end of the transaction, with its category."""
-    sql, (question_names, category_names) = _lock_own_question_sql()
+    sql, attnames = _lock_own_question_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, [question_id, asker_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    split = len(question_names)
-    question = Question.from_db(connection.alias, question_names, row[:split])
-    question.category = Category.from_db(connection.alias, category_names, row[split:])
+    question, category = prepared_sql.instances_from_row(_QUESTION_PARTS, attnames, row)
+    question = cast(Question, question)
+    question.category = cast(Category, category)
     return question
 
 

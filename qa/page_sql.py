@@ -163,7 +163,7 @@ def lawyers_by_ids(ids: list[int]) -> list[LawyerProfile]:
 
 
 # The related questions' query is the source question's own index entry: its first words in
-# document order (the title's, then the body's), as `search_tsquery` builds it from the text,
+# document order (the title's, then the body's), as `search_query` builds it from the text,
 # without segmenting the text again on every view.
 _RELATED_TSQUERY = (
     "(SELECT to_tsquery('simple'::regconfig,"

@@ -91,16 +91,12 @@ def index_questions(questions: Iterable[Question]) -> int:
     return done
 
 
-def search_tsquery(text: str) -> str:
-    """The raw tsquery for `text` ('' when nothing is left to search for): any word may match;
-    rank orders by how many and how important. Safe to pass as raw: segment() keeps only tokens
-    made of word characters."""
-    return " | ".join(list(dict.fromkeys(segment(text)))[:MAX_QUERY_TOKENS])
-
-
 def search_query(text: str) -> SearchQuery | None:
-    tsquery = search_tsquery(text)
-    return SearchQuery(tsquery, search_type="raw", config="simple") if tsquery else None
+    tokens = list(dict.fromkeys(segment(text)))[:MAX_QUERY_TOKENS]
+    if not tokens:
+        return None
+    # any word may match; rank orders by how many and how important
+    return SearchQuery(" | ".join(tokens), search_type="raw", config="simple")
 
 
 def search_questions(queryset: QuerySet[Question], text: str) -> QuerySet[Question]:
