@@ -70,7 +70,9 @@ def test_an_answer_fetched_before_the_match_does_not_take_the_room_back_to_waiti
     answers_before = page.evaluate("window.__consultAnswers")
     route, stale = held[0]
     route.fulfill(response=stale)
-    page.wait_for_function(f"window.__consultAnswers > {answers_before}")
+    # a function, not an expression: Playwright polls an expression with eval, which the
+    # page's CSP forbids
+    page.wait_for_function("(before) => window.__consultAnswers > before", arg=answers_before)
     # then the room stays on the chat
     expect(room).to_have_attribute("data-state", "active")
     expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
