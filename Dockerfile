@@ -11,6 +11,4 @@ RUN pip install . && python manage.py compilemessages -v 0 --ignore .venv \
 RUN useradd --create-home lawline && mkdir -p /app/.devdata && chown -R lawline /app/.devdata
 USER lawline
 EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "--ws", "websockets-sansio", "--ws-max-size", "131072", "--lifespan", "off", \
-     "--no-access-log", "--proxy-headers"]
+CMD ["python", "-m", "config.serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -305,24 +305,18 @@ class ServerProcess:
 def start_web_process(
     port: int | None = None, output: IO | None = None, **env: str
 ) -> ServerProcess:
-    """A uvicorn process on the test database; `output` (a file) takes its stdout and stderr
+    """The Procfile's web server (one worker) on the test database; `output` (a file) takes its stdout and stderr
     so a test can look for tracebacks, else they go to pytest's own."""
     port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
+            "config.serve",
             "--port",
             str(port),
-            "--ws",
-            "websockets-sansio",
-            "--lifespan",
-            "off",
-            "--no-access-log",
+            "--workers",
+            "1",
             "--log-level",
             "warning",
         ],

@@ -142,9 +142,10 @@ def print_summary(summary: dict, limit: int = 20) -> None:
 
 
 def worker_pids(proc: Proc) -> list[int]:
-    """uvicorn --workers N: the workers are the children; a single worker is the process."""
+    """Several workers are the supervisor's children (spawned, so multiprocessing's resource
+    tracker is one too and is left out); a single worker is the process."""
     children = [
-        p.pid for p in proc.processes()[1:] if "multiprocessing" not in " ".join(p.cmdline()[:3])
+        p.pid for p in proc.processes()[1:] if "resource_tracker" not in " ".join(p.cmdline())
     ]
     return children or [proc.pid]
 

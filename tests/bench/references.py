@@ -333,9 +333,9 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             "tests.bench.servers.hello_django:asgi_app",
         ),
         (
-            "Django hello, project stack: uvicorn + a2wsgi, 2 workers",
+            "Django hello, project stack: config.serve + a2wsgi, 2 workers",
             "hello_stack_rps",
-            "uvicorn",
+            "project",
             "tests.bench.servers.hello_django:a2wsgi_app",
         ),
     ]
@@ -345,6 +345,8 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
                 report.missing(SECTION, figure, "gunicorn not installed")
                 continue
             proc = stack.gunicorn(app, workers=2, name="hello-wsgi")
+        elif server == "project":
+            proc = stack.project_server(app, workers=2, name=attr)
         else:
             proc = stack.uvicorn(app, workers=2, name=attr)
         cpu_before = proc.cpu_seconds()

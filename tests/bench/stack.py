@@ -251,6 +251,15 @@ class Stack:
         wait_ready(port, workers)
         return proc
 
+    def project_server(self, app: str, *, workers: int, name: str) -> Proc:
+        """Any ASGI app under the Procfile's web server (`config/serve.py`)."""
+        port = free_loopback_port()
+        argv = [sys.executable, "-m", "config.serve", "--app", app, "--port", str(port)]
+        argv += ["--workers", str(workers), "--log-level", "warning"]
+        proc = self.spawn(f"{name}-{port}", argv, port=port)
+        wait_ready(port, workers)
+        return proc
+
     def gunicorn(self, app: str, *, workers: int, name: str, extra: tuple = ()) -> Proc:
         port = free_loopback_port()
         argv = [
