@@ -9,6 +9,7 @@ Nothing here logs message text.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
@@ -153,12 +154,13 @@ RETURNING id
 
 # Both steps as one statement, for a conversation whose kind needs no check in Python between
 # them (a direct chat; the platform inbox for notices): one round trip, atomic on its own. No
-# row back: not that conversation, not that kind, or not the sender's.
-_STORE_SQL = """
-WITH conversation AS (
+# row back: not that conversation, not that kind, or not the sender's. `{admission}`: a consult
+# message's gate, as its first step (`_store_consult_sql`).
+_STORE_SQL_TEMPLATE = """
+WITH {admission}conversation AS (
     UPDATE messaging_conversation AS c
        SET last_seq = c.last_seq + 1, last_message_at = %(now)s
-     WHERE c.id = %(conversation)s AND c.kind = %(expected_kind)s
+     WHERE c.id = %(conversation)s AND c.kind = %(expected_kind)s{admitted}
        AND (%(sender)s::bigint IS NULL OR EXISTS (
             SELECT 1 FROM messaging_participant AS p
              WHERE p.conversation_id = c.id AND p.user_id = %(sender)s::bigint))
@@ -182,6 +184,22 @@ SELECT message.id, message.seq,
   FROM message
 """
 
+_STORE_SQL = _STORE_SQL_TEMPLATE.format(admission="", admitted="")
+
+
+@functools.cache
+def _store_consult_sql() -> str:
+    """`_STORE_SQL` for a consult message whose gate has nothing to decide: the consult row is
+    locked first, and no row comes back when the gate must look at the message itself
+    (marketplace.consult_messages)."""
+    from marketplace.consult_messages import PLAIN_MESSAGE_ADMISSION_SQL
+
+    return _STORE_SQL_TEMPLATE.format(
+        admission=f"gate AS ({PLAIN_MESSAGE_ADMISSION_SQL}), ",
+        admitted="\n       AND EXISTS (SELECT 1 FROM gate)",
+    )
+
+
 # A conversation's kind never changes: once seen, later messages can take the one-statement
 # path. Bounded; forgetting only costs the two-step path once more.
 _conversation_kinds: dict[int, str] = {}
@@ -194,12 +212,15 @@ def _remember_kind(conversation_id: int, kind: str) -> None:
     _conversation_kinds[conversation_id] = kind
 
 
-def _one_statement_kinds(sender: User | None, gate: bool) -> tuple[str, ...]:
+def _one_statement_sql(kind: str | None, sender: User | None, gate: bool) -> str | None:
+    """The one statement that stores a message into a conversation of this kind, if any."""
     if sender is None:
-        return (Conversation.Kind.PLATFORM,)
-    if gate:
-        return (Conversation.Kind.DIRECT,)
-    return (Conversation.Kind.DIRECT, Conversation.Kind.CONSULT)
+        return _STORE_SQL if kind == Conversation.Kind.PLATFORM else None
+    if kind == Conversation.Kind.DIRECT or (kind == Conversation.Kind.CONSULT and not gate):
+        return _STORE_SQL
+    if kind == Conversation.Kind.CONSULT:
+        return _store_consult_sql()
+    return None
 
 
 def _store(
@@ -216,7 +237,8 @@ def _store(
     """Store one message with the next seq, committed when this returns (unless the caller
     holds a transaction, which it then joins). Returns the message and the ids of everyone in
     the conversation. For a consult conversation (with `gate`), the consult's gate runs with
-    the conversation row locked, before the message is stored, and may refuse it."""
+    the consult row and then the conversation row locked, before the message is stored, and
+    may refuse it."""
     now = sent_at or timezone.now()
     params: dict[str, Any] = {
         "now": now,
@@ -228,16 +250,23 @@ def _store(
         "notice": Jsonb(notice) if notice is not None else None,
     }
     known_kind = _conversation_kinds.get(conversation_id)
-    if known_kind in _one_statement_kinds(sender, gate):
+    one_statement = _one_statement_sql(known_kind, sender, gate)
+    if one_statement is not None:
         # in a caller's transaction, a savepoint keeps a duplicate client_id from aborting it
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             with connection.cursor() as cursor:
-                cursor.execute(_STORE_SQL, {**params, "expected_kind": known_kind})
+                cursor.execute(one_statement, {**params, "expected_kind": known_kind})
                 row = cursor.fetchone()
         if row is not None:
             message_id, seq, participant_ids = row
             return _loaded_message(message_id, seq, params), list(participant_ids)
+    gated = gate and sender is not None and known_kind in (None, Conversation.Kind.CONSULT)
     with transaction.atomic():
+        if gated:
+            from marketplace.consult_messages import consult_message_gate, consult_message_lock
+
+            # the consult row before the conversation row, as in the one statement
+            locked = consult_message_lock(conversation_id=conversation_id)
         with connection.cursor() as cursor:
             cursor.execute(_NEXT_SEQ_SQL, params)
             row = cursor.fetchone()
@@ -245,18 +274,10 @@ def _store(
                 raise ConversationNotFound()
             conversation_kind, seq, participant_ids = row
             _remember_kind(conversation_id, conversation_kind)
-            if sender is not None:
-                if conversation_kind == Conversation.Kind.PLATFORM:
-                    raise ConversationReadOnly()
-                if gate and conversation_kind == Conversation.Kind.CONSULT:
-                    from marketplace.consult_messages import consult_message_gate
-
-                    consult_message_gate(
-                        conversation=Conversation(
-                            pk=conversation_id, kind=conversation_kind, last_seq=seq
-                        ),
-                        sender=sender,
-                    )
+            if sender is not None and conversation_kind == Conversation.Kind.PLATFORM:
+                raise ConversationReadOnly()
+            if gated and conversation_kind == Conversation.Kind.CONSULT:
+                consult_message_gate(locked=locked, sender=sender)
             cursor.execute(_INSERT_SQL, {**params, "seq": seq})
             (message_id,) = cursor.fetchone()
     return _loaded_message(message_id, seq, params), list(participant_ids)
@@ -393,9 +414,11 @@ def message_send_many(*, messages: Sequence[OutgoingMessage]) -> list[SendResult
     Messages into direct and consult conversations are stored together in one transaction
     (the kinds of conversations this process has not seen yet are read first, in one query):
     those into direct conversations as one pipelined round trip of `_STORE_SQL` statements,
-    then those into consults one by one with the consult's gate, each in a savepoint. Direct
-    conversations go first, then consults', each in id order, so two processes' batches lock
-    conversation rows in one order and never deadlock. When a statement fails (a lost
+    then those into consults the same way with the consult's gate as each statement's first
+    step, or one by one through the full gate when it has something to decide
+    (`_store_consult_messages`). Direct conversations go first, then consults', each in id
+    order, and a consult's row is locked before its conversation's, so two processes' batches
+    take their locks in one order and never deadlock. When a statement fails (a lost
     connection) the transaction rolls back and every message goes through `message_send`
     alone, as do messages into a conversation that does not exist and those that stored
     nothing or were refused (the single path says why and answers resends). So the results
@@ -439,7 +462,7 @@ def _store_batch(
     """Store `batched` (indexes into messages) in one transaction; fill in their results and
     return the indexes left for `message_send` to take alone."""
     # direct conversations first, then consults', each in id order (stable: arrival order), so
-    # that two processes' batches take conversation locks in one global order
+    # that two processes' batches take their locks in one global order
     gated = sorted(
         (n for n in batched if _kind_of(messages[n]) == Conversation.Kind.CONSULT),
         key=lambda n: messages[n].conversation_id,
@@ -462,33 +485,22 @@ def _store_batch(
         }
         for n in order
     ]
-    rows: list[Any] = []
     left: list[int] = []
     try:
         with transaction.atomic():
             connection.ensure_connection()
-            # psycopg's own cursor, not Django's client-side binding one: executemany pipelines
-            # the statements and prepares _STORE_SQL once per connection (PostgreSQL then
-            # skips parsing and planning it for every message)
-            if params:
-                with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
-                    raw.executemany(_STORE_SQL, params, returning=True)
-                    while True:
-                        rows.append(raw.fetchone())
-                        if not raw.nextset():
-                            break
-            if len(rows) != len(params):  # pragma: no cover - psycopg returns one set each
-                raise DatabaseError("a batched statement returned no result set")
+            rows = _store_pipelined(_STORE_SQL, params)
             deliveries = []
             for n, row, param in zip(order, rows, params, strict=True):
                 if row is None:
+                    left.append(n)
                     continue
                 message_id, seq, participant_ids = row
                 message = _loaded_message(message_id, seq, param)
                 results[n] = (message, True)
                 deliveries.append((list(participant_ids), events.message_new(message)))
-            for n in gated:
-                stored = _store_gated(messages[n])
+            consult_stored = _store_consult_messages([messages[n] for n in gated], now)
+            for n, stored in zip(gated, consult_stored, strict=True):
                 if stored is None:
                     left.append(n)
                     continue
@@ -501,7 +513,67 @@ def _store_batch(
         for n in batched:
             results[n] = None
         return sorted(batched)
-    return [n for n, row in zip(order, rows, strict=True) if row is None] + left
+    return left
+
+
+def _store_pipelined(sql: str, params: list[dict[str, Any]]) -> list[Any]:
+    """One row (or None) per parameter set, in one round trip, inside the caller's transaction.
+    psycopg's own cursor, not Django's client-side binding one: executemany pipelines the
+    statements and prepares `sql` once per connection (PostgreSQL then skips parsing and
+    planning it for every message)."""
+    if not params:
+        return []
+    rows: list[Any] = []
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+        raw.executemany(sql, params, returning=True)
+        while True:
+            rows.append(raw.fetchone())
+            if not raw.nextset():
+                break
+    if len(rows) != len(params):  # pragma: no cover - psycopg returns one set each
+        raise DatabaseError("a batched statement returned no result set")
+    return rows
+
+
+class _GateMustDecide(Exception):
+    """A consult message in a batch needs the full gate: undo the batch's one-statement try."""
+
+
+def _store_consult_messages(
+    outgoing: list[OutgoingMessage], now: datetime
+) -> list[tuple[Message, list[int]] | None]:
+    """Consult messages inside a batch, in arrival order per conversation. In one pipelined
+    round trip when the gate has nothing to decide for any of them (the common case: a consult
+    under way). Otherwise (a lawyer's first reply, a consult that is over) that try is rolled
+    back and each goes through the full gate in a savepoint, so that a first reply keeps its
+    place before the messages sent after it. None: that message goes alone."""
+    params = [
+        {
+            "now": now,
+            "conversation": message.conversation_id,
+            "sender": message.sender.pk,
+            "kind": Message.Kind.TEXT,
+            "body": message.body,
+            "client_id": message.client_id,
+            "notice": None,
+            "expected_kind": Conversation.Kind.CONSULT,
+        }
+        for message in outgoing
+    ]
+    if len(params) > 1:
+        try:
+            with transaction.atomic():
+                rows = _store_pipelined(_store_consult_sql(), params)
+                if any(row is None for row in rows):
+                    raise _GateMustDecide()
+        except _GateMustDecide:
+            pass
+        else:
+            return [
+                (_loaded_message(message_id, seq, param), list(participant_ids))
+                for (message_id, seq, participant_ids), param in zip(rows, params, strict=True)
+            ]
+    return [_store_gated(message) for message in outgoing]
 
 
 def _kind_of(outgoing: OutgoingMessage) -> str | None:

@@ -322,3 +322,143 @@ def test_messages_into_conversations_not_seen_yet_join_the_batch(
     assert len(callbacks) == 1
     assert services.message_batchable(conversation_id=direct.pk)
     assert services.message_batchable(conversation_id=consult_chat.pk)
+
+
+@pytest.fixture
+def answered_consult(active_consult):
+    """The active consult once the lawyer has replied: the gate has nothing left to decide."""
+    services.message_send(
+        sender=active_consult.lawyer,
+        conversation_id=active_consult.conversation_id,
+        client_id="l0",
+        body="您好，请讲。",
+    )
+    return active_consult
+
+
+def test_consult_messages_the_gate_lets_by_are_stored_in_one_round_trip(
+    answered_consult, pushed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from messaging.models import Conversation
+
+    consult_chat = Conversation.objects.get(pk=answered_consult.conversation_id)
+    batch = [
+        outgoing(answered_consult.asker, consult_chat, "c-a1"),
+        outgoing(answered_consult.lawyer, consult_chat, "c-l1"),
+        outgoing(answered_consult.asker, consult_chat, "c-a2"),
+    ]
+    monkeypatch.setattr(services, "_store_gated", None)  # nothing takes the full gate
+    monkeypatch.setattr(services, "message_send", None)  # nothing goes alone
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.message_send_many(messages=batch)
+
+    assert [(m.client_id, m.seq) for m, _ in results] == [("c-a1", 3), ("c-l1", 4), ("c-a2", 5)]
+    assert len(pushed) == 3
+
+
+def test_a_first_reply_in_a_batch_keeps_its_place_before_later_messages(
+    active_consult, pushed, django_capture_on_commit_callbacks
+):
+    from messaging.models import Conversation
+
+    # given a consult the lawyer has not answered yet
+    consult_chat = Conversation.objects.get(pk=active_consult.conversation_id)
+    batch = [
+        outgoing(active_consult.asker, consult_chat, "c-a1"),
+        outgoing(active_consult.lawyer, consult_chat, "c-l1"),
+        outgoing(active_consult.asker, consult_chat, "c-a2"),
+    ]
+    # when the lawyer's first reply arrives between two of the asker's messages
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.message_send_many(messages=batch)
+    # then the gate stamps it and every message keeps its arrival order
+    assert [(m.client_id, m.seq) for m, _ in results] == [("c-a1", 2), ("c-l1", 3), ("c-a2", 4)]
+    active_consult.refresh_from_db()
+    assert active_consult.first_reply_at is not None
+
+
+def wait_for_a_backend_waiting_on_a_lock(timeout: float = 10) -> None:
+    import time
+
+    from django.db import connections
+
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no backend ever waited on a lock")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_waiting_on_a_consult_that_closes_meanwhile_refuses_its_messages(pushed):
+    import threading
+
+    from django.db import connections, transaction
+
+    from marketplace.consult_messages import ConsultClosed
+    from marketplace.models import Consult
+    from messaging.models import Conversation
+    from tests.messaging.factories import consult_with_conversation
+
+    # given an answered consult whose chat this process knows, and a direct chat
+    asker, lawyer = AskerFactory(), LawyerFactory()
+    consult = consult_with_conversation(asker, lawyer)
+    for sender, client_id in ((asker, "a0"), (lawyer, "l0")):
+        services.message_send(
+            sender=sender, conversation_id=consult.conversation_id, client_id=client_id, body="在"
+        )
+    direct = direct_conversation(asker, lawyer)
+    consult_chat = Conversation.objects.get(pk=consult.conversation_id)
+    # and the consult row held by someone closing it (as the close service does)
+    locked, release = threading.Event(), threading.Event()
+
+    def close_the_consult() -> None:
+        try:
+            with transaction.atomic():
+                Consult.objects.select_for_update().get(pk=consult.pk)
+                locked.set()
+                release.wait(10)
+                Consult.objects.filter(pk=consult.pk).update(state=Consult.State.RESOLVED)
+        finally:
+            connections.close_all()
+
+    results: list = []
+
+    def send_the_batch() -> None:
+        try:
+            results.extend(
+                services.message_send_many(
+                    messages=[
+                        outgoing(asker, direct, "d-1"),
+                        outgoing(asker, consult_chat, "c-a1"),
+                        outgoing(lawyer, consult_chat, "c-l1"),
+                    ]
+                )
+            )
+        finally:
+            connections.close_all()
+
+    closer = threading.Thread(target=close_the_consult)
+    closer.start()
+    assert locked.wait(10)
+    # when a batch with two messages into that consult waits for its row
+    sender = threading.Thread(target=send_the_batch)
+    sender.start()
+    wait_for_a_backend_waiting_on_a_lock()
+    # and the consult closes while it waits
+    release.set()
+    closer.join(10)
+    sender.join(30)
+    # then the batch judges the consult as it is once the lock is granted: both messages are
+    # refused, nothing was half-written, and the direct message is stored
+    assert isinstance(results[1], ConsultClosed) and isinstance(results[2], ConsultClosed)
+    assert results[0][0].client_id == "d-1" and results[0][1] is True
+    consult_chat.refresh_from_db()
+    assert consult_chat.last_seq == 2
+    assert not Message.objects.filter(client_id__in=["c-a1", "c-l1"]).exists()

@@ -165,11 +165,12 @@ def statements(queries) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
-def test_first_send_in_a_conversation_costs_two_statements(conversation, asker):
+def test_first_send_in_a_conversation_costs_three_statements(conversation, asker):
     with CaptureQueriesContext(connection) as queries:
         send(asker, conversation, "q1")
-    # the UPDATE...RETURNING (which tells the conversation's kind) and the INSERT
-    assert len(statements(queries)) == 2, statements(queries)
+    # the lock of the conversation's consult (none here: a consult's row is locked before its
+    # conversation's), the UPDATE...RETURNING (which tells the conversation's kind), the INSERT
+    assert len(statements(queries)) == 3, statements(queries)
 
 
 def test_later_sends_in_a_direct_conversation_cost_one_statement(conversation, asker, lawyer):
@@ -198,6 +199,51 @@ def test_consult_messages_always_pass_the_gate(asker, lawyer):
     Consult.objects.filter(pk=consult.pk).update(state=Consult.State.EXPIRED)
     with pytest.raises(ConsultExpired):
         send(lawyer, consult.conversation, "second")
+
+
+def test_later_sends_in_a_consult_under_way_cost_one_statement(asker, lawyer):
+    # given a consult the lawyer has answered, its kind known to this process
+    consult = consult_with_conversation(asker, lawyer)
+    send(lawyer, consult.conversation, "first")
+    # when both sides write on
+    with CaptureQueriesContext(connection) as queries:
+        from_asker, _ = send(asker, consult.conversation, "a1")
+        from_lawyer, _ = send(lawyer, consult.conversation, "l2")
+    # then each message is one statement, the consult's gate included
+    assert len(statements(queries)) == 2, statements(queries)
+    assert (from_asker.seq, from_lawyer.seq) == (2, 3)
+
+
+def test_the_lawyers_first_reply_takes_the_full_gate_and_later_ones_do_not(asker, lawyer):
+    consult = consult_with_conversation(asker, lawyer)
+    chat = consult.conversation
+    send(asker, chat, "a1")
+    # when the lawyer first replies, the one statement lets it by to the gate, which stamps it
+    with CaptureQueriesContext(connection) as queries:
+        send(lawyer, chat, "l1")
+    consult.refresh_from_db()
+    assert consult.first_reply_at is not None
+    assert len(statements(queries)) > 1
+    # and the lawyer's next message needs no more than one statement
+    with CaptureQueriesContext(connection) as queries:
+        send(lawyer, chat, "l2")
+    assert len(statements(queries)) == 1, statements(queries)
+
+
+@pytest.mark.parametrize(
+    ("state", "error"),
+    [(Consult.State.EXPIRED, ConsultExpired), (Consult.State.CANCELED, ConsultClosed)],
+)
+def test_a_consult_that_ends_while_its_chat_is_known_refuses_on_the_one_statement_path(
+    asker, lawyer, state, error
+):
+    consult = consult_with_conversation(asker, lawyer)
+    send(lawyer, consult.conversation, "l1")
+    Consult.objects.filter(pk=consult.pk).update(state=state)
+    with pytest.raises(error):
+        send(asker, consult.conversation, "late")
+    consult.conversation.refresh_from_db()
+    assert consult.conversation.last_seq == 1
 
 
 def test_database_failure_stores_nothing_and_says_message_not_stored(
