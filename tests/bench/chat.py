@@ -257,7 +257,9 @@ def queries_per_message(pairs: list[tuple[int, int, int]]) -> tuple[int, list[st
         services.message_send(
             sender=sender, conversation_id=conversation, client_id="bench-q-1", body="queries"
         )
-    return len(ctx.captured_queries), [q["sql"][:80] for q in ctx.captured_queries]
+    return len(ctx.captured_queries), [
+        " ".join(q["sql"].split())[:80] for q in ctx.captured_queries
+    ]
 
 
 def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
@@ -372,8 +374,9 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             "message rate the cores allow (cores ÷ web CPU per message)",
             (os.cpu_count() or 1) * 1000 / cpu_ms if cpu_ms else None,
             "msg/s",
-            targets=[Target(">=", 1500)],
-            note="an upper bound: PostgreSQL, Redis and the load generator share the cores",
+            note="from the CPU per message at 200 msg/s, so no target: batches grow with the "
+            "load and each message then costs less (the sustained rate below is measured); "
+            "PostgreSQL, Redis and the load generator share the cores too",
         )
     )
     sustained = [s["offered"] for s in results["steps"] if s["sustained"]]
