@@ -65,7 +65,7 @@ def test_bench_runs_the_procfile_web_line_with_its_environment():
     )
 
     # then
-    assert "config.asgi:application" in argv
+    assert argv[argv.index("-m") + 1] == "config.serve"
     assert argv[argv.index("--port") + 1] == "4321"
     assert argv[argv.index("--workers") + 1] == "3"
 
