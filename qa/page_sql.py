@@ -45,11 +45,10 @@ EXCERPT_CHARS = 120
 
 
 def _fetch_all(sql: str, params) -> list[tuple]:
-    # through Django's cursor, not as server-side prepared statements: the page's queries stay
-    # in the query log and in pinned query counts
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    # prepared once per pooled connection and planned once (generic plans, see prepared_sql):
+    # planning these statements cost PostgreSQL 0.3-0.4 ms each, more than running them; they
+    # stay in the query log and in pinned query counts
+    return prepared_sql.fetch_all(sql, params, logged=True)
 
 
 def _table(model) -> str:
