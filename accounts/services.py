@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import errors
 from accounts.models import ApiToken, User
 from accounts.throttling import login_clear_failures, login_is_locked, login_record_failure
+from config import prepared_sql
 from config.rate_limits import rate_limit_check
 
 USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
@@ -106,15 +107,14 @@ def token_authenticate(raw: str) -> User | None:
     if not raw or len(raw) > 200:
         return None
     sql, attnames = _token_user_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [hash_token(raw)])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        token_id, last_used_at, *values = row
-        now = timezone.now()
-        if last_used_at is None or (now - last_used_at).total_seconds() > 60:
-            table = connection.ops.quote_name(ApiToken._meta.db_table)
+    rows = prepared_sql.fetch_all(sql, [hash_token(raw)], logged=True)
+    if not rows:
+        return None
+    token_id, last_used_at, *values = rows[0]
+    now = timezone.now()
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        table = connection.ops.quote_name(ApiToken._meta.db_table)
+        with connection.cursor() as cursor:
             sql = f"UPDATE {table} SET last_used_at = %s WHERE id = %s"  # noqa: S608
             cursor.execute(sql, [now, token_id])
     return User.from_db(connection.alias, attnames, values)

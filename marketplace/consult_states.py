@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
-from marketplace import prepared_sql, socket_frames
+from config import prepared_sql
+from marketplace import socket_frames
 from marketplace.errors import IllegalTransition
 from marketplace.models import Consult, Offer, Question
 

@@ -35,7 +35,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.realtime import push_many_on_commit, push_to_users_on_commit
-from marketplace import consult_states, prepared_sql, presence, ranking, socket_frames
+from config import prepared_sql
+from marketplace import consult_states, presence, ranking, socket_frames
 from marketplace.models import Category, Consult, LawyerProfile, Offer, Question, Region
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from config import prepared_sql
 from config.errors import NotFound
-from marketplace import errors, prepared_sql
+from marketplace import errors
 from marketplace.models import (
     Category,
     Consult,
@@ -191,9 +192,9 @@ def lawyer_live_offers(*, lawyer_id: int, now: datetime | None = None) -> list[O
     """The lawyer's queue: offers still open, oldest first, with what the frames and the API
     show of their consult (its question without body, the category and city). One query."""
     sql, attnames = _live_offers_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [lawyer_id, Offer.State.PENDING, now or timezone.now()])
-        rows = cursor.fetchall()
+    rows = prepared_sql.fetch_all(
+        sql, [lawyer_id, Offer.State.PENDING, now or timezone.now()], logged=True
+    )
     offers = []
     for row in rows:
         offer, consult, question, category, city = prepared_sql.instances_from_row(

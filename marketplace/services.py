@@ -20,9 +20,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
 from accounts.roles import require_role, require_staff
+from config import prepared_sql
 from config.errors import NotFound
 from config.rate_limits import rate_limit_check
-from marketplace import consult_states, errors, prepared_sql, socket_frames
+from marketplace import consult_states, errors, socket_frames
 from marketplace.models import (
     Category,
     Consult,
@@ -347,12 +348,10 @@ def _lock_own_question_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
 def _lock_own_question(*, question_id: int, asker_id: int) -> Question | None:
     """The asker's question, locked until the end of the transaction, with its category."""
     sql, attnames = _lock_own_question_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [question_id, asker_id])
-        row = cursor.fetchone()
-    if row is None:
+    rows = prepared_sql.fetch_all(sql, [question_id, asker_id], logged=True)
+    if not rows:
         return None
-    question, category = prepared_sql.instances_from_row(_QUESTION_PARTS, attnames, row)
+    question, category = prepared_sql.instances_from_row(_QUESTION_PARTS, attnames, rows[0])
     question = cast(Question, question)
     question.category = cast(Category, category)
     return question
@@ -361,9 +360,10 @@ def _lock_own_question(*, question_id: int, asker_id: int) -> Question | None:
 def _has_open_consult(question_id: int) -> bool:
     table = connection.ops.quote_name(Consult._meta.db_table)
     sql = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE question_id = %s AND state = ANY(%s))"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [question_id, sorted(consult_states.OPEN_STATES)])
-        return bool(cursor.fetchone()[0])
+    rows = prepared_sql.fetch_all(
+        sql, [question_id, sorted(consult_states.OPEN_STATES)], logged=True
+    )
+    return bool(rows[0][0])
 
 
 def consult_close(*, user: User, consult_id: int) -> Consult:

@@ -13,7 +13,7 @@ from typing import cast
 from django.db import connection
 
 from accounts.models import User
-from marketplace import prepared_sql
+from config import prepared_sql
 from marketplace.models import Category, LawyerProfile, Question, Region
 from qa.models import Answer, AnswerLike, HelpfulMark, LegalBasis
 from qa.search import MAX_QUERY_TOKENS

@@ -93,7 +93,7 @@ DATABASES["default"]["OPTIONS"] |= {
         "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
     }
 }
-# Statements prepared by marketplace/prepared_sql.py (the post → offer.new path's fixed SQL)
+# Statements prepared by config/prepared_sql.py (the hot paths' fixed SQL)
 # are planned once per connection instead of per execution. Django's own queries bind client
 # side and are never prepared, so this changes nothing else.
 # https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-PLAN-CACHE-MODE
