@@ -13,7 +13,7 @@ from tests.bench.stack import Stack, procfile_command
 from tests.bench.wsclients import Client, close_all, connect_all, create_users, issue_tokens
 
 SECTION = "memory"
-APP = "config.asgi:application"
+BARE_APP = "tests.bench.servers.bare_channels:application"
 
 
 def bare_server(stack: Stack):
@@ -27,8 +27,8 @@ def bare_server(stack: Stack):
         "LAWLINE_PORT": str(port),
         "WEB_CONCURRENCY": "1",
     }
-    argv = procfile_command("web", env)
-    argv[argv.index(APP)] = "tests.bench.servers.bare_channels:application"
+    # the Procfile's web server with the bare consumer's app in place of the project's
+    argv = [*procfile_command("web", env), "--app", BARE_APP]
     proc = stack.spawn(f"memory-bare-{port}", argv, port=port, env=env)
     wait_ready(port, 1)
     return proc
