@@ -7,6 +7,7 @@ adds one thread hop per request, not the handler's several), and sockets answer 
 while pages load. HTTP_SERVING=asgi switches pages to Django's ASGI handler for comparison.
 """
 
+import gc
 import os
 import sys
 
@@ -37,13 +38,26 @@ from config.page_cache import PageCacheMiddleware  # noqa: E402
 from config.socket_outage import RetryLaterOnOutage  # noqa: E402
 
 
+def freeze_startup_heap() -> None:
+    """Keep what the process built to start (modules, settings, URL patterns, templates,
+    jieba's dictionary) out of the garbage collector's full collections. Those walked every
+    tracked object, about 100,000 after startup: 40 ms during which no page thread and no
+    socket of the process runs, every few seconds under load."""
+    gc.freeze()
+
+
 def warm_up_search() -> None:
-    """Load jieba's dictionary (~1.3 s) in the background so the first search does not wait."""
+    """Load jieba's dictionary (~1.3 s) in the background so the first search does not wait,
+    then freeze the heap again with the dictionary in it."""
     import threading
 
     import jieba
 
-    threading.Thread(target=jieba.initialize, name="jieba-warmup", daemon=True).start()
+    def load() -> None:
+        jieba.initialize()
+        freeze_startup_heap()
+
+    threading.Thread(target=load, name="jieba-warmup", daemon=True).start()
 
 
 warm_up_search()
@@ -66,3 +80,4 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+freeze_startup_heap()
