@@ -46,6 +46,7 @@ PROFILES: dict[str, dict] = {
         "queue_consults": 10_000,
         "queue_samples": 300,
         "memory_connections": 3_000,
+        "scaleout_clients": 3_000,
         "scaleout_seconds": 6.0,
     },
     "full": {
@@ -68,6 +69,7 @@ PROFILES: dict[str, dict] = {
         "queue_consults": 10_000,
         "queue_samples": 2_000,
         "memory_connections": 10_000,
+        "scaleout_clients": 3_000,
         "scaleout_seconds": 20.0,
     },
 }
