@@ -7,12 +7,13 @@ trip and a Redis pub/sub round trip of the same run."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections import Counter
 
 from tests.bench import profiling, world
-from tests.bench.loadgen import percentile
+from tests.bench.loadgen import RawHttpClient, percentile
 from tests.bench.references import References
 from tests.bench.report import Report, Row, Target
 from tests.bench.stack import Stack
@@ -50,32 +51,28 @@ class OfferWatch:
 
 
 async def post_consults(ports, asker_tokens, question_ids, rate, seconds, results):
-    import httpx
-
-    clients = [
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) for port in ports
-    ]
+    clients = [RawHttpClient("127.0.0.1", port) for port in ports]
     total = min(len(question_ids), int(rate * seconds))
     started = time.perf_counter()
 
     async def one(n: int) -> None:
         token, question = asker_tokens[n], question_ids[n]
         client = clients[n % len(clients)]
+        body = json.dumps({"question": question}).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         sent = time.perf_counter()
         try:
-            response = await client.post(
-                "/consults",
-                json={"question": question},
-                headers={"Authorization": f"Bearer {token}"},
+            status, answer = await client.request(
+                "POST", "/api/v1/consults", body=body, headers=headers
             )
-        except httpx.HTTPError as exc:
+        except (OSError, asyncio.IncompleteReadError) as exc:
             results["http_errors"][type(exc).__name__] += 1
             return
         done = time.perf_counter()
-        if response.status_code != 201:
-            results["http_errors"][f"{response.status_code} {response.text[:80]}"] += 1
+        if status != 201:
+            results["http_errors"][f"{status} {answer[:80]!r}"] += 1
             return
-        results["posted"][response.json()["id"]] = (sent, done)
+        results["posted"][json.loads(answer)["id"]] = (sent, done)
 
     tasks = []
     for n in range(total):
