@@ -35,7 +35,6 @@ def reuse_port_socket(host: str, port: int, *, listen: bool = True) -> socket.so
         raise
     if listen:
         sock.listen(LISTEN_BACKLOG)
-    sock.set_inheritable(True)
     return sock
 
 
