@@ -161,7 +161,8 @@ def asker_open_consults(*, asker_id: int) -> list[Consult]:
 
 # The queue is read on every fetch of GET /lawyer/queue and on every lawyer socket's connect
 # and resume; composed by the ORM (four joins) it cost more CPU than PostgreSQL spent running
-# it, so it is a fixed statement, through Django's cursor (it stays in query logs and counts).
+# it, so it is a fixed statement, prepared (config/prepared_sql.py; it stays in query logs
+# and counts).
 _LIVE_OFFER_PARTS = (
     (Offer, "o", ()),
     (Consult, "c", ()),

@@ -260,9 +260,9 @@ def _store(
         if row is not None:
             message_id, seq, participant_ids = row
             return _loaded_message(message_id, seq, params), list(participant_ids)
-    gated = gate and sender is not None and known_kind in (None, Conversation.Kind.CONSULT)
+    may_be_consult = gate and sender is not None and known_kind in (None, Conversation.Kind.CONSULT)
     with transaction.atomic():
-        if gated:
+        if may_be_consult:
             from marketplace.consult_messages import consult_message_gate, consult_message_lock
 
             # the consult row before the conversation row, as in the one statement
@@ -276,7 +276,7 @@ def _store(
             _remember_kind(conversation_id, conversation_kind)
             if sender is not None and conversation_kind == Conversation.Kind.PLATFORM:
                 raise ConversationReadOnly()
-            if gated and conversation_kind == Conversation.Kind.CONSULT:
+            if may_be_consult and conversation_kind == Conversation.Kind.CONSULT:
                 consult_message_gate(locked=locked, sender=sender)
             cursor.execute(_INSERT_SQL, {**params, "seq": seq})
             (message_id,) = cursor.fetchone()
@@ -472,19 +472,7 @@ def _store_batch(
         key=lambda n: messages[n].conversation_id,
     )
     now = timezone.now()
-    params = [
-        {
-            "now": now,
-            "conversation": messages[n].conversation_id,
-            "sender": messages[n].sender.pk,
-            "kind": Message.Kind.TEXT,
-            "body": messages[n].body,
-            "client_id": messages[n].client_id,
-            "notice": None,
-            "expected_kind": Conversation.Kind.DIRECT,
-        }
-        for n in order
-    ]
+    params = [_text_params(messages[n], now, Conversation.Kind.DIRECT) for n in order]
     left: list[int] = []
     try:
         with transaction.atomic():
@@ -514,6 +502,20 @@ def _store_batch(
             results[n] = None
         return sorted(batched)
     return left
+
+
+def _text_params(outgoing: OutgoingMessage, now: datetime, kind: str) -> dict[str, Any]:
+    """The parameters of `_STORE_SQL` (or its consult form) for a chat message in a batch."""
+    return {
+        "now": now,
+        "conversation": outgoing.conversation_id,
+        "sender": outgoing.sender.pk,
+        "kind": Message.Kind.TEXT,
+        "body": outgoing.body,
+        "client_id": outgoing.client_id,
+        "notice": None,
+        "expected_kind": kind,
+    }
 
 
 def _store_pipelined(sql: str, params: list[dict[str, Any]]) -> list[Any]:
@@ -547,19 +549,7 @@ def _store_consult_messages(
     under way). Otherwise (a lawyer's first reply, a consult that is over) that try is rolled
     back and each goes through the full gate in a savepoint, so that a first reply keeps its
     place before the messages sent after it. None: that message goes alone."""
-    params = [
-        {
-            "now": now,
-            "conversation": message.conversation_id,
-            "sender": message.sender.pk,
-            "kind": Message.Kind.TEXT,
-            "body": message.body,
-            "client_id": message.client_id,
-            "notice": None,
-            "expected_kind": Conversation.Kind.CONSULT,
-        }
-        for message in outgoing
-    ]
+    params = [_text_params(message, now, Conversation.Kind.CONSULT) for message in outgoing]
     if len(params) > 1:
         try:
             with transaction.atomic():

@@ -305,8 +305,8 @@ class ServerProcess:
 def start_web_process(
     port: int | None = None, output: IO | None = None, **env: str
 ) -> ServerProcess:
-    """The Procfile's web server (one worker) on the test database; `output` (a file) takes its stdout and stderr
-    so a test can look for tracebacks, else they go to pytest's own."""
+    """The Procfile's web server (one worker) on the test database; `output` (a file) takes
+    its stdout and stderr so a test can look for tracebacks, else they go to pytest's own."""
     port = port or free_port()
     process = subprocess.Popen(
         [
