@@ -81,9 +81,12 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # with the pool: a connection the server dropped while it sat in the pool (failover, restart,
-# pg_terminate_backend) is replaced at checkout instead of failing the next message (one empty
-# round trip per checkout; tests/reliability/test_database_connections.py)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# pg_terminate_backend) is replaced at checkout instead of failing the next message: Django's
+# backend with a pool whose check costs no round trip on a healthy connection (config.postgresql;
+# tests/reliability/test_database_connections.py). Django's own CONN_HEALTH_CHECKS made that
+# check an empty query on every checkout, so on every request and task.
+DATABASES["default"]["ENGINE"] = "config.postgresql"
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 DATABASES["default"]["OPTIONS"] |= {
     "pool": {
         "min_size": env.int("DB_POOL_MIN", default=1),
