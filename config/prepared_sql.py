@@ -16,12 +16,14 @@ Django's query log (nor in `django_assert_num_queries`) unless run with `logged=
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import pq
 from django.db import connection, models
+from django.db.models.fields import AutoFieldMixin
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -65,6 +67,35 @@ def execute(sql: str, params: Params) -> None:
     """A prepared statement without rows, in the caller's transaction (if any)."""
     with connection.wrap_database_errors, psycopg.Cursor(_raw_connection()) as cursor:
         cursor.execute(sql, params, prepare=True)
+
+
+@lru_cache(maxsize=None)
+def _insert_sql(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
+    if not isinstance(model._meta.pk, AutoFieldMixin):
+        raise TypeError(f"{model.__name__}: only models whose database assigns the key")
+    quote = connection.ops.quote_name
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)}"  # noqa: S608 - names from the model
+        f" ({', '.join(quote(str(f.column)) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" RETURNING {quote(str(model._meta.pk.column))}"
+    )
+    return sql, fields
+
+
+def insert(instance: models.Model) -> None:
+    """`instance.save()` of a new row whose primary key the database assigns, as one prepared
+    INSERT (in the query log): each field's value as Django's own insert takes it (`pre_save`,
+    so auto_now dates are set on the instance too). No model signals are sent; nothing in the
+    project listens to them."""
+    model = type(instance)
+    sql, fields = _insert_sql(model)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    ((pk,),) = fetch_all(sql, values, logged=True)
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 def model_columns(

@@ -130,7 +130,8 @@ def consult_open(
     )
     if not paid:
         _enter_queued(consult, now)
-    consult.save()
+    # on the post → offer.new path: the ORM's save compiled the INSERT on every consult
+    prepared_sql.insert(consult)
     if not paid:
         _enqueue_matching(consult)
         _push_updated(consult)
