@@ -16,8 +16,9 @@ Django's query log (nor in `django_assert_num_queries`) unless run with `logged=
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from functools import lru_cache
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -67,6 +68,41 @@ def execute(sql: str, params: Params) -> None:
     """A prepared statement without rows, in the caller's transaction (if any)."""
     with connection.wrap_database_errors, psycopg.Cursor(_raw_connection()) as cursor:
         cursor.execute(sql, params, prepare=True)
+
+
+class Batch:
+    """Statements sent together when their `batch()` block ends (see there)."""
+
+    def __init__(self, raw: psycopg.Connection) -> None:
+        self._raw = raw
+        self._pending: list[tuple[psycopg.Cursor, list[tuple[Any, ...]]]] = []
+
+    def fetch_all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        """The rows of a prepared statement: an empty list now, filled when the block ends."""
+        cursor = psycopg.Cursor(self._raw)
+        rows: list[tuple[Any, ...]] = []
+        self._pending.append((cursor, rows))
+        cursor.execute(sql, params, prepare=True)
+        return rows
+
+    def _read(self) -> None:
+        for cursor, rows in self._pending:
+            with cursor:
+                rows.extend(cursor.fetchall())
+
+
+@contextmanager
+def batch() -> Iterator[Batch]:
+    """Prepared statements run inside the block (`Batch.fetch_all`, and `execute` here) go to
+    PostgreSQL together when it ends, in one round trip (psycopg's pipeline mode), in the
+    caller's transaction; an error in any of them is raised there. Nothing inside may need a
+    statement's result before the block ends: no ORM queries."""
+    raw = _raw_connection()
+    pending = Batch(raw)
+    with connection.wrap_database_errors:
+        with raw.pipeline():
+            yield pending
+        pending._read()
 
 
 @lru_cache(maxsize=None)

@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from accounts.realtime import push_many_on_commit, push_to_users_on_commit
+from accounts.realtime import push_many, push_to_users_on_commit
 from config import prepared_sql
 from marketplace import consult_states, presence, ranking, socket_frames
 from marketplace.models import Category, Consult, LawyerProfile, Offer, Question, Region
@@ -328,7 +328,28 @@ def _insert_offers_sql() -> str:
     )
 
 
-def _insert_offers(
+def _offer_params(
+    consult: Consult,
+    chosen: list[ranking.Ranked],
+    *,
+    scope: str,
+    now: datetime,
+    expires_at: datetime,
+) -> dict:
+    return {
+        "consult": consult.pk,
+        "state": str(Offer.State.PENDING),
+        "scope": str(scope),
+        "round": consult.search_round,
+        "now": now,
+        "expires": expires_at,
+        "lawyers": [ranked.candidate.lawyer_id for ranked in chosen],
+        "scores": [float(ranked.score) for ranked in chosen],
+    }
+
+
+def _offers_inserted(
+    rows: list[tuple],
     consult: Consult,
     chosen: list[ranking.Ranked],
     *,
@@ -336,20 +357,7 @@ def _insert_offers(
     now: datetime,
     expires_at: datetime,
 ) -> list[Offer]:
-    lawyers = [ranked.candidate.lawyer_id for ranked in chosen]
-    rows = prepared_sql.fetch_all(
-        _insert_offers_sql(),
-        {
-            "consult": consult.pk,
-            "state": str(Offer.State.PENDING),
-            "scope": str(scope),
-            "round": consult.search_round,
-            "now": now,
-            "expires": expires_at,
-            "lawyers": lawyers,
-            "scores": [float(ranked.score) for ranked in chosen],
-        },
-    )
+    """The Offer instances of the rows the INSERT returned (id, lawyer_id), in rank order."""
     ids = dict((lawyer_id, pk) for pk, lawyer_id in rows)
     offers = []
     for ranked in chosen:
@@ -421,19 +429,30 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
     consult.search_round += 1
     changed.append("search_round")
     expires_at = now + timedelta(seconds=settings.MATCH_OFFER_TTL_SECONDS)
-    offers = _insert_offers(consult, chosen, scope=scope, now=now, expires_at=expires_at)
-    # the lawyers first, all in one Redis round trip after commit
-    push_many_on_commit([([offer.lawyer_id], socket_frames.offer_new(offer)) for offer in offers])
-    offered = live + len(offers)
-    if consult.state == Consult.State.QUEUED:
-        # one UPDATE for the state and the search, on the row this pass holds locked
-        consult_states.consult_mark_offered(
-            consult_id=consult.pk,
-            offered=offered,
-            locked=consult,
-            **{name: getattr(consult, name) for name in changed},
+    offered = live + len(chosen)
+    # the lawyers' offers first after commit, all in one Redis round trip (filled in below)
+    offer_pushes: list[tuple[list[int], dict]] = []
+    transaction.on_commit(lambda: push_many(offer_pushes))
+    first_offers = consult.state == Consult.State.QUEUED
+    with prepared_sql.batch() as batch:
+        # the offers and a queued consult's UPDATE (state and search, on the row this pass
+        # holds locked) in one round trip
+        offer_rows = batch.fetch_all(
+            _insert_offers_sql(),
+            _offer_params(consult, chosen, scope=scope, now=now, expires_at=expires_at),
         )
-    else:
+        if first_offers:
+            consult_states.consult_mark_offered(
+                consult_id=consult.pk,
+                offered=offered,
+                locked=consult,
+                **{name: getattr(consult, name) for name in changed},
+            )
+    offers = _offers_inserted(
+        offer_rows, consult, chosen, scope=scope, now=now, expires_at=expires_at
+    )
+    offer_pushes += [([offer.lawyer_id], socket_frames.offer_new(offer)) for offer in offers]
+    if not first_offers:
         consult.save(update_fields=[*changed, "updated_at"])
         push_search_update(consult, offered=offered)
     return MatchResult(offer_ids=[o.pk for o in offers], scope=scope, offered=offered)

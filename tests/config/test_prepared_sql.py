@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
+from psycopg import pq
 
 from config import prepared_sql
 from marketplace.models import Consult, Region
@@ -50,3 +53,53 @@ def test_fetch_all_returns_no_rows_for_a_statement_without_any():
     update = f"UPDATE {table} SET price = price WHERE id = %s"  # noqa: S608
     assert prepared_sql.fetch_all(update, [consult.pk]) == []
     assert prepared_sql.fetch_all(update + " RETURNING id", [consult.pk]) == [(consult.pk,)]
+
+
+def client_messages_then_server_messages(trace: str) -> tuple[list[str], list[str]]:
+    """(what the client sent before the server's first answer, what came back after)"""
+    lines = [line.split("\t") for line in trace.splitlines() if line]
+    first_answer = next(n for n, line in enumerate(lines) if line[0] == "B")
+    return [line[2] for line in lines[:first_answer]], [line[2] for line in lines[first_answer:]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sends_its_statements_in_one_round_trip():
+    consult = new_consult()
+    prepared_sql.insert(consult)
+    table = connection.ops.quote_name(Consult._meta.db_table)
+    bump = f"UPDATE {table} SET price = price + 1 WHERE id = %s"  # noqa: S608
+    read = f"SELECT price FROM {table} WHERE id = %s"  # noqa: S608
+    with transaction.atomic():
+        prepared_sql.fetch_all(read, [consult.pk])  # the transaction's BEGIN, and prepared
+        with prepared_sql.batch() as batch:  # prepared once, so the traced run sends no Parse
+            prepared_sql.execute(bump, [consult.pk])
+            batch.fetch_all(read, [consult.pk])
+        raw = connection.connection
+        with tempfile.NamedTemporaryFile("w+") as trace:
+            raw.pgconn.trace(trace.fileno())
+            raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+            with prepared_sql.batch() as batch:
+                prepared_sql.execute(bump, [consult.pk])
+                rows = batch.fetch_all(read, [consult.pk])
+                assert rows == []  # not read yet
+            raw.pgconn.untrace()
+            trace.seek(0)  # libpq wrote through the same file offset
+            sent, answered = client_messages_then_server_messages(trace.read())
+    assert rows == [(2,)]
+    assert sent.count("Execute") == 2 and sent.count("Sync") == 1
+    assert "Execute" not in answered and "Sync" not in answered
+    assert Consult.objects.get(pk=consult.pk).price == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_a_batch_is_raised_at_its_end_and_rolls_the_transaction_back():
+    consult = new_consult()
+    prepared_sql.insert(consult)
+    table = connection.ops.quote_name(Consult._meta.db_table)
+    with pytest.raises(DataError), transaction.atomic():
+        prepared_sql.fetch_all(f"SELECT id FROM {table} WHERE id = %s", [consult.pk])  # noqa: S608
+        with prepared_sql.batch():
+            prepared_sql.execute(f"UPDATE {table} SET price = 7 WHERE id = %s", [consult.pk])  # noqa: S608
+            prepared_sql.execute(f"UPDATE {table} SET price = 1 / 0 WHERE id = %s", [consult.pk])  # noqa: S608
+    assert Consult.objects.get(pk=consult.pk).price == 0
+    assert prepared_sql.fetch_all("SELECT 1", []) == [(1,)]
