@@ -16,15 +16,15 @@ Django's query log (nor in `django_assert_num_queries`) unless run with `logged=
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
-from functools import lru_cache
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import psycopg
-from psycopg import pq
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
+from psycopg import pq
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -105,7 +105,7 @@ def batch() -> Iterator[Batch]:
         pending._read()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert_sql(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
     if not isinstance(model._meta.pk, AutoFieldMixin):
         raise TypeError(f"{model.__name__}: only models whose database assigns the key")

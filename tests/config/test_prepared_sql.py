@@ -96,10 +96,17 @@ def test_an_error_in_a_batch_is_raised_at_its_end_and_rolls_the_transaction_back
     consult = new_consult()
     prepared_sql.insert(consult)
     table = connection.ops.quote_name(Consult._meta.db_table)
-    with pytest.raises(DataError), transaction.atomic():
-        prepared_sql.fetch_all(f"SELECT id FROM {table} WHERE id = %s", [consult.pk])  # noqa: S608
-        with prepared_sql.batch():
-            prepared_sql.execute(f"UPDATE {table} SET price = 7 WHERE id = %s", [consult.pk])  # noqa: S608
-            prepared_sql.execute(f"UPDATE {table} SET price = 1 / 0 WHERE id = %s", [consult.pk])  # noqa: S608
+
+    def store_then_fail() -> None:
+        with transaction.atomic():
+            prepared_sql.fetch_all(f"SELECT id FROM {table} WHERE id = %s", [consult.pk])  # noqa: S608
+            with prepared_sql.batch():
+                prepared_sql.execute(f"UPDATE {table} SET price = 7 WHERE id = %s", [consult.pk])  # noqa: S608
+                prepared_sql.execute(
+                    f"UPDATE {table} SET price = 1 / 0 WHERE id = %s", [consult.pk]
+                )  # noqa: S608
+
+    with pytest.raises(DataError):
+        store_then_fail()
     assert Consult.objects.get(pk=consult.pk).price == 0
     assert prepared_sql.fetch_all("SELECT 1", []) == [(1,)]
