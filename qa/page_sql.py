@@ -95,11 +95,14 @@ def _lawyer_cards_sql(*, ranked: bool) -> tuple[str, tuple[tuple[str, ...], ...]
     columns, attnames = prepared_sql.model_columns(_LAWYER_PARTS)
     served = _table(LawyerProfile.regions_served.through)
     practised = _table(LawyerProfile.categories.through)
-    where = (
-        "(p.home_city_id = %(city)s OR p.id IN"  # noqa: S608 - names from the models
-        f" (SELECT lawyerprofile_id FROM {served} WHERE region_id IN (%(city)s, %(province)s)))"
+    # the lawyers to consider, looked up by key from there: living in the city or serving it or
+    # its province (two index scans; as an OR in the WHERE, PostgreSQL filtered every verified
+    # lawyer of the country), or the given ids
+    pool = (
+        f"SELECT id FROM {_table(LawyerProfile)} WHERE home_city_id = %(city)s"  # noqa: S608 - names from the models
+        f" UNION SELECT lawyerprofile_id FROM {served} WHERE region_id IN (%(city)s, %(province)s)"
         if ranked
-        else "p.id = ANY(%(ids)s)"
+        else "SELECT unnest(%(ids)s::bigint[])"
     )
     order = (
         f" ORDER BY EXISTS (SELECT 1 FROM {practised} pc WHERE pc.lawyerprofile_id = p.id"  # noqa: S608
@@ -111,15 +114,19 @@ def _lawyer_cards_sql(*, ranked: bool) -> tuple[str, tuple[tuple[str, ...], ...]
         else ""
     )
     sql = (
-        f"SELECT {', '.join(columns)},"  # noqa: S608 - names from the models
+        f"WITH pool(id) AS MATERIALIZED ({pool})"  # noqa: S608 - names from the models
+        f" SELECT {', '.join(columns)},"
         " COALESCE(s.answer_count, 0) AS answer_count, COALESCE(s.helped_total, 0) AS helped_total"
-        f" FROM {_table(LawyerProfile)} p"
+        " FROM pool"
+        # each profile by its key (OFFSET 0 keeps the planner from scanning them all instead)
+        f" CROSS JOIN LATERAL (SELECT * FROM {_table(LawyerProfile)} p"
+        "   WHERE p.id = pool.id OFFSET 0) p"
         f" JOIN {_table(User)} u ON u.id = p.user_id"
         f" LEFT JOIN {_table(Region)} h ON h.code = p.home_city_id"
         " LEFT JOIN LATERAL (SELECT count(*) AS answer_count, sum(a.helpful_count) AS helped_total"
         f"   FROM {_table(Answer)} a WHERE a.lawyer_id = p.user_id AND a.status = %(approved)s) s"
         "   ON true"
-        " WHERE p.verification = %(verified)s AND u.is_active AND " + where + order
+        " WHERE p.verification = %(verified)s AND u.is_active" + order
     )
     return sql, attnames
 
