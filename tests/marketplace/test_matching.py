@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts import realtime
 from marketplace import consult_states, matching, presence, services
 from marketplace.models import Consult, Offer
 from tests.factories import category, city
@@ -55,6 +56,31 @@ def test_online_lawyers_serving_the_city_get_offers(make_lawyer):
     assert offer.scope == "city" and offer.search_round == 1
     expected = offer.created_at + timedelta(seconds=60)
     assert abs((offer.expires_at - expected).total_seconds()) < 1
+
+
+def test_the_offers_go_out_before_the_askers_update_after_commit(
+    make_lawyer, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given two lawyers online and a queued consult; every push still goes to Redis
+    lawyers = {make_lawyer(home=JINAN).user_id for _ in range(2)}
+    consult = new_consult()
+    publisher, sent = realtime._get_publisher(), []
+
+    class Recording:
+        def publish_many(self, pushes):
+            pushes = list(pushes)
+            sent.extend((frame["type"], tuple(ids)) for ids, frame in pushes)
+            publisher.publish_many(pushes)
+
+    monkeypatch.setattr(realtime, "_get_publisher", Recording)
+    # when the pass commits
+    with django_capture_on_commit_callbacks(execute=True):
+        result = matching.match_consult(consult_id=consult.pk, search_round=0)
+    # then the lawyers hear of their offers first, then the asker of the search
+    assert len(result.offer_ids) == 2
+    assert [kind for kind, _ in sent] == ["offer.new", "offer.new", "consult.updated"]
+    assert {ids for _, ids in sent[:2]} == {(lawyer,) for lawyer in lawyers}
+    assert sent[2][1] == (consult.asker_id,)
 
 
 def test_lawyer_serving_the_whole_province_counts_for_its_cities(make_lawyer):
