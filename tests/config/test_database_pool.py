@@ -11,13 +11,9 @@ import pytest
 from django.db import connection
 
 from config.database_pool import check_at_checkout
+from tests.reliability.conftest import admin_connection as connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def connect() -> psycopg.Connection:
-    params = connection.get_connection_params()
-    return psycopg.connect(**params | {"autocommit": True})
 
 
 def last_query_of(pid: int) -> str:
