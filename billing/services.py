@@ -45,36 +45,29 @@ ENDED_UNPAID = (Consult.State.CANCELED, Consult.State.EXPIRED)
 
 
 # --- creating and paying -------------------------------------------------------------------------
-def consult_payment_open(*, consult: Consult) -> Payment | None:
-    """Check the price a new consult was frozen at and, when it is paid, open its payment.
-
-    Called by marketplace's consult creation in its transaction, right after the consult row
-    is written: a named lawyer's price must be the one the asker was shown (`price_changed`,
-    409, otherwise), an open consult's price must be within the bounds; the error rolls the
-    consult back."""
-    requested = None
-    if consult.requested_lawyer_id is not None:
-        requested = User.objects.select_related("lawyer_profile").get(
-            pk=consult.requested_lawyer_id
-        )
+def consult_price_check(
+    *, requested_lawyer: User | None, paid: bool, price: int, currency: str
+) -> None:
+    """Check the price a new consult is about to be frozen at, before marketplace writes it: a
+    named lawyer's price must be the one the asker was shown (`price_changed`, 409, otherwise),
+    an open consult's price must be within the bounds. `requested_lawyer` comes with its
+    `lawyer_profile`. Reads nothing."""
     quote = consult_price_quote(
-        requested_lawyer=requested,
-        paid=consult.is_paid,
-        price=consult.price if consult.is_paid else None,
-        currency=consult.currency,
+        requested_lawyer=requested_lawyer,
+        paid=paid,
+        price=price if paid else None,
+        currency=currency,
     )
-    if (quote.price, quote.currency) != (consult.price, consult.currency):
+    if (quote.price, quote.currency) != (price, currency):
         raise errors.PriceChanged(fields={"price": f"{quote.price} {quote.currency}"})
-    if not consult.is_paid:
-        return None
-    return payment_create_for_consult(consult=consult)
 
 
 def payment_create_for_consult(*, consult: Consult) -> Payment:
     """Open the payment of a new paid consult, at the price frozen on it.
 
-    Called by marketplace's consult creation inside its transaction. No gateway call here:
-    the gateway's payment is opened when the asker reaches the card step (`payment_prepare`).
+    Called by marketplace's consult creation in the consult's transaction, after
+    `consult_price_check`. No gateway call here: the gateway's payment is opened when the asker
+    reaches the card step (`payment_prepare`).
     """
     if consult.price <= 0:
         raise errors.InvalidPrice(fields={"price": "A paid consult needs a price above 0."})

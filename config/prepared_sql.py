@@ -106,7 +106,9 @@ def batch() -> Iterator[Batch]:
 
 
 @cache
-def _insert_sql(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
+def _insert_sql(
+    model: type[models.Model], unless_conflict: bool
+) -> tuple[str, tuple[models.Field, ...]]:
     if not isinstance(model._meta.pk, AutoFieldMixin):
         raise TypeError(f"{model.__name__}: only models whose database assigns the key")
     quote = connection.ops.quote_name
@@ -115,23 +117,29 @@ def _insert_sql(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...
         f"INSERT INTO {quote(model._meta.db_table)}"  # noqa: S608 - names from the model
         f" ({', '.join(quote(str(f.column)) for f in fields)})"
         f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f"{' ON CONFLICT DO NOTHING' if unless_conflict else ''}"
         f" RETURNING {quote(str(model._meta.pk.column))}"
     )
     return sql, fields
 
 
-def insert(instance: models.Model) -> None:
+def insert(instance: models.Model, *, unless_conflict: bool = False) -> bool:
     """`instance.save()` of a new row whose primary key the database assigns, as one prepared
     INSERT (in the query log): each field's value as Django's own insert takes it (`pre_save`,
     so auto_now dates are set on the instance too). No model signals are sent; nothing in the
-    project listens to them."""
+    project listens to them. `unless_conflict`: a row that would break a unique constraint or
+    index is not written (ON CONFLICT DO NOTHING) and False comes back, the instance unsaved."""
     model = type(instance)
-    sql, fields = _insert_sql(model)
+    sql, fields = _insert_sql(model, unless_conflict)
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    ((pk,),) = fetch_all(sql, values, logged=True)
+    rows = fetch_all(sql, values, logged=True)
+    if not rows:
+        return False
+    ((pk,),) = rows
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
+    return True
 
 
 def model_columns(

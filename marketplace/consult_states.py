@@ -28,7 +28,7 @@ from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
 from config import prepared_sql
 from marketplace import socket_frames
-from marketplace.errors import IllegalTransition
+from marketplace.errors import ConsultAlreadyOpen, IllegalTransition
 from marketplace.models import Consult, Offer, Question
 
 State = Consult.State
@@ -117,7 +117,9 @@ def consult_open(
     requested_lawyer: User | None = None,
 ) -> Consult:
     """Create the consult in its first state: `pending_payment` when paid (it enters matching
-    through `consult_mark_paid`), else `queued` with matching enqueued after commit."""
+    through `consult_mark_paid`), else `queued` with matching enqueued after commit. One
+    INSERT, which needs no transaction of its own; `ConsultAlreadyOpen` when the question
+    has an open consult (a unique index, so a double submit opens one)."""
     now = timezone.now()
     consult = Consult(
         question=question,
@@ -131,7 +133,8 @@ def consult_open(
     if not paid:
         _enter_queued(consult, now)
     # on the post → offer.new path: the ORM's save compiled the INSERT on every consult
-    prepared_sql.insert(consult)
+    if not prepared_sql.insert(consult, unless_conflict=True):
+        raise ConsultAlreadyOpen()
     if not paid:
         _enqueue_matching(consult)
         _push_updated(consult)

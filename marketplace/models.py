@@ -226,6 +226,14 @@ class Consult(models.Model):
             models.Index(fields=["lawyer", "state"]),
             models.Index(fields=["asker", "-created_at"]),
         ]
+        constraints = [
+            # a double submit opens one consult, without locking the question
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(state__in=["pending_payment", "queued", "offered", "active"]),
+                name="consult_one_open_per_question",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Consult {self.pk} ({self.state})"

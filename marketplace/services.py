@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import cast
 
 from django.conf import settings
@@ -285,85 +285,89 @@ def consult_create(
         raise _invalid(errors.InvalidConsultPrice, "price")
     if not CURRENCY_RE.match(currency):
         raise _invalid(errors.InvalidConsultCurrency, "currency")
-    with transaction.atomic():
-        # the question's lock makes "one open consult per question" hold under a double submit
-        question = _lock_own_question(question_id=question_id, asker_id=asker.pk)
-        if question is None:
-            raise NotFound()
-        if question.status in (Question.Status.CLOSED, Question.Status.HIDDEN):
-            raise errors.QuestionClosed()
-        # a statement of its own, after the lock: it sees a consult committed while we waited
-        if _has_open_consult(question.pk):
-            raise errors.ConsultAlreadyOpen()
-        requested = None
-        if lawyer_id is not None:
-            requested = User.objects.filter(
+    question, has_open_consult = _own_question(question_id=question_id, asker_id=asker.pk)
+    if question is None:
+        raise NotFound()
+    if question.status in (Question.Status.CLOSED, Question.Status.HIDDEN):
+        raise errors.QuestionClosed()
+    if has_open_consult:
+        raise errors.ConsultAlreadyOpen()
+    requested = None
+    if lawyer_id is not None:
+        requested = (
+            User.objects.select_related("lawyer_profile")
+            .filter(
                 pk=lawyer_id,
                 role=User.Role.LAWYER,
                 is_active=True,
                 lawyer_profile__verification=LawyerProfile.Verification.VERIFIED,
-            ).first()
-            if requested is None:
-                raise _invalid(errors.UnknownLawyer, "lawyer")
-        consult = consult_states.consult_open(
-            question=question,
-            asker=asker,
-            paid=paid,
-            price=price if paid else 0,
-            currency=currency,
-            requested_lawyer=requested,
+            )
+            .first()
         )
-        # --- BILLING HOOK: create the payment of a paid consult -----------------------------
-        # Billing adds its one call here, in this transaction (the price check against a named
-        # lawyer's current price included). The consult stays `pending_payment` until billing
-        # calls consult_states.consult_mark_paid(consult_id=...) on authorisation.
-        # -------------------------------------------------------------------------------------
-        from billing.services import consult_payment_open
+        if requested is None:
+            raise _invalid(errors.UnknownLawyer, "lawyer")
+    price = price if paid else 0
+    # --- BILLING HOOKS: the price check before anything is written, and the payment of a paid
+    # consult in the consult's transaction. The consult stays `pending_payment` until billing
+    # calls consult_states.consult_mark_paid(consult_id=...) on authorisation.
+    from billing.services import consult_price_check, payment_create_for_consult
 
-        if consult_payment_open(consult=consult) is None:
-            # a free consult has no payment: say so, so reading `consult.payment` asks nothing
-            Consult.payment.related.set_cached_value(consult, None)  # type: ignore[attr-defined]
+    consult_price_check(requested_lawyer=requested, paid=paid, price=price, currency=currency)
+    open_consult = partial(
+        consult_states.consult_open,
+        question=question,
+        asker=asker,
+        paid=paid,
+        price=price,
+        currency=currency,
+        requested_lawyer=requested,
+    )
+    if not paid:
+        # one INSERT, committed on its own (no BEGIN, no COMMIT round trip on the way to the
+        # first offer); the unique index refuses a second open consult that raced the check
+        consult = open_consult()
+        Consult.payment.related.set_cached_value(consult, None)  # type: ignore[attr-defined]
+        return consult
+    with transaction.atomic():
+        consult = open_consult()
+        payment_create_for_consult(consult=consult)
     return consult
 
 
-# Opening a consult is on the post → offer.new hot path: its two reads are fixed statements
-# (the ORM compiled them on every request, a third of the POST's CPU, all before matching can
-# be enqueued). The question without its body and search vector, with its category.
+# Opening a consult is on the post → offer.new hot path: its read is a fixed statement (the
+# ORM compiled it on every request, all before matching can be enqueued). The question without
+# its body and search vector, with its category, and whether it has an open consult.
 _QUESTION_PARTS = ((Question, "q", ("body", "search_vector")), (Category, "g", ()))
 
 
 @lru_cache(maxsize=1)
-def _lock_own_question_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
+def _own_question_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
     quote = connection.ops.quote_name
     columns, attnames = prepared_sql.model_columns(_QUESTION_PARTS)
     sql = (
-        f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
+        f"SELECT {', '.join(columns)}, EXISTS ("  # noqa: S608 - names from the models
+        f"SELECT 1 FROM {quote(Consult._meta.db_table)} c"
+        " WHERE c.question_id = q.id AND c.state = ANY(%s))"
         f" FROM {quote(Question._meta.db_table)} q"
         f" JOIN {quote(Category._meta.db_table)} g ON g.id = q.category_id"
-        " WHERE q.id = %s AND q.asker_id = %s FOR UPDATE OF q"
+        " WHERE q.id = %s AND q.asker_id = %s"
     )
     return sql, attnames
 
 
-def _lock_own_question(*, question_id: int, asker_id: int) -> Question | None:
-    """The asker's question, locked until the end of the transaction, with its category."""
-    sql, attnames = _lock_own_question_sql()
-    rows = prepared_sql.fetch_all(sql, [question_id, asker_id], logged=True)
+def _own_question(*, question_id: int, asker_id: int) -> tuple[Question | None, bool]:
+    """The asker's question with its category (None: not theirs, or none), and whether it
+    has an open consult."""
+    sql, attnames = _own_question_sql()
+    open_states = sorted(consult_states.OPEN_STATES)
+    rows = prepared_sql.fetch_all(sql, [open_states, question_id, asker_id], logged=True)
     if not rows:
-        return None
-    question, category = prepared_sql.instances_from_row(_QUESTION_PARTS, attnames, rows[0])
+        return None, False
+    *row, has_open_consult = rows[0]
+    question, category = prepared_sql.instances_from_row(_QUESTION_PARTS, attnames, row)
     question = cast(Question, question)
     question.category = cast(Category, category)
-    return question
-
-
-def _has_open_consult(question_id: int) -> bool:
-    table = connection.ops.quote_name(Consult._meta.db_table)
-    sql = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE question_id = %s AND state = ANY(%s))"  # noqa: S608
-    rows = prepared_sql.fetch_all(
-        sql, [question_id, sorted(consult_states.OPEN_STATES)], logged=True
-    )
-    return bool(rows[0][0])
+    return question, has_open_consult
 
 
 def consult_close(*, user: User, consult_id: int) -> Consult:

@@ -4,6 +4,7 @@ own frames marked. Used when a figure misses its target, and by hand:
 
     python -m tests.bench.profiling /                        # a page under wrk load
     python -m tests.bench.profiling /questions/{question}/   # a public question page
+    python -m tests.bench.profiling /questions/{question}/ --uncached   # without page caches
 """
 
 from __future__ import annotations
@@ -156,8 +157,11 @@ def main(argv: list[str]) -> int:
     from tests.bench.loadgen import http_load
     from tests.bench.stack import Stack
 
+    uncached = "--uncached" in argv
+    argv = [arg for arg in argv if arg != "--uncached"]
     path = argv[0] if argv else "/"
     seconds = float(argv[1]) if len(argv) > 1 else 8.0
+    cache_env = {"QA_PAGE_CACHE_SECONDS": "0", "QA_FRAGMENT_CACHE_SECONDS": "0"} if uncached else {}
     with ExitStack() as exit_stack:
         stack = Stack(exit_stack)
         stack.start_services()
@@ -167,7 +171,7 @@ def main(argv: list[str]) -> int:
             from tests.bench.pages import public_question
 
             path = path.replace("{question}", str(public_question()))
-        web = stack.web(workers=1, name="profile")
+        web = stack.web(workers=1, name="profile", **cache_env)
         url = f"http://127.0.0.1:{web.port}{path}"
         http_load(url, connections=10, seconds=1)
         result: dict = {}

@@ -41,6 +41,19 @@ def test_inserted_rows_get_keys_of_their_own():
     assert second.pk > first.pk
 
 
+def test_insert_unless_conflict_writes_nothing_that_breaks_a_unique_index():
+    first = new_consult()
+    second = Consult(
+        question=first.question, asker=first.asker, state=Consult.State.QUEUED, currency="CNY"
+    )
+
+    assert prepared_sql.insert(first, unless_conflict=True) is True
+    assert prepared_sql.insert(second, unless_conflict=True) is False
+
+    assert second.pk is None and second._state.adding
+    assert list(Consult.objects.values_list("pk", flat=True)) == [first.pk]
+
+
 def test_insert_refuses_a_model_whose_key_the_caller_chooses():
     with pytest.raises(TypeError):
         prepared_sql.insert(Region(code="999999", level=Region.Level.CITY))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from billing.models import Payment
+from marketplace import consult_states, errors, services
 from marketplace.models import Consult, Offer
+from tests.concurrency import run_at_once
 from tests.factories import LawyerProfileFactory
 from tests.marketplace.factories import ConsultFactory, OfferFactory, QuestionFactory
 
@@ -114,6 +117,51 @@ def test_one_open_consult_per_question(api, asker, question):
     assert Consult.objects.count() == 1
 
 
+def test_the_one_open_consult_index_covers_exactly_the_open_states():
+    (constraint,) = [c for c in Consult._meta.constraints if c.name.startswith("consult_one_open")]
+    ((lookup, states),) = constraint.condition.children
+    assert lookup == "state__in"
+    assert set(states) == consult_states.OPEN_STATES
+
+
+def test_an_open_consult_written_after_the_check_still_blocks_a_second_one(asker, question):
+    # the state a double submit reaches when both requests pass the read before either writes
+    ConsultFactory(question=question, state=State.OFFERED)
+
+    with pytest.raises(errors.ConsultAlreadyOpen):
+        consult_states.consult_open(
+            question=question, asker=asker, paid=False, price=0, currency="CNY"
+        )
+
+    assert Consult.objects.filter(question=question).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("paid", [False, True], ids=["free", "paid"])
+def test_a_consult_submitted_twenty_times_at_once_opens_once(asker, paid):
+    # given
+    question = QuestionFactory(asker=asker)
+    price = 4900 if paid else 0
+    # when
+    results = run_at_once(
+        [
+            lambda: services.consult_create(
+                asker=asker, question_id=question.pk, paid=paid, price=price
+            )
+        ]
+        * 20
+    )
+    # then
+    opened = [r for r in results if isinstance(r, Consult)]
+    refused = [r for r in results if not isinstance(r, Consult)]
+    assert len(opened) == 1
+    assert all(isinstance(r, errors.ConsultAlreadyOpen) for r in refused), refused
+    assert list(Consult.objects.filter(question=question).values_list("pk", flat=True)) == [
+        opened[0].pk
+    ]
+    assert Payment.objects.filter(consult__question=question).count() == (1 if paid else 0)
+
+
 def test_a_new_consult_after_the_last_one_ended(api, asker, question):
     ConsultFactory(question=question, state=State.EXPIRED)
 
@@ -151,7 +199,7 @@ def test_participants_see_the_consult_and_nobody_else(api, asker, other_asker, o
 
 
 def test_consult_list_is_the_users_own(api, asker, other_asker, django_assert_num_queries):
-    mine = ConsultFactory.create_batch(3, question=QuestionFactory(asker=asker))
+    mine = [ConsultFactory(question=QuestionFactory(asker=asker)) for _ in range(3)]
     ConsultFactory(question=QuestionFactory(asker=other_asker))
     client = api(asker)
 

@@ -3,17 +3,16 @@ queue (GET /lawyer/queue). Concurrency runs on real PostgreSQL connections, one 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from marketplace import consult_states, errors, services
 from marketplace.models import Consult, Offer
 from messaging.models import Participant
+from tests.concurrency import run_at_once
 from tests.factories import LawyerProfileFactory
 from tests.marketplace.factories import ConsultFactory, OfferFactory
 
@@ -27,28 +26,6 @@ def offered_consult(**fields) -> Consult:
 def offer_to(consult: Consult, profile=None, **fields) -> Offer:
     profile = profile or LawyerProfileFactory()
     return OfferFactory(consult=consult, lawyer=profile.user, **fields)
-
-
-def run_at_once(calls) -> list:
-    """Run the calls in threads released together; each thread has its own connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
