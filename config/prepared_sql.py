@@ -16,8 +16,7 @@ Django's query log (nor in `django_assert_num_queries`) unless run with `logged=
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -64,45 +63,39 @@ def fetch_all(sql: str, params: Params, *, logged: bool = False) -> list[tuple[A
     return rows
 
 
-def execute(sql: str, params: Params) -> None:
-    """A prepared statement without rows, in the caller's transaction (if any)."""
-    with connection.wrap_database_errors, psycopg.Cursor(_raw_connection()) as cursor:
-        cursor.execute(sql, params, prepare=True)
-
-
-class Batch:
-    """Statements sent together when their `batch()` block ends (see there)."""
-
-    def __init__(self, raw: psycopg.Connection) -> None:
-        self._raw = raw
-        self._pending: list[tuple[psycopg.Cursor, list[tuple[Any, ...]]]] = []
-
-    def fetch_all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        """The rows of a prepared statement: an empty list now, filled when the block ends."""
-        cursor = psycopg.Cursor(self._raw)
-        rows: list[tuple[Any, ...]] = []
-        self._pending.append((cursor, rows))
-        cursor.execute(sql, params, prepare=True)
-        return rows
-
-    def _read(self) -> None:
-        for cursor, rows in self._pending:
-            with cursor:
-                rows.extend(cursor.fetchall())
-
-
-@contextmanager
-def batch() -> Iterator[Batch]:
-    """Prepared statements run inside the block (`Batch.fetch_all`, and `execute` here) go to
-    PostgreSQL together when it ends, in one round trip (psycopg's pipeline mode), in the
-    caller's transaction; an error in any of them is raised there. Nothing inside may need a
-    statement's result before the block ends: no ORM queries."""
+def fetch_all_then_commit(sql: str, params: Params, *, logged: bool = False) -> list[tuple]:
+    """Rows of a prepared statement that writes, in a transaction of its own which this process
+    commits only once the rows are back. A process killed while the statement runs or waits
+    on a lock leaves nothing behind: PostgreSQL would finish and commit a statement sent in
+    autocommit, and only then find its client gone. BEGIN travels with the statement in one
+    round trip (psycopg's own transactions send BEGIN in a round trip of its own), COMMIT in a
+    second. Inside the caller's transaction it simply runs there, as `fetch_all`."""
+    if connection.in_atomic_block:
+        return fetch_all(sql, params, logged=logged)
+    started = time.monotonic()
     raw = _raw_connection()
-    pending = Batch(raw)
     with connection.wrap_database_errors:
-        with raw.pipeline():
-            yield pending
-        pending._read()
+        try:
+            with psycopg.Cursor(raw) as begin, psycopg.Cursor(raw) as cursor:
+                with raw.pipeline():
+                    begin.execute("BEGIN")
+                    cursor.execute(sql, params, prepare=True)
+                result = cursor.pgresult
+                ok = result and result.status == pq.ExecStatus.TUPLES_OK
+                rows = cursor.fetchall() if ok else []
+            raw.execute("COMMIT")
+        except BaseException:
+            if not raw.closed and raw.info.transaction_status != pq.TransactionStatus.IDLE:
+                raw.execute("ROLLBACK")
+            raise
+    if logged and connection.queries_logged:
+        connection.queries_log.append(
+            {
+                "sql": f"{sql} -- prepared, own transaction, with {params!r}",
+                "time": f"{time.monotonic() - started:.3f}",
+            }
+        )
+    return rows
 
 
 @cache

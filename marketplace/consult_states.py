@@ -9,23 +9,25 @@
 Every transition locks the consult row (SELECT … FOR UPDATE; a second lock in the same
 transaction is free), checks the source state, stamps its timestamp, saves, and sends the
 matching socket frame after commit. An illegal transition raises `IllegalTransition` and
-changes nothing. Callers that already hold the lock pass the same `consult_id`.
+changes nothing. Callers that already hold the lock pass the same `consult_id`. Two are one
+statement without a lock, on the way from a question to its first offer: opening a consult
+(a unique index keeps one open per question) and a matching pass's offers (`consult_offer`,
+applied only while the consult is in the state and round the pass read).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.realtime import push_to_users_on_commit
+from accounts.realtime import push_many, push_to_users_on_commit
 from config import prepared_sql
 from marketplace import socket_frames
 from marketplace.errors import ConsultAlreadyOpen, IllegalTransition
@@ -167,58 +169,93 @@ def consult_mark_paid(*, consult_id: int) -> Consult:
     return consult
 
 
-SEARCH_FIELDS = frozenset({"search_round", "search_scope", "scope_widened_at", "matched_at"})
-
-
-def consult_mark_offered(
-    *, consult_id: int, offered: int, locked: Consult | None = None, **search: object
-) -> Consult:
-    """queued → offered when a matching pass made offers (`offered` live offers now). The pass
-    may hand over what it changed of the search (SEARCH_FIELDS) to be saved in the same
-    UPDATE. `locked`: the caller's instance of this consult, whose row it already holds locked
-    in its open transaction (the matching pass): no second lock, no savepoint."""
-    unknown = set(search) - SEARCH_FIELDS
-    if unknown:
-        raise TypeError(f"not search fields: {sorted(unknown)}")
-    if locked is None:
-        with transaction.atomic():
-            return _mark_offered(lock_consult(consult_id), offered=offered, search=search)
-    if locked.pk != consult_id or not transaction.get_connection().in_atomic_block:
-        raise ValueError("`locked` is the consult this transaction holds locked")
-    return _mark_offered(locked, offered=offered, search=search)
-
-
-def _mark_offered(consult: Consult, *, offered: int, search: dict[str, object]) -> Consult:
-    _check(consult, State.OFFERED)
-    consult.state = State.OFFERED
-    if consult.first_offered_at is None:
-        consult.first_offered_at = timezone.now()
-    for name, value in search.items():
-        setattr(consult, name, value)
-    consult.updated_at = timezone.now()
-    _update_columns(consult, ("state", "first_offered_at", "updated_at", *sorted(search)))
-    _push_updated(consult, offered=offered)
-    return consult
-
-
-@lru_cache(maxsize=16)
-def _update_sql(names: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
+@lru_cache(maxsize=1)
+def _offer_sql() -> str:
     quote = connection.ops.quote_name
-    fields = tuple(Consult._meta.get_field(name) for name in names)
-    sets = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)  # type: ignore[union-attr]
-    table = quote(Consult._meta.db_table)
-    sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 - names from the model
-    return sql, fields  # type: ignore[return-value]
+    consult, offer = quote(Consult._meta.db_table), quote(Offer._meta.db_table)
+    return (
+        f"WITH moved AS (UPDATE {consult}"  # noqa: S608 - names from the models
+        " SET state = %(offered)s, first_offered_at = coalesce(first_offered_at, %(now)s),"
+        " search_round = %(round)s + 1, search_scope = %(scope)s,"
+        " scope_widened_at = %(widened)s, matched_at = %(matched)s, updated_at = %(now)s"
+        " WHERE id = %(consult)s AND state = %(seen)s AND search_round = %(round)s"
+        " RETURNING id)"
+        f" INSERT INTO {offer}"
+        " (consult_id, lawyer_id, state, scope, search_round, rank_score, created_at, expires_at)"
+        " SELECT moved.id, x.lawyer_id, %(pending)s, %(scope)s, %(round)s + 1, x.score, %(now)s,"
+        " %(expires)s"
+        " FROM moved CROSS JOIN unnest(%(lawyers)s::bigint[], %(scores)s::float8[])"
+        " WITH ORDINALITY AS x(lawyer_id, score, n)"
+        " ORDER BY x.n"
+        " RETURNING id, lawyer_id"
+    )
 
 
-def _update_columns(consult: Consult, names: tuple[str, ...]) -> None:
-    """save(update_fields=names) as one fixed UPDATE (the matching pass's hot path): the values
-    as the model holds them, `updated_at` included only when named and set by the caller."""
-    sql, fields = _update_sql(names)
-    values = [
-        field.get_db_prep_save(getattr(consult, field.attname), connection) for field in fields
-    ]
-    prepared_sql.execute(sql, [*values, consult.pk])
+def consult_offer(
+    consult: Consult,
+    *,
+    ranked: list[tuple[int, float]],
+    expires_at: datetime,
+    offered: int,
+) -> list[Offer] | None:
+    """queued → offered, or an offered consult topped up: a matching pass's offers to the
+    `ranked` lawyers (lawyer id, score; best first) and the consult's new search round, in one
+    statement, with no lock taken before it. `consult` is as the pass read it, with the search
+    fields it changed (scope, scope_widened_at, matched_at) set; the statement applies only
+    while the consult is still in the state and round the pass read: None, nothing written,
+    when it moved on meanwhile (another pass, an accept, a cancel); read it again. In a
+    transaction of its own (`prepared_sql.fetch_all_then_commit`) unless the caller's.
+    `offered`: the live offers after this pass. The offers' lawyers get `offer.new` and the
+    asker `consult.updated` after commit, in one push."""
+    _check(consult, State.OFFERED, sources={State.QUEUED, State.OFFERED})
+    now = timezone.now()
+    # committed by this process once the rows are back: a worker killed mid-statement
+    # leaves no offers that nobody was told of (its task runs again)
+    rows = prepared_sql.fetch_all_then_commit(
+        _offer_sql(),
+        {
+            "consult": consult.pk,
+            "seen": str(consult.state),
+            "round": consult.search_round,
+            "offered": str(State.OFFERED),
+            "pending": str(Offer.State.PENDING),
+            "scope": str(consult.search_scope),
+            "widened": consult.scope_widened_at,
+            "matched": consult.matched_at,
+            "now": now,
+            "expires": expires_at,
+            "lawyers": [lawyer_id for lawyer_id, _ in ranked],
+            "scores": [float(score) for _, score in ranked],
+        },
+        logged=True,
+    )
+    if not rows:
+        return None
+    consult.state = State.OFFERED
+    consult.search_round += 1
+    consult.first_offered_at = consult.first_offered_at or now
+    consult.updated_at = now
+    ids = {lawyer_id: pk for pk, lawyer_id in rows}
+    offers = []
+    for lawyer_id, score in ranked:
+        offer = Offer(
+            pk=ids[lawyer_id],
+            consult=consult,
+            lawyer_id=lawyer_id,
+            state=Offer.State.PENDING,
+            scope=consult.search_scope,
+            search_round=consult.search_round,
+            rank_score=score,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        offer._state.adding = False
+        offers.append(offer)
+    # the lawyers first: the asker hears of a search that already reached them
+    pushes = [([offer.lawyer_id], socket_frames.offer_new(offer)) for offer in offers]
+    pushes.append((_participants(consult), socket_frames.consult_updated(consult, offered=offered)))
+    transaction.on_commit(lambda: push_many(pushes))
+    return offers
 
 
 @transaction.atomic

@@ -1,11 +1,13 @@
 """Finding lawyers for a consult and offering it to them (DESIGN.md, flow 1).
 
-A matching pass (`match_consult`) runs in one transaction holding the consult's row lock: it
-picks candidates (verified, online and not away, serving the consult's city, then province,
-then the nation; practising its category; below capacity; priced at or below the consult; not
-offered this consult before), ranks them (`marketplace.ranking`), and offers the consult to the
-best few at once, each offer with an expiry. The offered lawyers' sockets get `offer.new` and
-the asker's `consult.updated` after commit.
+A matching pass (`match_consult`) reads the consult without a lock, picks candidates
+(verified, online and not away, serving the consult's city, then province, then the nation;
+practising its category; below capacity; priced at or below the consult; not offered this
+consult before), ranks them (`marketplace.ranking`), and offers the consult to the
+best few at once, each offer with an expiry, in one statement that applies only while the
+consult is as the pass read it (`consult_states.consult_offer`; a pass that lost a race reads
+again). The offered lawyers' sockets get `offer.new` and the asker's `consult.updated` after
+commit.
 
 Passes are triggered by: a consult entering `queued` (created free, paid, or every offer gone),
 a decline (top up), a fitting lawyer coming online or freeing a seat (`match_for_lawyer`), and
@@ -34,7 +36,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from accounts.realtime import push_many, push_to_users_on_commit
+from accounts.realtime import push_to_users_on_commit
 from config import prepared_sql
 from marketplace import consult_states, presence, ranking, socket_frames
 from marketplace.models import Category, Consult, LawyerProfile, Offer, Question, Region
@@ -270,10 +272,10 @@ def requested_lawyer_candidate(consult: Consult) -> ranking.Candidate | None:
 # --- the matching pass -----------------------------------------------------------------------
 
 
-# The consult row, locked, with what a pass reads of its question (not the body or the search
-# vector), category and city: one fixed statement, as the candidate query, instead of an ORM
+# The consult with what a pass reads of its question (not the body or the search vector),
+# category and city: one fixed statement, as the candidate query, instead of an ORM
 # select_related compiled on every pass. (model, table alias, fields not read)
-_LOCKED_PARTS = (
+_READ_PARTS = (
     (Consult, "c", ()),
     (Question, "q", ("body", "search_vector")),
     (Category, "g", ()),
@@ -282,29 +284,29 @@ _LOCKED_PARTS = (
 
 
 @lru_cache(maxsize=1)
-def _lock_for_matching_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
+def _read_for_matching_sql() -> tuple[str, tuple[tuple[str, ...], ...]]:
     quote = connection.ops.quote_name
-    columns, attnames = prepared_sql.model_columns(_LOCKED_PARTS)
+    columns, attnames = prepared_sql.model_columns(_READ_PARTS)
     sql = (
         f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models
         f" FROM {quote(Consult._meta.db_table)} c"
         f" JOIN {quote(Question._meta.db_table)} q ON q.id = c.question_id"
         f" JOIN {quote(Category._meta.db_table)} g ON g.id = q.category_id"
         f" JOIN {quote(Region._meta.db_table)} r ON r.code = q.city_id"
-        " WHERE c.id = %s FOR UPDATE OF c"
+        " WHERE c.id = %s"
     )
     return sql, attnames
 
 
-def _lock_for_matching(consult_id: int) -> Consult | None:
-    """The consult, locked until the end of the transaction, with consult.question.category
-    and consult.question.city loaded; None when there is no such consult."""
-    sql, attnames = _lock_for_matching_sql()
+def _read_for_matching(consult_id: int) -> Consult | None:
+    """The consult with consult.question.category and consult.question.city loaded; None when
+    there is no such consult."""
+    sql, attnames = _read_for_matching_sql()
     rows = prepared_sql.fetch_all(sql, [consult_id])
     if not rows:
         return None
     (row,) = rows
-    instances = prepared_sql.instances_from_row(_LOCKED_PARTS, attnames, row)
+    instances = prepared_sql.instances_from_row(_READ_PARTS, attnames, row)
     consult, question = cast(Consult, instances[0]), cast(Question, instances[1])
     question.category = cast(Category, instances[2])
     question.city = cast(Region, instances[3])
@@ -312,69 +314,29 @@ def _lock_for_matching(consult_id: int) -> Consult | None:
     return consult
 
 
-# Offers of one pass in one fixed INSERT (one row per lawyer, in rank order).
 @lru_cache(maxsize=1)
-def _insert_offers_sql() -> str:
-    quote = connection.ops.quote_name
+def _note_search_sql() -> str:
+    table = connection.ops.quote_name(Consult._meta.db_table)
     return (
-        f"INSERT INTO {quote(Offer._meta.db_table)}"  # noqa: S608 - names from the model
-        " (consult_id, lawyer_id, state, scope, search_round, rank_score, created_at, expires_at)"
-        " SELECT %(consult)s, x.lawyer_id, %(state)s, %(scope)s, %(round)s, x.score, %(now)s,"
-        " %(expires)s"
-        " FROM unnest(%(lawyers)s::bigint[], %(scores)s::float8[]) WITH ORDINALITY"
-        " AS x(lawyer_id, score, n)"
-        " ORDER BY x.n"
-        " RETURNING id, lawyer_id"
+        f"UPDATE {table}"  # noqa: S608 - names from the model
+        " SET matched_at = %(matched)s, search_scope = %(scope)s, scope_widened_at = %(widened)s"
+        " WHERE id = %(consult)s AND state = %(seen)s AND search_round = %(round)s"
+        " RETURNING id"
     )
 
 
-def _offer_params(
-    consult: Consult,
-    chosen: list[ranking.Ranked],
-    *,
-    scope: str,
-    now: datetime,
-    expires_at: datetime,
-) -> dict:
-    return {
+def _note_search(consult: Consult) -> bool:
+    """A pass that offered nothing still records when it looked and a widened scope, if the
+    consult is still as it read it (False: it moved on, nothing written)."""
+    params = {
+        "matched": consult.matched_at,
+        "scope": str(consult.search_scope),
+        "widened": consult.scope_widened_at,
         "consult": consult.pk,
-        "state": str(Offer.State.PENDING),
-        "scope": str(scope),
+        "seen": str(consult.state),
         "round": consult.search_round,
-        "now": now,
-        "expires": expires_at,
-        "lawyers": [ranked.candidate.lawyer_id for ranked in chosen],
-        "scores": [float(ranked.score) for ranked in chosen],
     }
-
-
-def _offers_inserted(
-    rows: list[tuple],
-    consult: Consult,
-    chosen: list[ranking.Ranked],
-    *,
-    scope: str,
-    now: datetime,
-    expires_at: datetime,
-) -> list[Offer]:
-    """The Offer instances of the rows the INSERT returned (id, lawyer_id), in rank order."""
-    ids = dict((lawyer_id, pk) for pk, lawyer_id in rows)
-    offers = []
-    for ranked in chosen:
-        offer = Offer(
-            pk=ids[ranked.candidate.lawyer_id],
-            consult=consult,
-            lawyer_id=ranked.candidate.lawyer_id,
-            state=Offer.State.PENDING,
-            scope=scope,
-            search_round=consult.search_round,
-            rank_score=ranked.score,
-            created_at=now,
-            expires_at=expires_at,
-        )
-        offer._state.adding = False
-        offers.append(offer)
-    return offers
+    return bool(prepared_sql.fetch_all(_note_search_sql(), params))
 
 
 def live_offer_count(consult: Consult, now: datetime) -> int:
@@ -383,11 +345,27 @@ def live_offer_count(consult: Consult, now: datetime) -> int:
     ).count()
 
 
-@transaction.atomic
+# How often a pass reads again when the consult moved on between its read and its write.
+PASS_ATTEMPTS = 3
+
+
 def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchResult:
     """One matching pass for a consult (see the module docstring). `search_round` is the round
-    the trigger saw; a pass for an older round does nothing. None: always run (top-ups)."""
-    consult = _lock_for_matching(consult_id)
+    the trigger saw; a pass for an older round does nothing. None: always run (top-ups).
+
+    Reads without a lock, then writes in one statement that applies only if the consult is
+    still in the state and round it read; one that lost that race (another pass, an accept, a
+    cancel in between) reads again."""
+    for _ in range(PASS_ATTEMPTS):
+        result = _match_once(consult_id, search_round)
+        if result is not None:
+            return result
+    logger.warning("matching pass for consult %s kept losing races; the sweep retries", consult_id)
+    return MatchResult(skipped="kept changing")
+
+
+def _match_once(consult_id: int, search_round: int | None) -> MatchResult | None:
+    consult = _read_for_matching(consult_id)
     if consult is None or consult.state not in SEARCHING:
         return MatchResult(skipped="not searching")
     if search_round is not None and consult.search_round != search_round:
@@ -399,11 +377,9 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
     scope, since = scope_due(consult, now)
     scope_changed = scope != consult.search_scope
     consult.matched_at = now
-    changed = ["matched_at"]
     if scope_changed:
         consult.search_scope = scope
         consult.scope_widened_at = since
-        changed += ["search_scope", "scope_widened_at"]
 
     chosen: list[ranking.Ranked] = []
     named = requested_lawyer_candidate(consult)
@@ -421,40 +397,21 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
         chosen += ranking.rank(others, limit=wanted)
 
     if not chosen:
-        consult.save(update_fields=changed)
+        if not _note_search(consult):
+            return None
         if scope_changed:
             push_search_update(consult, offered=live)
         return MatchResult(scope=scope, offered=live, skipped="no candidates")
 
-    consult.search_round += 1
-    changed.append("search_round")
-    expires_at = now + timedelta(seconds=settings.MATCH_OFFER_TTL_SECONDS)
     offered = live + len(chosen)
-    # the lawyers' offers first after commit, all in one Redis round trip (filled in below)
-    offer_pushes: list[tuple[list[int], dict]] = []
-    transaction.on_commit(lambda: push_many(offer_pushes))
-    first_offers = consult.state == Consult.State.QUEUED
-    with prepared_sql.batch() as batch:
-        # the offers and a queued consult's UPDATE (state and search, on the row this pass
-        # holds locked) in one round trip
-        offer_rows = batch.fetch_all(
-            _insert_offers_sql(),
-            _offer_params(consult, chosen, scope=scope, now=now, expires_at=expires_at),
-        )
-        if first_offers:
-            consult_states.consult_mark_offered(
-                consult_id=consult.pk,
-                offered=offered,
-                locked=consult,
-                **{name: getattr(consult, name) for name in changed},
-            )
-    offers = _offers_inserted(
-        offer_rows, consult, chosen, scope=scope, now=now, expires_at=expires_at
+    offers = consult_states.consult_offer(
+        consult,
+        ranked=[(ranked.candidate.lawyer_id, ranked.score) for ranked in chosen],
+        expires_at=now + timedelta(seconds=settings.MATCH_OFFER_TTL_SECONDS),
+        offered=offered,
     )
-    offer_pushes += [([offer.lawyer_id], socket_frames.offer_new(offer)) for offer in offers]
-    if not first_offers:
-        consult.save(update_fields=[*changed, "updated_at"])
-        push_search_update(consult, offered=offered)
+    if offers is None:
+        return None
     return MatchResult(offer_ids=[o.pk for o in offers], scope=scope, offered=offered)
 
 

@@ -11,6 +11,7 @@ from psycopg import pq
 from config import prepared_sql
 from marketplace.models import Consult, Region
 from tests.factories import QuestionFactory
+from tests.reliability.conftest import admin_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -68,58 +69,61 @@ def test_fetch_all_returns_no_rows_for_a_statement_without_any():
     assert prepared_sql.fetch_all(update + " RETURNING id", [consult.pk]) == [(consult.pk,)]
 
 
-def client_messages_then_server_messages(trace: str) -> tuple[list[str], list[str]]:
-    """(what the client sent before the server's first answer, what came back after)"""
+def client_messages_before_the_first_answer(trace: str) -> list[str]:
     lines = [line.split("\t") for line in trace.splitlines() if line]
     first_answer = next(n for n, line in enumerate(lines) if line[0] == "B")
-    return [line[2] for line in lines[:first_answer]], [line[2] for line in lines[first_answer:]]
+    return [line[2] for line in lines[:first_answer]]
+
+
+def bump_price_sql() -> str:
+    table = connection.ops.quote_name(Consult._meta.db_table)
+    return f"UPDATE {table} SET price = price + %s WHERE id = %s RETURNING price"  # noqa: S608
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_sends_its_statements_in_one_round_trip():
+def test_then_commit_sends_begin_with_the_statement_and_commits():
     consult = new_consult()
     prepared_sql.insert(consult)
-    table = connection.ops.quote_name(Consult._meta.db_table)
-    bump = f"UPDATE {table} SET price = price + 1 WHERE id = %s"  # noqa: S608
-    read = f"SELECT price FROM {table} WHERE id = %s"  # noqa: S608
-    with transaction.atomic():
-        prepared_sql.fetch_all(read, [consult.pk])  # the transaction's BEGIN, and prepared
-        with prepared_sql.batch() as batch:  # prepared once, so the traced run sends no Parse
-            prepared_sql.execute(bump, [consult.pk])
-            batch.fetch_all(read, [consult.pk])
-        raw = connection.connection
-        with tempfile.NamedTemporaryFile("w+") as trace:
-            raw.pgconn.trace(trace.fileno())
-            raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-            with prepared_sql.batch() as batch:
-                prepared_sql.execute(bump, [consult.pk])
-                rows = batch.fetch_all(read, [consult.pk])
-                assert rows == []  # not read yet
-            raw.pgconn.untrace()
-            trace.seek(0)  # libpq wrote through the same file offset
-            sent, answered = client_messages_then_server_messages(trace.read())
+    prepared_sql.fetch_all_then_commit(bump_price_sql(), [1, consult.pk])  # prepared once
+    raw = connection.connection
+    with tempfile.NamedTemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        rows = prepared_sql.fetch_all_then_commit(bump_price_sql(), [1, consult.pk])
+        raw.pgconn.untrace()
+        trace.seek(0)  # libpq wrote through the same file offset
+        first_round_trip = client_messages_before_the_first_answer(trace.read())
     assert rows == [(2,)]
-    assert sent.count("Execute") == 2 and sent.count("Sync") == 1
-    assert "Execute" not in answered and "Sync" not in answered
-    assert Consult.objects.get(pk=consult.pk).price == 2
+    assert first_round_trip.count("Execute") == 2 and first_round_trip.count("Sync") == 1
+    assert raw.info.transaction_status == pq.TransactionStatus.IDLE
+    with admin_connection() as other:  # committed: another session sees it
+        table = Consult._meta.db_table
+        read = f"SELECT price FROM {table} WHERE id = %s"  # noqa: S608
+        assert other.execute(read, [consult.pk]).fetchone() == (2,)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_error_in_a_batch_is_raised_at_its_end_and_rolls_the_transaction_back():
+def test_then_commit_rolls_an_error_back_and_leaves_the_connection_usable():
     consult = new_consult()
     prepared_sql.insert(consult)
-    table = connection.ops.quote_name(Consult._meta.db_table)
-
-    def store_then_fail() -> None:
-        with transaction.atomic():
-            prepared_sql.fetch_all(f"SELECT id FROM {table} WHERE id = %s", [consult.pk])  # noqa: S608
-            with prepared_sql.batch():
-                prepared_sql.execute(f"UPDATE {table} SET price = 7 WHERE id = %s", [consult.pk])  # noqa: S608
-                prepared_sql.execute(
-                    f"UPDATE {table} SET price = 1 / 0 WHERE id = %s", [consult.pk]
-                )  # noqa: S608
 
     with pytest.raises(DataError):
-        store_then_fail()
+        prepared_sql.fetch_all_then_commit(bump_price_sql(), [2**40, consult.pk])
+
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
     assert Consult.objects.get(pk=consult.pk).price == 0
-    assert prepared_sql.fetch_all("SELECT 1", []) == [(1,)]
+
+
+def test_then_commit_inside_a_transaction_runs_in_it():
+    consult = new_consult()
+    prepared_sql.insert(consult)
+
+    def bump_then_fail() -> None:
+        with transaction.atomic():
+            rows = prepared_sql.fetch_all_then_commit(bump_price_sql(), [5, consult.pk])
+            raise RuntimeError(rows)
+
+    with pytest.raises(RuntimeError, match=r"\[\(5,\)\]"):
+        bump_then_fail()
+
+    assert Consult.objects.get(pk=consult.pk).price == 0

@@ -10,6 +10,7 @@ from django.utils import timezone
 from marketplace import consult_states
 from marketplace.errors import IllegalTransition
 from marketplace.models import Consult, Offer
+from tests.factories import LawyerFactory
 from tests.marketplace.factories import ConsultFactory, OfferFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,16 +70,67 @@ def test_mark_paid_twice_is_an_illegal_transition():
     assert "queued" in str(caught.value.detail)
 
 
+def offer_to_a_lawyer(consult: Consult) -> list[Offer] | None:
+    return consult_states.consult_offer(
+        consult,
+        ranked=[(LawyerFactory().pk, 1.0)],
+        expires_at=timezone.now() + timedelta(minutes=1),
+        offered=1,
+    )
+
+
+def test_offering_moves_to_offered_and_writes_the_offers_in_rank_order():
+    consult = ConsultFactory()
+    lawyers = [LawyerFactory().pk for _ in range(3)]
+
+    offers = consult_states.consult_offer(
+        consult,
+        ranked=list(zip(lawyers, [3.0, 2.0, 1.0], strict=True)),
+        expires_at=timezone.now() + timedelta(minutes=1),
+        offered=3,
+    )
+
+    assert offers is not None
+    assert [o.lawyer_id for o in offers] == lawyers
+    stored = Consult.objects.get(pk=consult.pk)
+    assert (stored.state, stored.search_round) == (State.OFFERED, 1)
+    assert stored.first_offered_at is not None
+    assert {(o.pk, o.lawyer_id, o.search_round, o.rank_score) for o in offers} == set(
+        Offer.objects.filter(consult=consult).values_list(
+            "pk", "lawyer_id", "search_round", "rank_score"
+        )
+    )
+
+
 def test_offered_keeps_the_first_offer_time():
     consult = ConsultFactory()
-    consult = consult_states.consult_mark_offered(consult_id=consult.pk, offered=3)
-    first = consult.first_offered_at
+    offer_to_a_lawyer(consult)
+    first = Consult.objects.get(pk=consult.pk).first_offered_at
     consult = consult_states.consult_requeue(consult_id=consult.pk)
 
-    consult = consult_states.consult_mark_offered(consult_id=consult.pk, offered=1)
+    offer_to_a_lawyer(consult)
 
+    consult.refresh_from_db()
     assert consult.state == State.OFFERED
     assert consult.first_offered_at == first
+
+
+@pytest.mark.parametrize("change", ["round", "state"])
+def test_offers_are_not_written_when_the_consult_moved_on_since_the_pass_read_it(change):
+    # given a pass's copy of the consult, and the consult changed after it was read
+    seen = ConsultFactory()
+    if change == "round":
+        Consult.objects.filter(pk=seen.pk).update(search_round=1)
+    else:
+        consult_states.consult_cancel(consult_id=seen.pk)
+    # when
+    offers = offer_to_a_lawyer(seen)
+    # then
+    assert offers is None
+    assert not Offer.objects.filter(consult=seen).exists()
+    assert Consult.objects.get(pk=seen.pk).state == (
+        State.QUEUED if change == "round" else State.CANCELED
+    )
 
 
 def test_requeue_can_widen_the_search():
@@ -159,9 +211,9 @@ def test_refund_only_after_an_answer():
     [
         (State.QUEUED, "consult_resolve"),
         (State.QUEUED, "consult_activate"),
-        (State.PENDING_PAYMENT, "consult_mark_offered"),
+        (State.PENDING_PAYMENT, "consult_offer"),
         (State.ACTIVE, "consult_cancel"),
-        (State.ACTIVE, "consult_mark_offered"),
+        (State.ACTIVE, "consult_offer"),
         (State.RESOLVED, "consult_expire"),
         (State.EXPIRED, "consult_mark_paid"),
         (State.CANCELED, "consult_requeue"),
@@ -176,11 +228,12 @@ def test_illegal_transitions_raise_and_change_nothing(source, transition, lawyer
     kwargs: dict = {"consult_id": consult.pk}
     if transition == "consult_activate":
         kwargs["lawyer_id"] = lawyer.pk
-    if transition == "consult_mark_offered":
-        kwargs["offered"] = 1
+    call = getattr(consult_states, transition)
+    if transition == "consult_offer":
+        call, kwargs = offer_to_a_lawyer, {"consult": consult}
     # when
     with pytest.raises(IllegalTransition):
-        getattr(consult_states, transition)(**kwargs)
+        call(**kwargs)
     # then
     consult.refresh_from_db()
     assert consult.state == source

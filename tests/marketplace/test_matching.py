@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import realtime
 from marketplace import consult_states, matching, presence, services
 from marketplace.models import Consult, Offer
+from tests.concurrency import run_at_once
 from tests.factories import category, city
 from tests.marketplace.conftest import put_online
 from tests.marketplace.factories import ConsultFactory, QuestionFactory
@@ -508,3 +509,45 @@ def test_a_consult_no_longer_searching_is_never_offered(make_lawyer):
     result = matching.match_consult(consult_id=consult.pk)
 
     assert result.offer_ids == [] and result.skipped == "not searching"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("live", [0, 1], ids=["first offers", "top-up"])
+def test_ten_passes_at_once_fill_the_offers_once(make_lawyer, live):
+    # given more fitting lawyers than offers, a consult holding `live` offers already, and
+    # passes that run whatever the round (as top-ups do)
+    lawyers = {make_lawyer().user_id for _ in range(6)}
+    consult = new_consult()
+    if live:
+        matching.match_consult(consult_id=consult.pk)
+        kept = Offer.objects.filter(consult=consult).order_by("pk").first()
+        Offer.objects.filter(consult=consult).exclude(pk=kept.pk).update(state=Offer.State.DECLINED)
+    # when
+    results = run_at_once([lambda: matching.match_consult(consult_id=consult.pk)] * 10)
+    # then
+    assert not [r for r in results if isinstance(r, Exception)], results
+    pending = Offer.objects.filter(consult=consult, state=Offer.State.PENDING)
+    assert pending.count() == 3
+    assert set(pending.values_list("lawyer_id", flat=True)) <= lawyers
+    assert sum(len(r.offer_ids) for r in results) == 3 - live
+    consult.refresh_from_db()
+    assert (consult.state, consult.search_round) == (State.OFFERED, 1 + live)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_pass_racing_a_cancel_leaves_no_live_offer(make_lawyer, attempt):
+    for _ in range(3):
+        make_lawyer()
+    consult = new_consult()
+
+    results = run_at_once(
+        [
+            lambda: matching.match_consult(consult_id=consult.pk, search_round=0),
+            lambda: consult_states.consult_cancel(consult_id=consult.pk),
+        ]
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Consult.objects.get(pk=consult.pk).state == State.CANCELED
+    assert not Offer.objects.filter(consult=consult, state=Offer.State.PENDING).exists()
