@@ -70,7 +70,7 @@ def fetch_all_then_commit(sql: str, params: Params, *, logged: bool = False) -> 
     autocommit, and only then find its client gone. BEGIN travels with the statement in one
     round trip (psycopg's own transactions send BEGIN in a round trip of its own), COMMIT in a
     second. Inside the caller's transaction it simply runs there, as `fetch_all`."""
-    if connection.in_atomic_block:
+    if connection.in_atomic_block or not connection.get_autocommit():
         return fetch_all(sql, params, logged=logged)
     started = time.monotonic()
     raw = _raw_connection()
@@ -85,8 +85,7 @@ def fetch_all_then_commit(sql: str, params: Params, *, logged: bool = False) -> 
                 rows = cursor.fetchall() if ok else []
             raw.execute("COMMIT")
         except BaseException:
-            if not raw.closed and raw.info.transaction_status != pq.TransactionStatus.IDLE:
-                raw.execute("ROLLBACK")
+            _roll_back_or_close(raw)
             raise
     if logged and connection.queries_logged:
         connection.queries_log.append(
@@ -98,9 +97,21 @@ def fetch_all_then_commit(sql: str, params: Params, *, logged: bool = False) -> 
     return rows
 
 
+def _roll_back_or_close(raw: psycopg.Connection) -> None:
+    """After a failure inside `fetch_all_then_commit`: end its transaction, or, when that fails
+    too (a statement still running after an interrupt, a broken connection), close the
+    connection, as Django does when an atomic block's rollback fails."""
+    if raw.closed or raw.info.transaction_status == pq.TransactionStatus.IDLE:
+        return
+    try:
+        raw.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - the caller re-raises the original error
+        connection.close()
+
+
 @cache
 def _insert_sql(
-    model: type[models.Model], unless_conflict: bool
+    model: type[models.Model], unless_conflict_on: str | None
 ) -> tuple[str, tuple[models.Field, ...]]:
     if not isinstance(model._meta.pk, AutoFieldMixin):
         raise TypeError(f"{model.__name__}: only models whose database assigns the key")
@@ -110,20 +121,21 @@ def _insert_sql(
         f"INSERT INTO {quote(model._meta.db_table)}"  # noqa: S608 - names from the model
         f" ({', '.join(quote(str(f.column)) for f in fields)})"
         f" VALUES ({', '.join(['%s'] * len(fields))})"
-        f"{' ON CONFLICT DO NOTHING' if unless_conflict else ''}"
+        f"{f' ON CONFLICT {unless_conflict_on} DO NOTHING' if unless_conflict_on else ''}"
         f" RETURNING {quote(str(model._meta.pk.column))}"
     )
     return sql, fields
 
 
-def insert(instance: models.Model, *, unless_conflict: bool = False) -> bool:
+def insert(instance: models.Model, *, unless_conflict_on: str | None = None) -> bool:
     """`instance.save()` of a new row whose primary key the database assigns, as one prepared
     INSERT (in the query log): each field's value as Django's own insert takes it (`pre_save`,
     so auto_now dates are set on the instance too). No model signals are sent; nothing in the
-    project listens to them. `unless_conflict`: a row that would break a unique constraint or
-    index is not written (ON CONFLICT DO NOTHING) and False comes back, the instance unsaved."""
+    project listens to them. `unless_conflict_on`: a conflict target, e.g. "(a) WHERE b" for a
+    partial unique index; a row that would break that index is not written (ON CONFLICT ...
+    DO NOTHING) and False comes back, the instance unsaved. Any other conflict still raises."""
     model = type(instance)
-    sql, fields = _insert_sql(model, unless_conflict)
+    sql, fields = _insert_sql(model, unless_conflict_on)
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     rows = fetch_all(sql, values, logged=True)
     if not rows:

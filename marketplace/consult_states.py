@@ -109,6 +109,13 @@ def revoke_pending_offers(consult: Consult, *, reason: str, keep: Iterable[int] 
 # --- transitions ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _one_open_per_question() -> str:
+    """The conflict target of the partial unique index `consult_one_open_per_question`."""
+    states = ", ".join(f"'{state}'" for state in sorted(OPEN_STATES))
+    return f"({connection.ops.quote_name('question_id')}) WHERE state IN ({states})"
+
+
 def consult_open(
     *,
     question: Question,
@@ -135,7 +142,7 @@ def consult_open(
     if not paid:
         _enter_queued(consult, now)
     # on the post → offer.new path: the ORM's save compiled the INSERT on every consult
-    if not prepared_sql.insert(consult, unless_conflict=True):
+    if not prepared_sql.insert(consult, unless_conflict_on=_one_open_per_question()):
         raise ConsultAlreadyOpen()
     if not paid:
         _enqueue_matching(consult)
@@ -208,6 +215,8 @@ def consult_offer(
     `offered`: the live offers after this pass. The offers' lawyers get `offer.new` and the
     asker `consult.updated` after commit, in one push."""
     _check(consult, State.OFFERED, sources={State.QUEUED, State.OFFERED})
+    if not ranked:
+        raise ValueError("a pass that offers nothing does not move the consult")
     now = timezone.now()
     # committed by this process once the rows are back: a worker killed mid-statement
     # leaves no offers that nobody was told of (its task runs again)

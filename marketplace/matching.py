@@ -360,7 +360,8 @@ def match_consult(*, consult_id: int, search_round: int | None = None) -> MatchR
         result = _match_once(consult_id, search_round)
         if result is not None:
             return result
-    logger.warning("matching pass for consult %s kept losing races; the sweep retries", consult_id)
+    # a queued consult gets the sweep's pass; an offered one, the next decline's or expiry's
+    logger.warning("matching pass for consult %s kept losing races; left for later", consult_id)
     return MatchResult(skipped="kept changing")
 
 

@@ -323,8 +323,8 @@ def consult_create(
         requested_lawyer=requested,
     )
     if not paid:
-        # one INSERT, committed on its own (no BEGIN, no COMMIT round trip on the way to the
-        # first offer); the unique index refuses a second open consult that raced the check
+        # one INSERT: in autocommit (the API) no BEGIN or COMMIT round trip on the way to the
+        # first offer; the unique index refuses a second open consult that raced the check
         consult = open_consult()
         Consult.payment.related.set_cached_value(consult, None)  # type: ignore[attr-defined]
         return consult

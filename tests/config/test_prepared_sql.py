@@ -6,7 +6,7 @@ import tempfile
 
 import pytest
 from django.db import DataError, connection, transaction
-from psycopg import pq
+from psycopg import OperationalError, pq
 
 from config import prepared_sql
 from marketplace.models import Consult, Region
@@ -48,8 +48,10 @@ def test_insert_unless_conflict_writes_nothing_that_breaks_a_unique_index():
         question=first.question, asker=first.asker, state=Consult.State.QUEUED, currency="CNY"
     )
 
-    assert prepared_sql.insert(first, unless_conflict=True) is True
-    assert prepared_sql.insert(second, unless_conflict=True) is False
+    # the partial unique index over the open states, inferred from a predicate that implies it
+    one_open = "(question_id) WHERE state IN ('queued')"
+    assert prepared_sql.insert(first, unless_conflict_on=one_open) is True
+    assert prepared_sql.insert(second, unless_conflict_on=one_open) is False
 
     assert second.pk is None and second._state.adding
     assert list(Consult.objects.values_list("pk", flat=True)) == [first.pk]
@@ -126,4 +128,25 @@ def test_then_commit_inside_a_transaction_runs_in_it():
     with pytest.raises(RuntimeError, match=r"\[\(5,\)\]"):
         bump_then_fail()
 
+    assert Consult.objects.get(pk=consult.pk).price == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_then_commit_closes_a_connection_it_cannot_roll_back(monkeypatch):
+    consult = new_consult()
+    prepared_sql.insert(consult)
+    raw = connection.connection
+    execute = raw.execute
+
+    def rollback_fails(query, *args, **kwargs):
+        if query == "ROLLBACK":
+            raise OperationalError("the server is gone")
+        return execute(query, *args, **kwargs)
+
+    monkeypatch.setattr(raw, "execute", rollback_fails)
+
+    with pytest.raises(DataError):  # the statement's error, not the rollback's
+        prepared_sql.fetch_all_then_commit(bump_price_sql(), [2**40, consult.pk])
+
+    assert connection.connection is None  # closed; the next query opens a fresh one
     assert Consult.objects.get(pk=consult.pk).price == 0

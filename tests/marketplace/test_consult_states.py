@@ -115,6 +115,17 @@ def test_offered_keeps_the_first_offer_time():
     assert consult.first_offered_at == first
 
 
+def test_offering_nobody_is_refused_and_changes_nothing():
+    consult = ConsultFactory()
+
+    with pytest.raises(ValueError, match="offers nothing"):
+        consult_states.consult_offer(
+            consult, ranked=[], expires_at=timezone.now() + timedelta(minutes=1), offered=0
+        )
+
+    assert Consult.objects.get(pk=consult.pk).state == State.QUEUED
+
+
 @pytest.mark.parametrize("change", ["round", "state"])
 def test_offers_are_not_written_when_the_consult_moved_on_since_the_pass_read_it(change):
     # given a pass's copy of the consult, and the consult changed after it was read
