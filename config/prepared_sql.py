@@ -49,18 +49,29 @@ def fetch_all(sql: str, params: Params, *, logged: bool = False) -> list[tuple[A
     started = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(_raw_connection()) as cursor:
         cursor.execute(sql, params, prepare=True)
-        # not `cursor.description`: it builds a Column for every column on every call, up to
-        # 0.1 ms for the wide rows of the question page and the matching pass
-        result = cursor.pgresult
-        rows = cursor.fetchall() if result and result.status == pq.ExecStatus.TUPLES_OK else []
-    if logged and connection.queries_logged:
+        rows = _rows(cursor)
+    if logged:
+        _log(sql, "prepared", params, started)
+    return rows
+
+
+def _rows(cursor: psycopg.Cursor) -> list[tuple[Any, ...]]:
+    # not `cursor.description`: it builds a Column for every column on every call, up to
+    # 0.1 ms for the wide rows of the question page and the matching pass
+    result = cursor.pgresult
+    return cursor.fetchall() if result and result.status == pq.ExecStatus.TUPLES_OK else []
+
+
+def _log(sql: str, how: str, params: Params, started: float) -> None:
+    """Into Django's query log when it is on, as Django's own cursor would (the text is built
+    only then: these statements are on hot paths)."""
+    if connection.queries_logged:
         connection.queries_log.append(
             {
-                "sql": f"{sql} -- prepared, with {params!r}",
+                "sql": f"{sql} -- {how}, with {params!r}",
                 "time": f"{time.monotonic() - started:.3f}",
             }
         )
-    return rows
 
 
 def fetch_all_then_commit(sql: str, params: Params, *, logged: bool = False) -> list[tuple]:
@@ -80,20 +91,13 @@ def fetch_all_then_commit(sql: str, params: Params, *, logged: bool = False) -> 
                 with raw.pipeline():
                     begin.execute("BEGIN")
                     cursor.execute(sql, params, prepare=True)
-                result = cursor.pgresult
-                ok = result and result.status == pq.ExecStatus.TUPLES_OK
-                rows = cursor.fetchall() if ok else []
+                rows = _rows(cursor)
             raw.execute("COMMIT")
         except BaseException:
             _roll_back_or_close(raw)
             raise
-    if logged and connection.queries_logged:
-        connection.queries_log.append(
-            {
-                "sql": f"{sql} -- prepared, own transaction, with {params!r}",
-                "time": f"{time.monotonic() - started:.3f}",
-            }
-        )
+    if logged:
+        _log(sql, "prepared, own transaction", params, started)
     return rows
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.realtime import push_many, push_to_users_on_commit
+from accounts.realtime import push_many_on_commit, push_to_users_on_commit
 from config import prepared_sql
 from marketplace import socket_frames
 from marketplace.errors import ConsultAlreadyOpen, IllegalTransition
@@ -263,7 +263,7 @@ def consult_offer(
     # the lawyers first: the asker hears of a search that already reached them
     pushes = [([offer.lawyer_id], socket_frames.offer_new(offer)) for offer in offers]
     pushes.append((_participants(consult), socket_frames.consult_updated(consult, offered=offered)))
-    transaction.on_commit(lambda: push_many(pushes))
+    push_many_on_commit(pushes)
     return offers
 
 

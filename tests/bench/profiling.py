@@ -161,7 +161,6 @@ def main(argv: list[str]) -> int:
     argv = [arg for arg in argv if arg != "--uncached"]
     path = argv[0] if argv else "/"
     seconds = float(argv[1]) if len(argv) > 1 else 8.0
-    cache_env = {"QA_PAGE_CACHE_SECONDS": "0", "QA_FRAGMENT_CACHE_SECONDS": "0"} if uncached else {}
     with ExitStack() as exit_stack:
         stack = Stack(exit_stack)
         stack.start_services()
@@ -171,6 +170,10 @@ def main(argv: list[str]) -> int:
             from tests.bench.pages import public_question
 
             path = path.replace("{question}", str(public_question()))
+        from tests.bench.pages import cache_settings
+
+        # uncached as the pages section measures it: every page and fragment cache off
+        cache_env = {name: "0" for name in cache_settings()} if uncached else {}
         web = stack.web(workers=1, name="profile", **cache_env)
         url = f"http://127.0.0.1:{web.port}{path}"
         http_load(url, connections=10, seconds=1)
