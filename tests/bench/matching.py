@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
+from statistics import median
 
 from tests.bench import profiling, world
 from tests.bench.loadgen import RawHttpClient, percentile
@@ -101,8 +105,10 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
     spare_questions = world.questions(spare_ids)
     tokens = issue_tokens(lawyer_ids + asker_ids + spare_ids)
 
+    marks_dir = Path(tempfile.mkdtemp(prefix="bench-stage-marks-"))
     results = offer_scenario(
         stack,
+        stage_marks_dir=marks_dir,
         lawyer_ids=lawyer_ids,
         asker_ids=asker_ids,
         question_ids=question_ids,
@@ -111,6 +117,8 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         seconds=seconds,
         spare=(spare_ids, spare_questions),
     )
+    stages = stage_medians(read_marks(marks_dir), results["sent_wall"], results["received_wall"])
+    shutil.rmtree(marks_dir, ignore_errors=True)
     cpu = results["cpu"]
     posted = results["posted"]
     latencies = results["latencies"]
@@ -137,6 +145,18 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
             note=note,
         )
     )
+    if stages:
+        report.add(
+            Row(
+                SECTION,
+                "where the p50 goes (ms after the POST left the client)",
+                stages.get("received"),
+                "ms",
+                note="median of each stage over the consults: "
+                + ", ".join(f"{STAGE_NAMES[stage]} {at:.1f}" for stage, at in stages.items()),
+                detail={"stages_ms": stages},
+            )
+        )
     report.add(
         Row(
             SECTION,
@@ -169,6 +189,15 @@ def run(stack: Stack, report: Report, refs: References, profile: dict) -> None:
         report.extra.setdefault("profiles", {})["matching"] = results["profile"]
 
 
+STAGE_NAMES = {
+    "request": "Django has the POST",
+    "published": "matching task published",
+    "task_start": "task started",
+    "task_end": "task done (offers written, frames published)",
+    "received": "offer.new at the lawyer",
+}
+
+
 def offer_scenario(
     stack: Stack,
     *,
@@ -181,16 +210,26 @@ def offer_scenario(
     web_count: int = 2,
     worker_count: int = 1,
     spare: tuple[list[int], list[int]] | None = None,
+    stage_marks_dir: Path | None = None,
 ) -> dict:
     """Lawyers online over `web_count` web processes, consults posted at `rate` for `seconds`,
-    matched by `worker_count` Celery workers (2 threads each); first offer per consult."""
+    matched by `worker_count` Celery workers (2 threads each); first offer per consult.
+    `stage_marks_dir`: the servers stamp each consult's stages there (`stage_marks`)."""
     from marketplace import presence
 
+    marks = (
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.bench.servers.stage_marks",
+            "BENCH_STAGE_MARKS": str(stage_marks_dir),
+        }
+        if stage_marks_dir
+        else {}
+    )
     lawyer_count = len(lawyer_ids)
-    webs = [stack.web(workers=1, name=f"matching-web{i}") for i in range(web_count)]
+    webs = [stack.web(workers=1, name=f"matching-web{i}", **marks) for i in range(web_count)]
     workers = [
         # the Procfile's `matcher`: a thread pool, no hand-off to a pool process
-        stack.celery_worker(name=f"matching-worker{i}", concurrency=2, pool="threads")
+        stack.celery_worker(name=f"matching-worker{i}", concurrency=2, pool="threads", **marks)
         for i in range(worker_count)
     ]
     procs = [*webs, *workers]
@@ -279,6 +318,10 @@ def offer_scenario(
         if cid in watch.first_offer
     ]
     results["post_latencies"] = [(done - sent) * 1000 for sent, done in posted.values()]
+    # the client's stamps on the wall clock, as the servers' (one machine, one clock)
+    wall = time.time() - time.perf_counter()
+    results["sent_wall"] = {cid: sent + wall for cid, (sent, _done) in posted.items()}
+    results["received_wall"] = {cid: at + wall for cid, at in watch.first_offer.items()}
     results["socket_errors"] = dict(watch.errors)
     return results
 
@@ -312,3 +355,31 @@ def wait_for_empty_queues(timeout: float) -> float:
     finally:
         client.close()
     return time.monotonic() - started
+
+
+def read_marks(folder: Path) -> dict[int, dict[str, float]]:
+    """{consult id: {stage: first wall-clock time}} from every server process's file
+    (`tests.bench.servers.stage_marks`)."""
+    marks: dict[int, dict[str, float]] = {}
+    for path in folder.glob("*.txt"):
+        for line in path.read_text().splitlines():
+            stage, consult_id, at = line.split()
+            marks.setdefault(int(consult_id), {}).setdefault(stage, float(at))
+    return marks
+
+
+def stage_medians(
+    marks: dict[int, dict[str, float]], sent: dict[int, float], received: dict[int, float]
+) -> dict[str, float]:
+    """Median ms from the POST leaving the client to each stage, over the consults that have
+    every stamp (`sent` and `received`: the client's wall-clock stamps per consult)."""
+    stages = tuple(STAGE_NAMES)
+    offsets: dict[str, list[float]] = {stage: [] for stage in stages}
+    for consult_id, start in sent.items():
+        stamps = dict(marks.get(consult_id, {}))
+        if consult_id in received:
+            stamps["received"] = received[consult_id]
+        if all(stage in stamps for stage in stages):
+            for stage in stages:
+                offsets[stage].append((stamps[stage] - start) * 1000)
+    return {stage: round(median(values), 2) for stage, values in offsets.items() if values}

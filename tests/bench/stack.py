@@ -279,7 +279,9 @@ class Stack:
         wait_ready(port, workers)
         return proc
 
-    def celery_worker(self, *, name: str, concurrency: int = 1, pool: str = "prefork") -> Proc:
+    def celery_worker(
+        self, *, name: str, concurrency: int = 1, pool: str = "prefork", **env: str
+    ) -> Proc:
         """A worker of the project's Celery app (plus the bench's no-op task) on every queue."""
         argv = [
             sys.executable,
@@ -302,7 +304,7 @@ class Stack:
             "-n",
             f"{name}@%h",
         ]
-        return self.spawn(name, argv)
+        return self.spawn(name, argv, env=env)
 
 
 def wait_ready(port: int, workers: int, timeout: float = 30.0) -> None:

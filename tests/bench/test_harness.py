@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.bench.loadgen import _ms, assert_loopback, percentile
+from tests.bench.matching import read_marks, stage_medians
 from tests.bench.report import Report, Row, Target
 from tests.bench.stack import procfile_command
 
@@ -95,3 +96,27 @@ def test_each_figure_is_written_beside_its_value_in_the_previous_run(tmp_path):
             "verdict": "MISS",
         }
     }
+
+
+def test_stage_medians_count_only_consults_with_every_stamp(tmp_path):
+    # given two server processes' stamps (the first stamp of a stage wins: a task delivered
+    # twice starts twice) and the client's sent and received times
+    (tmp_path / "101.txt").write_text(
+        "request 1 100.001\npublished 1 100.005\nrequest 2 200.001\npublished 2 200.004\n"
+    )
+    (tmp_path / "102.txt").write_text(
+        "task_start 1 100.006\ntask_end 1 100.010\ntask_start 1 100.020\ntask_start 2 200.005\n"
+    )
+    sent = {1: 100.0, 2: 200.0}
+    received = {1: 100.011, 2: 200.009}
+
+    # when
+    marks = read_marks(tmp_path)
+    stages = stage_medians(marks, sent, received)
+
+    # then consult 2, with no task_end, is left out
+    assert marks[1]["task_start"] == pytest.approx(100.006)
+    assert stages == pytest.approx(
+        {"request": 1.0, "published": 5.0, "task_start": 6.0, "task_end": 10.0, "received": 11.0},
+        abs=0.01,
+    )
