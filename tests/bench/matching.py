@@ -358,13 +358,14 @@ def wait_for_empty_queues(timeout: float) -> float:
 
 
 def read_marks(folder: Path) -> dict[int, dict[str, float]]:
-    """{consult id: {stage: first wall-clock time}} from every server process's file
+    """{consult id: {stage: earliest wall-clock time}} from every server process's file
     (`tests.bench.servers.stage_marks`)."""
     marks: dict[int, dict[str, float]] = {}
     for path in folder.glob("*.txt"):
         for line in path.read_text().splitlines():
             stage, consult_id, at = line.split()
-            marks.setdefault(int(consult_id), {}).setdefault(stage, float(at))
+            stamps = marks.setdefault(int(consult_id), {})
+            stamps[stage] = min(float(at), stamps.get(stage, float("inf")))
     return marks
 
 

@@ -99,14 +99,15 @@ def test_each_figure_is_written_beside_its_value_in_the_previous_run(tmp_path):
 
 
 def test_stage_medians_count_only_consults_with_every_stamp(tmp_path):
-    # given two server processes' stamps (the first stamp of a stage wins: a task delivered
-    # twice starts twice) and the client's sent and received times
+    # given three server processes' stamps (the earliest stamp of a stage wins: a task
+    # delivered twice starts twice, maybe on two workers) and the client's sent and received
     (tmp_path / "101.txt").write_text(
         "request 1 100.001\npublished 1 100.005\nrequest 2 200.001\npublished 2 200.004\n"
     )
     (tmp_path / "102.txt").write_text(
-        "task_start 1 100.006\ntask_end 1 100.010\ntask_start 1 100.020\ntask_start 2 200.005\n"
+        "task_start 1 100.020\ntask_end 1 100.010\ntask_start 2 200.005\n"
     )
+    (tmp_path / "103.txt").write_text("task_start 1 100.006\n")
     sent = {1: 100.0, 2: 200.0}
     received = {1: 100.011, 2: 200.009}
 
