@@ -37,6 +37,7 @@ def ask(request: HttpRequest) -> HttpResponse:
     named = _named_lawyer(request.POST.get("lawyer") or request.GET.get("lawyer"))
     fixed_price = named.price if named is not None and named.price > 0 else None
     initial = {
+        "title": request.GET.get("title", "")[: services.TITLE_MAX_CHARS],
         "category": request.GET.get("category", ""),
         "city": request.GET.get("city", ""),
         "lawyer": named.user_id if named else None,

@@ -15,7 +15,7 @@ from django.db.models import Case, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -122,6 +122,16 @@ def _own_answer(user: Any, question) -> Answer | None:
     )
 
 
+def ask_url_for(question) -> str:
+    """The ask form started from this question: its city, category and (masked) title."""
+    query = {
+        "city": question.city_id,
+        "category": question.category.slug,
+        "title": mask_personal_data(question.title),
+    }
+    return f"/ask/?{urlencode(query)}"
+
+
 def _render_question(
     request: HttpRequest, question, *, answer_form: AnswerForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -153,7 +163,7 @@ def _render_question(
         "lawyer_unverified": profile is not None and not profile.is_verified,
         "can_answer": can_answer,
         "answer_form": answer_form or (AnswerForm() if can_answer else None),
-        "ask_url": f"/ask/?city={question.city_id}&category={question.category.slug}",
+        "ask_url": ask_url_for(question),
     }
     return render(request, "qa/question_detail.html", context, status=status)
 

@@ -1,5 +1,7 @@
-// Public Q&A pages: likes and helpful marks without a reload, more legal-basis rows on demand.
-// Everything works without this file (plain forms); it only saves the round trip.
+// Public Q&A pages: likes and helpful marks without a reload, more legal-basis rows on demand,
+// the question page's live figures. Everything works without this file (plain forms); it only
+// saves the round trip.
+import { keepLive } from "./live_stats.js";
 
 const LABELS = { like: "liked", helpful: "marked_helpful" };
 
@@ -55,3 +57,5 @@ function setupBasisRows() {
 
 setupReactions();
 setupBasisRows();
+const liveStats = document.getElementById("live-stats");
+if (liveStats) keepLive({ stats: liveStats, ticker: document.getElementById("ticker") });

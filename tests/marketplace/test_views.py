@@ -43,6 +43,18 @@ def test_ask_page_offers_cities_by_province_and_prefills_the_category(asker):
     assert '<option value="debt" selected>' in html
 
 
+def test_ask_page_starts_from_the_title_of_the_question_it_came_from(asker):
+    # given the link of a question page's "ask a lawyer" button, and one with a too long title
+    client = signed_in(asker)
+    # when
+    html = client.get("/ask/", {"title": "信用卡逾期 & <利息>", "city": "370800"}).content.decode()
+    too_long = client.get("/ask/", {"title": "长" * 500}).content.decode()
+    # then the title is in the field, escaped, and cut to what the form accepts
+    assert 'value="信用卡逾期 &amp; &lt;利息&gt;"' in html
+    assert '<option value="370800" selected>' in html
+    assert f'value="{"长" * 120}"' in too_long and "长" * 121 not in too_long
+
+
 def test_free_consult_from_the_ask_page(asker):
     # when
     response = signed_in(asker).post("/ask/", FORM)

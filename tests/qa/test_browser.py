@@ -4,12 +4,17 @@ page in .screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from marketplace import presence
 from qa import search
 from qa.models import Answer, Report
 from tests.e2e.conftest import open_page
 from tests.factories import AskerFactory, LawyerProfileFactory, StaffFactory
+from tests.pages.factories import ConsultFactory
 from tests.qa.factories import AnswerFactory, PublicQuestionFactory, resolved_consult
 
 pytestmark = [
@@ -116,6 +121,33 @@ def test_the_qa_pages_render_without_script_errors(new_context, qa_world, lang):
         problems["question-phone"] = errors
     # then
     assert problems == {}
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_question_page_shows_who_is_online_and_who_just_asked(new_context, qa_world, lang):
+    # given a lawyer online and a consult just posted by an asker with a phone number
+    lawyer = LawyerProfileFactory()
+    heartbeat = presence.heartbeat(
+        lawyer.user_id, home=presence.Home("370100", "370000"), status="online"
+    )
+    with ThreadPoolExecutor(1) as other_thread:  # this one runs Playwright's event loop
+        other_thread.submit(asyncio.run, heartbeat).result()
+    ConsultFactory(question__asker=AskerFactory(phone="16212343566"))
+    # when an anonymous visitor opens a question
+    page, errors = visit(
+        new_context, None, lang, f"/questions/{qa_world['question'].pk}/", "question-live"
+    )
+    # then its "problem not solved?" card shows the live figures and the masked ticker
+    card = page.locator(".ask-cta")
+    expect(card.locator("#live-stats")).to_be_visible()
+    expect(card.locator('[data-stat="lawyers_online"]')).to_have_text("1")
+    expect(card.locator('[data-stat="satisfaction_rate"]')).to_have_text(
+        "no ratings yet" if lang == "en" else "暂无评价"
+    )
+    expect(card.locator("#ticker li")).to_have_count(1)
+    expect(card.locator("#ticker")).to_contain_text("162****3566")
+    assert "16212343566" not in page.content()
+    assert errors == []
 
 
 def test_a_like_updates_the_count_without_a_reload(new_context, qa_world, other_asker):

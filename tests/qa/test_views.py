@@ -1,9 +1,11 @@
 """The public Q&A pages, the staff moderation page and the sitemap."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from messaging.models import StaffAccessRecord
 from qa import search
@@ -64,6 +66,33 @@ def test_the_question_page_shows_what_the_reference_page_shows(client, page_ques
     assert f"/report/?type=question&amp;id={question.pk}" in html
     assert "免责声明" in html
     assert "济南" in html and "匿名" in html
+
+
+def test_the_question_pages_ask_buttons_start_from_its_city_category_and_masked_title(client):
+    # given a question whose title carries a phone number
+    question = PublicQuestionFactory(title="欠款不还怎么办 联系13812345678", city=city("370100"))
+    # when
+    html = client.get(f"/questions/{question.pk}/").content.decode()
+    # then both buttons open the ask form with the question's city, category and masked title
+    link = "/ask/?" + urlencode(
+        {
+            "city": "370100",
+            "category": question.category.slug,
+            "title": "欠款不还怎么办 联系138****5678",
+        }
+    )
+    assert html.count(f'href="{escape(link)}"') == 2
+    assert "13812345678" not in html
+
+
+def test_the_question_page_leaves_its_live_figures_to_the_stats_api(client, page_question):
+    # the figures and the ticker are filled in by the page's script from /api/v1/stats/public
+    # (live, and the page stays cacheable); without the script they stay hidden, not empty
+    html = client.get(f"/questions/{page_question[0].pk}/").content.decode()
+    figures = re.search(r'<dl class="stats live-figures" id="live-stats"[^>]*>', html)
+    assert figures is not None and " hidden" in figures.group(0)
+    assert re.search(r'<ul class="ticker" id="ticker"[^>]*hidden', html)
+    assert "在线律师" in html
 
 
 def test_the_question_page_counts_a_view_even_when_its_fragments_are_cached(client, page_question):
