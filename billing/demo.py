@@ -21,6 +21,7 @@ from messaging.models import Conversation, Message, Participant
 PAST_CONSULTS = 600
 DEMO_REFERENCE = "demo_pi_"
 PRICES = (2900, 3900, 4900, 4900, 6900, 9900, 15900, 19900)
+FREE_LAST_DIGITS = (0, 1)
 
 QUESTIONS = (
     (
@@ -81,8 +82,9 @@ def _price_lawyers(rng: random.Random) -> list[LawyerProfile]:
     )
     for profile in profiles:
         number = int(profile.user.username.removeprefix("lawyer") or 0)
-        # every tenth lawyer answers free consults
-        profile.price = 0 if number % 10 == 0 else rng.choice(PRICES)
+        # numbers ending in 0 or 1 answer free consults: lawyer001 and a lawyer in every
+        # Shandong city among them (free consults go only to lawyers whose price is 0)
+        profile.price = 0 if number % 10 in FREE_LAST_DIGITS else rng.choice(PRICES)
         profile.currency = "CNY"
     LawyerProfile.objects.bulk_update(profiles, ["price", "currency"], batch_size=500)
     return profiles

@@ -115,8 +115,8 @@ def _lawyer_profiles(stdout) -> None:
     now = timezone.now()
     for index, lawyer in enumerate(lawyers):
         number = int(lawyer.username.removeprefix("lawyer") or 0)
-        # every Shandong city gets lawyers; lawyer001 is in Jinan
-        city = shandong[(number - 1) % len(shandong)] if number % 2 == 1 else rng.choice(others)
+        # odd numbers take Shandong's cities in turn (lawyer001 Jinan, lawyer003 the next...)
+        city = shandong[(number // 2) % len(shandong)] if number % 2 == 1 else rng.choice(others)
         profile = LawyerProfile.objects.create(
             user=lawyer,
             license_number=f"1{city.code[:4]}{2010 + number % 14}{number:07d}",

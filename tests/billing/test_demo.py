@@ -7,7 +7,7 @@ from django.core.management import call_command
 from billing.demo import DEMO_REFERENCE
 from billing.ledger import ledger_reconcile
 from billing.models import LedgerEntry, Payment, Rating
-from marketplace.models import Consult, LawyerProfile
+from marketplace.models import Consult, LawyerProfile, Region
 
 
 def test_seed_demo_gives_prices_and_a_reconciled_past_and_is_idempotent(db):
@@ -24,7 +24,11 @@ def test_seed_demo_gives_prices_and_a_reconciled_past_and_is_idempotent(db):
     assert Payment.objects.filter(state="captured").exists()
     assert Consult.objects.filter(state="expired").exists()
     assert LawyerProfile.objects.filter(price__gt=0).count() > 200
-    assert LawyerProfile.objects.filter(price=0).exists()
+    # a newcomer's first free consult finds a lawyer: lawyer001 in Jinan, one in every city
+    free = LawyerProfile.objects.filter(price=0)
+    assert free.filter(user__username="lawyer001").exists()
+    shandong = Region.objects.filter(parent_id="370000").values_list("code", flat=True)
+    assert set(free.values_list("home_city_id", flat=True)) >= set(shandong)
     assert LawyerProfile.objects.filter(response_p50_seconds__isnull=False).exists()
     assert ledger_reconcile().ok
     # every past consult billing seeded was answered before its deadline, or expired

@@ -8,7 +8,7 @@ import pytest
 
 from accounts import demo as accounts_demo
 from marketplace import demo
-from marketplace.models import Consult, LawyerProfile, Question, VerificationDecision
+from marketplace.models import Consult, LawyerProfile, Question, Region, VerificationDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -40,4 +40,7 @@ def test_seed_gives_profiles_applicants_and_the_demo_askers_consults_once():
     assert active.conversation is not None and active.first_reply_at is not None
     jinan = LawyerProfile.objects.get(user__username="lawyer001")
     assert jinan.home_city_id == "370100" and jinan.is_verified
+    shandong = set(Region.objects.filter(parent_id="370000").values_list("code", flat=True))
+    homes = LawyerProfile.objects.filter(home_city__parent_id="370000")
+    assert set(homes.values_list("home_city_id", flat=True)) == shandong  # every city has some
     assert Question.objects.filter(search_vector__isnull=True).count() == 0
