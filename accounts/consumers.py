@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.http.cookie import parse_cookie
+from django.utils import translation
 
-from accounts.frames import FRAME_HANDLERS, HOOKS
+from accounts.frames import FRAME_HANDLERS, FRAME_LOCALIZERS, HOOKS
 from accounts.realtime import user_group
 from config.errors import DomainError
 from config.observability import socket_closed, socket_opened
@@ -31,6 +34,19 @@ def frame_ref(frame: Any) -> Any:
     return None
 
 
+def socket_language(scope: dict[str, Any]) -> str:
+    """The language the socket's pages are in: the language cookie, else Accept-Language, else
+    the site's default, exactly as LocaleMiddleware picks it for a page."""
+    headers = {name.lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    cookies = scope.get("cookies")
+    if cookies is None:
+        cookies = parse_cookie(headers.get(b"cookie", ""))
+    request = SimpleNamespace(
+        COOKIES=cookies, META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", "")}
+    )
+    return translation.get_language_from_request(request)  # type: ignore[arg-type]
+
+
 # Channels hops to its thread-sensitive thread before every event to close that thread's old
 # database connections. Only the session stack's lookups run there (and they close after
 # themselves); every frame's database work runs in `DatabaseSyncToAsync`, which closes its own.
@@ -40,7 +56,10 @@ EVENTS_WITH_CONNECTION_CLEANUP = frozenset({"websocket.connect", "websocket.disc
 
 
 class ClientConsumer(AsyncWebsocketConsumer):
+    """Error messages and frames' display text are in the socket's language (`socket_language`)."""
+
     user_id: int | None = None
+    language: str = ""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -58,11 +77,13 @@ class ClientConsumer(AsyncWebsocketConsumer):
             return
         self.user = user
         self.user_id = user.pk
+        self.language = socket_language(self.scope)
         self.state: dict[str, Any] = {}  # per-connection scratch space for apps
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
         socket_opened()
-        await self.run_hooks("connect")
+        with translation.override(self.language):
+            await self.run_hooks("connect")
 
     async def disconnect(self, code: int) -> None:
         if self.user_id is None:
@@ -71,7 +92,8 @@ class ClientConsumer(AsyncWebsocketConsumer):
         try:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         finally:
-            await self.run_hooks("disconnect")
+            with translation.override(self.language):
+                await self.run_hooks("disconnect")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         raw = text_data if text_data is not None else bytes_data
@@ -90,7 +112,8 @@ class ClientConsumer(AsyncWebsocketConsumer):
                 "invalid_frame", "A frame is a JSON object with a string `type`.", frame_ref(frame)
             )
             return
-        await self.dispatch_frame(frame)
+        with translation.override(self.language):
+            await self.dispatch_frame(frame)
 
     async def dispatch_frame(self, frame: dict[str, Any]) -> None:
         frame_type = frame["type"]
@@ -128,6 +151,9 @@ class ClientConsumer(AsyncWebsocketConsumer):
                     await self.send_error("server_error", "Something went wrong on our side.", None)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
+        localizer = FRAME_LOCALIZERS.get(frame.get("type", ""))
+        if localizer is not None:
+            frame = await localizer(frame, self.language)
         await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
     async def send_error(self, code: str, message: str, ref: Any) -> None:

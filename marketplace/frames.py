@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from channels.db import DatabaseSyncToAsync
+from django.utils import translation
 
 from accounts.errors import WrongRole
-from accounts.frames import frame_handler, socket_hook
+from accounts.frames import frame_handler, frame_localizer, socket_hook
 from accounts.models import User
 from marketplace import errors, presence, selectors, services, socket_frames
-from marketplace.models import LawyerProfile
+from marketplace.models import Category, LawyerProfile, Region
 
 if TYPE_CHECKING:
     from accounts.consumers import ClientConsumer
@@ -148,3 +149,33 @@ async def marketplace_on_resume(consumer: ClientConsumer, frame: dict[str, Any])
 async def marketplace_on_disconnect(consumer: ClientConsumer) -> None:
     if getattr(consumer, "state", {}).get("marketplace.counted"):
         await presence.socket_closed(_uid(consumer))
+
+
+# --- display names in each socket's language ---------------------------------------------------
+# Regions and categories are reference data (a data migration writes them): read once per process.
+_reference: tuple[dict[str, Region], dict[str, Category]] | None = None
+
+
+def _load_reference() -> tuple[dict[str, Region], dict[str, Category]]:
+    return (
+        {region.code: region for region in Region.objects.all()},
+        {category.slug: category for category in Category.objects.all()},
+    )
+
+
+@frame_localizer("offer.new")
+async def offer_names_in_socket_language(frame: dict[str, Any], language: str) -> dict[str, Any]:
+    """`offer.new` is built once, by the matching worker in the site's default language, for
+    lawyers who read either language: its category and city names follow each socket's."""
+    global _reference
+    if _reference is None:
+        _reference = await _db(_load_reference)()
+    regions, categories = _reference
+    offer = frame.get("offer") or {}
+    summary = offer.get("summary") or {}
+    city, category = regions.get(summary.get("city")), categories.get(summary.get("category"))
+    if city is None or category is None:
+        return frame
+    with translation.override(language):
+        names = {"city_name": city.name, "category_name": category.name}
+    return {**frame, "offer": {**offer, "summary": {**summary, **names}}}

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -185,10 +185,12 @@ def api() -> Callable[[User | None], ApiClient]:
 
 
 # --- WebSocket communicators (in-process, real Redis channel layer) -----------------------
-async def ws_connect(user: User | None, *, origin: bytes = ORIGIN) -> WebsocketCommunicator:
+async def ws_connect(
+    user: User | None, *, origin: bytes = ORIGIN, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> WebsocketCommunicator:
     from config.asgi import application
 
-    headers = [(b"origin", origin)]
+    headers = [(b"origin", origin), *headers]
     if user is not None:
         raw = await sync_to_async(bearer_for)(user)
         headers.append((b"authorization", f"Bearer {raw}".encode()))

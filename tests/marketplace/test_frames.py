@@ -107,6 +107,44 @@ async def test_a_free_consult_reaches_an_online_lawyers_socket(api, ws):
     assert updated["search"] == {"scope": "city", "offered": 1}
 
 
+ENGLISH = [(b"accept-language", b"en-US,en;q=0.9")]
+
+
+async def test_each_lawyer_reads_the_offer_in_the_language_of_their_pages(api, ws):
+    # given two lawyers online: one whose pages are English (by their language cookie, or their
+    # browser's Accept-Language), one on the Chinese default
+    reader_en = await db(make_profile)()
+    reader_zh = await db(make_profile)()
+    english = await ws(reader_en.user, headers=[(b"cookie", b"django_language=en"), *ENGLISH])
+    chinese = await ws(reader_zh.user)
+    await go_online(english)
+    await go_online(chinese)
+    asker = await db(AskerFactory)()
+    # when the matching worker offers a consult in 济南 about debt to both
+    await db(ask)(api, asker)
+    # then each socket shows its names
+    summary_en = (await receive_until(english, "offer.new", timeout=5))["offer"]["summary"]
+    summary_zh = (await receive_until(chinese, "offer.new", timeout=5))["offer"]["summary"]
+    assert (summary_en["city_name"], summary_en["category_name"]) == (
+        "Jinan",
+        "Debt & credit cards",
+    )
+    assert (summary_zh["city_name"], summary_zh["category_name"]) == ("济南", "债务与信用卡")
+    assert summary_en["title"] == summary_zh["title"] == "借钱不还怎么起诉"
+
+
+async def test_socket_errors_are_told_in_the_language_of_the_sockets_pages(ws):
+    profile = await db(make_profile)()
+    english = await ws(profile.user, headers=ENGLISH)
+    chinese = await ws(profile.user)
+
+    await english.send_json_to({"type": "offer.accept", "offer": "abc"})
+    await chinese.send_json_to({"type": "offer.accept", "offer": "abc"})
+
+    assert (await receive_until(english, "error"))["message"] == "Name the offer by its id."
+    assert (await receive_until(chinese, "error"))["message"] == "请用编号指明派单。"
+
+
 async def test_nobody_online_then_a_lawyer_arrives_and_gets_the_offer(api, ws):
     # given: a consult that found nobody
     profile = await db(make_profile)()
