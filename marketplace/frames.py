@@ -173,7 +173,8 @@ async def offer_names_in_socket_language(frame: dict[str, Any], language: str) -
     regions, categories = _reference
     offer = frame.get("offer") or {}
     summary = offer.get("summary") or {}
-    city, category = regions.get(summary.get("city")), categories.get(summary.get("category"))
+    city = regions.get(str(summary.get("city")))
+    category = categories.get(str(summary.get("category")))
     if city is None or category is None:
         return frame
     with translation.override(language):
