@@ -1,6 +1,7 @@
 """Whether the other party of a conversation is connected, told as `presence` frames
 (`{"type": "presence", "user": id, "status": "online"|"offline"}`) when someone's first socket
-opens or their last one closes, on any web process.
+opens or their last one closes, on any web process, and when two people who are already
+connected get a conversation together (a consult matched).
 
 Each user's open sockets are a Redis sorted set: member = the socket's channel name, score =
 until when it counts (now + TTL). Every web process refreshes its own sockets' scores in one
@@ -20,8 +21,8 @@ import redis
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
-from accounts.realtime import apush_to_users
-from config.redis_connections import get_async_redis, key
+from accounts.realtime import apush_to_users, push_many
+from config.redis_connections import get_async_redis, get_redis, key
 from messaging import events, selectors
 from messaging.lua import run_script
 
@@ -103,15 +104,38 @@ def process_sockets() -> ProcessSockets:
     return registry
 
 
+def _count_sockets(pipe, user_ids: list[int]) -> None:
+    """Queue, on a sync or an async pipeline, the count of each user's live sockets."""
+    now = time.time()
+    for user_id in user_ids:
+        pipe.zcount(sockets_key(user_id), now, "+inf")
+
+
 async def online_among(user_ids: list[int]) -> list[int]:
     if not user_ids:
         return []
-    now = time.time()
     pipe = get_async_redis().pipeline(transaction=False)
-    for user_id in user_ids:
-        pipe.zcount(sockets_key(user_id), now, "+inf")
+    _count_sockets(pipe, user_ids)
     counts = await pipe.execute()
     return [user_id for user_id, count in zip(user_ids, counts, strict=True) if count]
+
+
+def introduce(user_ids: list[int]) -> None:
+    """People who just got a conversation together learn which of the others is online (their
+    sockets opened before they were peers, so nobody told them). After commit; best effort."""
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        _count_sockets(pipe, user_ids)
+        counts = pipe.execute()
+        online = [user_id for user_id, count in zip(user_ids, counts, strict=True) if count]
+        push_many(
+            ([user_id], events.presence(user_id=peer, status="online"))
+            for user_id in online
+            for peer in online
+            if peer != user_id
+        )
+    except REDIS_ERRORS as exc:
+        logger.warning("peer presence for a new conversation skipped: %s", type(exc).__name__)
 
 
 _presence_peers = DatabaseSyncToAsync(selectors.presence_peers, thread_sensitive=False)

@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 from accounts.models import User
 from accounts.realtime import push_many_on_commit, push_to_users_on_commit
 from config.errors import DomainError
-from messaging import events
+from messaging import events, peer_presence
 from messaging.errors import (
     ClientIdReused,
     ConversationNotFound,
@@ -89,6 +89,9 @@ def conversation_open_for_consult(*, consult) -> Conversation:
         conversation=conversation
     )
     consult.conversation = conversation
+    transaction.on_commit(
+        functools.partial(peer_presence.introduce, [consult.asker_id, consult.lawyer_id])
+    )
     return conversation
 
 

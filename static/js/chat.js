@@ -5,6 +5,20 @@ import { bindConnectionBadge } from "./socket.js";
 import { timeText } from "./format.js";
 
 const TYPING_SHOW_MS = 5000;
+// The last presence told of each user: a chat may learn who its counterpart is, or be opened
+// at all, after the frame came (the server introduces the two people of a consult as it
+// matches them, before consult.matched).
+const peerStatus = new Map();
+const remembering = new WeakSet();
+
+/** Keep the presence frames of `socket` for chats opened later (pages call it at start). */
+export function rememberPresence(socket) {
+  if (remembering.has(socket)) return;
+  remembering.add(socket);
+  socket.on("presence", (frame) => {
+    if (frame.user != null) peerStatus.set(Number(frame.user), frame.status);
+  });
+}
 const NEAR_BOTTOM_PX = 120;
 
 export class ChatView {
@@ -28,7 +42,9 @@ export class ChatView {
     socket.on("outbox", (e) => { if (e.conversation === this.conversation) this.renderPending(e); });
     socket.on("typing", (f) => this.onTyping(f));
     socket.on("read", (f) => this.onRead(f));
+    rememberPresence(socket);
     socket.on("presence", (f) => this.onPresence(f));
+    this.showKnownPresence();
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());
     if (root.dataset.conversation) this.attach(Number(root.dataset.conversation), Number(root.dataset.lastSeq || 0));
@@ -174,8 +190,24 @@ export class ChatView {
   }
 
   onPresence(frame) {
-    if (frame.user == null || Number(frame.user) !== Number(this.root.dataset.counterpart || 0)) return;
-    const online = frame.status === "online";
+    if (frame.user != null && Number(frame.user) === Number(this.root.dataset.counterpart || 0)) {
+      this.showPresence(frame.status);
+    }
+  }
+
+  /** Who the other person is, once the page learns it (e.g. right after a match). */
+  setCounterpart(userId) {
+    this.root.dataset.counterpart = String(userId || "");
+    this.showKnownPresence();
+  }
+
+  showKnownPresence() {
+    const counterpart = Number(this.root.dataset.counterpart || 0);
+    if (peerStatus.has(counterpart)) this.showPresence(peerStatus.get(counterpart));
+  }
+
+  showPresence(presence) {
+    const online = presence === "online";
     const dot = this.root.querySelector("[data-peer-presence]");
     if (dot) dot.classList.toggle("on", online);
     const status = this.root.querySelector("[data-peer-status]");

@@ -78,12 +78,12 @@ async function applyConsult(consult, search, view = ++viewsIssued) {
   if (!consult || Number(consult.id) !== consultId) return;
   const nameEl = root.querySelector("[data-lawyer-name]");
   if (root.dataset.role === "asker" && consult.lawyer && !nameEl.textContent.trim()) {
+    chat.setCounterpart(consult.lawyer);
     const name = await lawyerName(consult);
     if (name) {
       nameEl.textContent = name;
       const nameInChat = chatRoot.querySelector("[data-counterpart-name]");
       if (nameInChat) nameInChat.textContent = name;
-      chatRoot.dataset.counterpart = String(consult.lawyer);
     }
   }
   if (consult.lawyer) root.querySelector("[data-lawyer-line]").hidden = false;

@@ -2,7 +2,7 @@
 // queue of offers with expiry countdowns and accept/decline, several chats side by side with
 // unread counts.
 import { LawlineSocket, api, bindConnectionBadge } from "./socket.js";
-import { ChatView } from "./chat.js";
+import { ChatView, rememberPresence } from "./chat.js";
 import { clockText, moneyText } from "./format.js";
 
 const MAX_VISIBLE_CHATS = 2;
@@ -20,6 +20,7 @@ const tabs = root.querySelector("[data-chat-tabs]");
 const chatsBox = root.querySelector("[data-chats]");
 const chatsEmpty = root.querySelector("[data-chats-empty]");
 const socket = new LawlineSocket();
+rememberPresence(socket); // a chat opened by a match learns its asker's presence
 const chats = new Map(); // conversation id -> {view, slot, tab}
 
 bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]"));

@@ -139,6 +139,10 @@ def test_asker_and_lawyer_consult_from_question_to_rating(new_context, celery_te
     # when the lawyer replies first (which captures the payment) and the asker answers
     lawyer_chat = lawyer_page.locator(f'[data-chat-slot] [data-chat][data-consult="{consult_id}"]')
     expect(lawyer_chat).to_be_visible()
+    # (each already sees the other online, without a reload)
+    online = re.compile(r"\bon\b")
+    expect(asker_page.locator("[data-chat] [data-peer-presence]")).to_have_class(online)
+    expect(lawyer_chat.locator("[data-peer-presence]")).to_have_class(online)
     lawyer_chat.locator("textarea").fill("您好，我是您的律师。请问您收到法院传票了吗？")
     lawyer_chat.locator("textarea").press("Enter")
     expect(chat_message(asker_page, "请问您收到法院传票了吗")).to_be_visible()

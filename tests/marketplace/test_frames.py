@@ -271,6 +271,30 @@ async def test_accept_frame_matches_and_tells_asker_winner_and_loser(ws):
     await receive_until(loser_sock, "pong")
 
 
+async def test_asker_and_lawyer_learn_the_other_is_online_as_they_are_matched(ws):
+    # given an asker and two lawyers connected before the match: not yet anyone's peers
+    asker = await db(AskerFactory)()
+    consult = await db(ConsultFactory)(
+        question=await db(QuestionFactory)(asker=asker), state=State.OFFERED
+    )
+    winner = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
+    loser = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
+    asker_sock, winner_sock, loser_sock = (
+        await ws(asker),
+        await ws(winner.lawyer),
+        await ws(loser.lawyer),
+    )
+    assert await no_frame_of(asker_sock, "presence")
+    # when
+    await winner_sock.send_json_to({"type": "offer.accept", "offer": winner.pk})
+    # then the two who now share a conversation are told the other is online
+    told_asker = await receive_until(asker_sock, "presence")
+    told_lawyer = await receive_until(winner_sock, "presence")
+    assert told_asker == {"type": "presence", "user": winner.lawyer_id, "status": "online"}
+    assert told_lawyer == {"type": "presence", "user": asker.pk, "status": "online"}
+    assert await no_frame_of(loser_sock, "presence")
+
+
 async def test_decline_frame_revokes_the_offer_on_the_lawyers_sockets(ws):
     offer = await db(OfferFactory)(lawyer=(await db(make_profile)()).user)
     first, second = await ws(offer.lawyer), await ws(offer.lawyer)
