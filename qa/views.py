@@ -105,6 +105,10 @@ def question_list(
         "categories": list(Category.objects.all()),
         "q": text,
         "unanswered": unanswered,
+        "ask_url": ask_url(
+            city=region.code if region is not None and region.level == Region.Level.CITY else "",
+            category=category.slug if category is not None else "",
+        ),
     }
     return render(request, "qa/question_list.html", context)
 
@@ -122,14 +126,24 @@ def _own_answer(user: Any, question) -> Answer | None:
     )
 
 
+def ask_url(*, city: str = "", category: str = "", title: str = "") -> str:
+    """The ask form, started with what the page knows (a city: the form asks for a city, not
+    a province)."""
+    query = {
+        name: value
+        for name, value in (("city", city), ("category", category), ("title", title))
+        if value
+    }
+    return f"/ask/?{urlencode(query)}" if query else "/ask/"
+
+
 def ask_url_for(question) -> str:
     """The ask form started from this question: its city, category and (masked) title."""
-    query = {
-        "city": question.city_id,
-        "category": question.category.slug,
-        "title": mask_personal_data(question.title),
-    }
-    return f"/ask/?{urlencode(query)}"
+    return ask_url(
+        city=question.city_id,
+        category=question.category.slug,
+        title=mask_personal_data(question.title),
+    )
 
 
 def _render_question(

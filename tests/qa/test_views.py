@@ -85,6 +85,32 @@ def test_the_question_pages_ask_buttons_start_from_its_city_category_and_masked_
     assert "13812345678" not in html
 
 
+def test_a_question_page_promises_local_lawyers_only_where_there_are_some(client, page_question):
+    # given a question in 济南, where a lawyer serves, and one in 青岛, where none does yet
+    lonely = PublicQuestionFactory(city=city("370200"))
+    # when
+    served = client.get(f"/questions/{page_question[0].pk}/").content.decode()
+    unserved = client.get(f"/questions/{lonely.pk}/").content.decode()
+    # then
+    assert "济南本地好评律师为您提供一对一解答" in served
+    assert "该城市暂无认证律师" in unserved and "青岛本地好评律师为您提供" not in unserved
+    assert "附近城市及全国的认证律师为您提供一对一解答" in unserved
+
+
+@pytest.mark.parametrize(
+    ("query", "link"),
+    [
+        ("?city=370100&category=debt", "/ask/?city=370100&amp;category=debt"),
+        # the ask form wants a city: a province is not passed on as one
+        ("?province=370000&category=debt", "/ask/?category=debt"),
+        ("?province=370000", 'href="/ask/"'),
+    ],
+)
+def test_browsing_passes_the_city_and_area_on_to_the_ask_form(client, query, link):
+    html = client.get(f"/questions/{query}").content.decode()
+    assert link in html
+
+
 def test_the_question_page_leaves_its_live_figures_to_the_stats_api(client, page_question):
     # the figures and the ticker are filled in by the page's script from /api/v1/stats/public
     # (live, and the page stays cacheable); without the script they stay hidden, not empty
