@@ -238,19 +238,21 @@ async def test_an_expired_offer_is_revoked_on_the_lawyers_socket(ws):
 # --- accept and decline on the socket ---------------------------------------------------------
 
 
-async def test_accept_frame_matches_and_tells_asker_winner_and_loser(ws):
-    # given
+async def offered_to_two(ws):
+    """An asker's consult offered to two lawyers, the three of them connected."""
     asker = await db(AskerFactory)()
     consult = await db(ConsultFactory)(
         question=await db(QuestionFactory)(asker=asker), state=State.OFFERED
     )
     winner = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
     loser = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
-    asker_sock, winner_sock, loser_sock = (
-        await ws(asker),
-        await ws(winner.lawyer),
-        await ws(loser.lawyer),
-    )
+    sockets = await ws(asker), await ws(winner.lawyer), await ws(loser.lawyer)
+    return asker, consult, winner, loser, sockets
+
+
+async def test_accept_frame_matches_and_tells_asker_winner_and_loser(ws):
+    # given
+    asker, consult, winner, loser, (asker_sock, winner_sock, loser_sock) = await offered_to_two(ws)
     # when
     await winner_sock.send_json_to({"type": "offer.accept", "offer": winner.pk})
     # then
@@ -273,16 +275,8 @@ async def test_accept_frame_matches_and_tells_asker_winner_and_loser(ws):
 
 async def test_asker_and_lawyer_learn_the_other_is_online_as_they_are_matched(ws):
     # given an asker and two lawyers connected before the match: not yet anyone's peers
-    asker = await db(AskerFactory)()
-    consult = await db(ConsultFactory)(
-        question=await db(QuestionFactory)(asker=asker), state=State.OFFERED
-    )
-    winner = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
-    loser = await db(OfferFactory)(consult=consult, lawyer=(await db(make_profile)()).user)
-    asker_sock, winner_sock, loser_sock = (
-        await ws(asker),
-        await ws(winner.lawyer),
-        await ws(loser.lawyer),
+    asker, _consult, winner, _loser, (asker_sock, winner_sock, loser_sock) = await offered_to_two(
+        ws
     )
     assert await no_frame_of(asker_sock, "presence")
     # when
