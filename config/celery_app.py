@@ -7,7 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 # every task enqueued after commit survives an unreachable broker (config/celery_tasks.py)
 app = Celery("lawline", task_cls="config.celery_tasks:LawlineTask")
-app.config_from_object("config.celery_settings:CONFIG", namespace="CELERY")
+app.config_from_object("config.celery_settings:CONFIG")
 app.conf.task_routes = "workers.routing.route_task"
 app.autodiscover_tasks()
 app.autodiscover_tasks(["workers"], related_name="jobs")

@@ -33,6 +33,7 @@ PAGES = [
     "/consults/",
     "/workbench/",
     "/dashboard/",
+    "/api/v1/docs",
 ]
 
 
