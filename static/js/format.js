@@ -47,10 +47,31 @@ export function moneyText(minor, currency = "CNY") {
   return new Intl.NumberFormat(lang, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format((Number(minor) || 0) / 100);
 }
 
+// Times read as the server renders them ("23:42"): in its active time zone (data-time-zone,
+// templates/base.html) on a 24-hour clock, whatever the browser's zone and locale.
+function knownZone(name) {
+  try {
+    return name ? new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone : undefined;
+  } catch (_) {
+    return undefined; // a zone this browser does not know: its own
+  }
+}
+
+const clock = { timeZone: knownZone(document.documentElement.dataset.timeZone), hourCycle: "h23" };
+const dayKey = new Intl.DateTimeFormat("en-CA", { timeZone: clock.timeZone, dateStyle: "short" });
+const hourMinute = new Intl.DateTimeFormat(lang, { ...clock, hour: "2-digit", minute: "2-digit" });
+const dayHourMinute = new Intl.DateTimeFormat(lang, { ...clock, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const hourMinuteSecond = new Intl.DateTimeFormat(lang, { ...clock, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+/** "23:42" today (in the server's zone), "12/6 23:42" on another day. */
 export function timeText(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
-  const today = new Date();
-  const sameDay = d.toDateString() === today.toDateString();
-  return new Intl.DateTimeFormat(lang, sameDay ? { hour: "2-digit", minute: "2-digit" } : { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(d);
+  const sameDay = dayKey.format(d) === dayKey.format(new Date());
+  return (sameDay ? hourMinute : dayHourMinute).format(d);
+}
+
+/** "23:42:05": the time of day of a Date, to the second. */
+export function timeOfDayText(date) {
+  return hourMinuteSecond.format(date);
 }

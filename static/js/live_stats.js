@@ -2,7 +2,7 @@
 // of recent consultations, from GET /api/v1/stats/public: the home page and the question pages.
 // Anonymous visitors have no socket, so the figures are polled (and refreshed on tab focus).
 import { api } from "./socket.js";
-import { agoText, durationText, integerText, percentText } from "./format.js";
+import { agoText, durationText, integerText, percentText, timeOfDayText } from "./format.js";
 
 const REFRESH_MS = 10000;
 const FIGURES = {
@@ -78,7 +78,7 @@ export function keepLive({ stats, ticker = null, updated = null }) {
       stats.hidden = false;
       if (ticker) renderTicker(data.recent || []);
       firstRender = false;
-      if (updated) updated.textContent = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" }).format(new Date());
+      if (updated) updated.textContent = timeOfDayText(new Date());
     } catch (_) {
       // keep the last figures; the next tick tries again
     }

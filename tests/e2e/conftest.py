@@ -83,14 +83,17 @@ def live_server_url(web_server) -> str:
 
 @pytest.fixture
 def new_context(chromium, live_server_url) -> Iterator[Callable[..., object]]:
-    """`new_context(locale="zh-CN", viewport=...)` → a fresh browser context (its own cookies)
-    whose pages know the server's base URL. All are closed after the test."""
+    """`new_context(locale="zh-CN", viewport=..., timezone_id=...)` → a fresh browser context
+    (its own cookies) whose pages know the server's base URL. All are closed after the test."""
     contexts = []
 
-    def make(*, viewport: dict | None = None, locale: str = "zh-CN"):
+    def make(
+        *, viewport: dict | None = None, locale: str = "zh-CN", timezone_id: str | None = None
+    ):
         context = chromium.new_context(
             base_url=live_server_url,
             locale=locale,
+            timezone_id=timezone_id,
             viewport=viewport or {"width": 1280, "height": 900},
         )
         context.set_default_timeout(TIMEOUT_MS)
