@@ -206,18 +206,36 @@ def payment_move(*, payment: Payment, target: str, source: str) -> bool:
         # the gateway dropped the authorisation before our capture reached it
         payment.last_error = "authorisation canceled at the gateway before capture"
     payment.save()
+    consult_moved = False
     for step in steps:
-        _after_step(payment=payment, step=step)
+        consult_moved |= _after_step(payment=payment, step=step)
+    if not consult_moved:
+        from marketplace.consult_states import consult_payment_moved
+
+        consult_payment_moved(consult=payment.consult, payment=_payment_frame(payment))
     return True
 
 
-def _after_step(*, payment: Payment, step: str) -> None:
+def _payment_frame(payment: Payment) -> dict[str, object]:
+    """The payment as `consult.updated` carries it (the API's `payment` of a consult)."""
+    return {
+        "id": payment.pk,
+        "state": str(payment.state),
+        "amount": payment.amount,
+        "currency": str(payment.currency),
+        "gateway": str(payment.gateway),
+    }
+
+
+def _after_step(*, payment: Payment, step: str) -> bool:
+    """Returns whether the consult moved too (its `consult.updated` then carries the payment)."""
     consult = payment.consult
     if step == S.AUTHORIZED and consult.state == Consult.State.PENDING_PAYMENT:
         from marketplace.consult_states import consult_mark_paid
 
-        consult_mark_paid(consult_id=consult.pk)
-    elif step == S.AUTHORIZED and consult.state in ENDED_UNPAID and not payment.settle_action:
+        consult_mark_paid(consult_id=consult.pk, payment=_payment_frame(payment))
+        return True
+    if step == S.AUTHORIZED and consult.state in ENDED_UNPAID and not payment.settle_action:
         # the card step finished after the consult ended (withdrawn, expired): release it
         _decide(payment=payment, action=Payment.SettleAction.CANCEL)
     elif step == S.CAPTURED:
@@ -225,6 +243,8 @@ def _after_step(*, payment: Payment, step: str) -> None:
     elif step == S.REFUNDED:
         ledger_record_refund(payment=payment)
         _consult_refunded(payment=payment)
+        return True
+    return False
 
 
 def _lock_payment(payment_id: int) -> Payment:
@@ -418,7 +438,7 @@ def payment_refund(*, payment_id: int, staff: User, reason: str = "") -> Payment
 def _consult_refunded(*, payment: Payment) -> None:
     from marketplace.consult_states import consult_mark_refunded
 
-    consult_mark_refunded(consult_id=payment.consult_id)
+    consult_mark_refunded(consult_id=payment.consult_id, payment=_payment_frame(payment))
     _notify_asker(consult_id=payment.consult_id, kind="refund_done")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -67,10 +68,25 @@ def _participants(consult: Consult) -> list[int]:
     return [uid for uid in (consult.asker_id, consult.lawyer_id) if uid is not None]
 
 
-def _push_updated(consult: Consult, *, offered: int = 0) -> None:
+def _push_updated(
+    consult: Consult, *, offered: int = 0, payment: dict[str, Any] | None = None
+) -> None:
     push_to_users_on_commit(
-        _participants(consult), socket_frames.consult_updated(consult, offered=offered)
+        _participants(consult),
+        socket_frames.consult_updated(consult, offered=offered, payment=payment),
     )
+
+
+def consult_payment_moved(*, consult: Consult, payment: dict[str, Any]) -> None:
+    """Tell the participants, after commit, that the consult's payment moved while the consult
+    itself stayed where it is (billing's capture and cancel). Precondition: the consult row is
+    locked."""
+    offered = 0
+    if consult.state in socket_frames.SEARCHING_STATES:
+        offered = Offer.objects.filter(
+            consult=consult, state=Offer.State.PENDING, expires_at__gt=timezone.now()
+        ).count()
+    _push_updated(consult, offered=offered, payment=payment)
 
 
 def _enter_queued(consult: Consult, now) -> None:
@@ -151,10 +167,11 @@ def consult_open(
 
 
 @transaction.atomic
-def consult_mark_paid(*, consult_id: int) -> Consult:
+def consult_mark_paid(*, consult_id: int, payment: dict[str, Any] | None = None) -> Consult:
     """pending_payment → queued, once billing holds an authorised payment. Starts the SLA clock
     and enqueues matching after commit. Calling it again for a consult already past
-    pending_payment raises IllegalTransition (billing checks the payment state first)."""
+    pending_payment raises IllegalTransition (billing checks the payment state first).
+    `payment` rides on the `consult.updated` frame."""
     consult = lock_consult(consult_id)
     _check(consult, State.QUEUED, sources={State.PENDING_PAYMENT})
     now = timezone.now()
@@ -172,7 +189,7 @@ def consult_mark_paid(*, consult_id: int) -> Consult:
         ]
     )
     _enqueue_matching(consult)
-    _push_updated(consult)
+    _push_updated(consult, payment=payment)
     return consult
 
 
@@ -361,10 +378,10 @@ def consult_expire(*, consult_id: int) -> Consult:
 
 
 @transaction.atomic
-def consult_mark_refunded(*, consult_id: int) -> Consult:
+def consult_mark_refunded(*, consult_id: int, payment: dict[str, Any] | None = None) -> Consult:
     """active / resolved → refunded, only after a staff refund of a captured payment (billing
     calls this in the refund's transaction). A consult never answered cannot be refunded:
-    its payment was never captured."""
+    its payment was never captured. `payment` rides on the `consult.updated` frame."""
     consult = lock_consult(consult_id)
     _check(consult, State.REFUNDED)
     if consult.first_reply_at is None:
@@ -377,5 +394,5 @@ def consult_mark_refunded(*, consult_id: int) -> Consult:
     consult.refunded_at = now
     consult.closed_at = consult.closed_at or now
     consult.save(update_fields=["state", "refunded_at", "closed_at", "updated_at"])
-    _push_updated(consult)
+    _push_updated(consult, payment=payment)
     return consult

@@ -34,10 +34,14 @@ def search_payload(consult: Consult, *, offered: int) -> dict[str, Any] | None:
     return {"scope": consult.search_scope, "offered": offered}
 
 
-def consult_updated(consult: Consult, *, offered: int = 0) -> dict[str, Any]:
+def consult_updated(
+    consult: Consult, *, offered: int = 0, payment: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """`search` rides along while the consult is looking for a lawyer (`offered` = how many
-    lawyers hold a live offer)."""
+    lawyers hold a live offer); `payment` when billing moved the consult's payment."""
     frame: dict[str, Any] = {"type": "consult.updated", "consult": consult_payload(consult)}
+    if payment is not None:
+        frame["consult"]["payment"] = payment
     search = search_payload(consult, offered=offered)
     if search is not None:
         frame["search"] = search

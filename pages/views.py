@@ -13,6 +13,7 @@ from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
+from billing.models import Payment
 from marketplace.models import Consult
 from marketplace.selectors import category_list
 from pages import selectors
@@ -104,6 +105,7 @@ def consult_room(request: HttpRequest, consult_id: int) -> HttpResponse:
             "is_closed": room.consult.state in CLOSED_STATES,
             "scopes": Consult.Scope.choices,
             "state_labels": {value: str(label) for value, label in Consult.State.choices},
+            "payment_labels": {value: str(label) for value, label in Payment.State.choices},
             "offered_count": room.extras.get("offered_count", 0),
             "pay_url": room.extras.get("pay_url"),
             "rating": room.extras.get("rating"),

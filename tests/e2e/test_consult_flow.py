@@ -135,6 +135,11 @@ def test_asker_and_lawyer_consult_from_question_to_rating(new_context, celery_te
     with translation.override("zh-hans"):
         in_progress = str(Consult.State.ACTIVE.label)
     expect(asker_page.locator("[data-state-badge]")).to_have_text(in_progress)
+    with translation.override("zh-hans"):
+        authorised = str(Payment.State.AUTHORIZED.label)
+        captured = str(Payment.State.CAPTURED.label)
+    payment_badge = asker_page.locator("[data-payment-badge]")
+    expect(payment_badge).to_have_text(authorised)
 
     # when the lawyer replies first (which captures the payment) and the asker answers
     lawyer_chat = lawyer_page.locator(f'[data-chat-slot] [data-chat][data-consult="{consult_id}"]')
@@ -146,6 +151,8 @@ def test_asker_and_lawyer_consult_from_question_to_rating(new_context, celery_te
     lawyer_chat.locator("textarea").fill("您好，我是您的律师。请问您收到法院传票了吗？")
     lawyer_chat.locator("textarea").press("Enter")
     expect(chat_message(asker_page, "请问您收到法院传票了吗")).to_be_visible()
+    # (and the asker's payment badge follows the capture, without a reload)
+    expect(payment_badge).to_have_text(captured)
 
     asker_page.locator("[data-chat] textarea").type("还没有")
     expect(lawyer_chat.locator("[data-typing]")).not_to_be_empty()
