@@ -6,6 +6,7 @@ import { ChatView } from "./chat.js";
 const root = document.getElementById("consult");
 const consultId = Number(root.dataset.consultId);
 const stateLabels = JSON.parse(document.getElementById("consult-state-labels").textContent);
+const paymentLabels = JSON.parse(document.getElementById("consult-payment-labels").textContent);
 const panels = {};
 for (const el of root.querySelectorAll("[data-panel]")) panels[el.dataset.panel] = el;
 const CLOSED_STATES = new Set(["resolved", "expired", "canceled", "refunded"]);
@@ -67,6 +68,11 @@ function applySearch(search) {
   if (search.offered != null) root.querySelector("[data-offered]").textContent = String(search.offered);
 }
 
+function applyPayment(payment) {
+  const badge = root.querySelector("[data-payment-badge]");
+  if (badge && payment && payment.state) badge.textContent = paymentLabels[payment.state] || payment.state;
+}
+
 // Views of the consult (frames, API answers) are numbered when they are received or asked for:
 // one that finishes its awaits after a newer view was shown is stale and must not move the
 // page back (e.g. an API answer fetched on reconnect, still "offered", landing after the
@@ -96,6 +102,7 @@ async function applyConsult(consult, search, view = ++viewsIssued) {
   const wasWaiting = root.dataset.state === "queued" || root.dataset.state === "offered";
   applyState(consult.state);
   applySearch(search || consult.search);
+  applyPayment(consult.payment);
   // just matched: the asker's next step is to write (not on page load: no surprise keyboard)
   if (wasWaiting && consult.state === "active" && chat.input) chat.input.focus();
 }
@@ -138,7 +145,7 @@ if (ratingForm) {
     const score = Number(data.get("score"));
     error.hidden = true;
     if (!score) {
-      error.textContent = ratingForm.querySelector("legend").textContent;
+      error.textContent = ratingForm.dataset.labelNoScore;
       error.hidden = false;
       ratingForm.querySelector("input[name=score]").focus();
       return;

@@ -52,7 +52,9 @@ function updateOfferCount() {
 
 function fillPrice(li) {
   const price = li.querySelector("[data-price]");
-  if (price && price.dataset.price !== undefined && price.dataset.price !== "") {
+  if (price && price.dataset.paid === "false") {
+    price.textContent = labels.labelFree;
+  } else if (price && price.dataset.price !== undefined && price.dataset.price !== "") {
     price.textContent = moneyText(price.dataset.price, price.dataset.currency || "CNY");
   }
 }
@@ -84,6 +86,7 @@ function addOffer(offer) {
   const price = li.querySelector("[data-price]");
   price.dataset.price = summary.price ?? "";
   price.dataset.currency = summary.currency || "CNY";
+  price.dataset.paid = String(summary.paid !== false);
   fillPrice(li);
   offersList.prepend(li);
   tick();

@@ -1,5 +1,5 @@
 """static/js/consult.js in a real browser: what the consult room shows when views of the consult
-(socket frames, API answers) arrive out of order."""
+(socket frames, API answers) arrive out of order, and what its rating form says."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from marketplace import services as marketplace_services
+from marketplace.models import Consult
 from tests.e2e.conftest import sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
-from tests.pages.factories import ConsultFactory, offer_to
+from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 # serialized_rollback: the regions and categories loaded by migrations survive the flush
 pytestmark = [
@@ -77,3 +78,19 @@ def test_an_answer_fetched_before_the_match_does_not_take_the_room_back_to_waiti
     expect(room).to_have_attribute("data-state", "active")
     expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
     expect(page.locator('[data-panel="chat"]')).to_be_visible()
+
+
+def test_rating_without_a_star_asks_for_one_to_five_stars(new_context, web_server, asker, lawyer):
+    # given the asker in the room of a consult that was closed
+    LawyerProfileFactory(user=lawyer)
+    consult = ConsultFactory(question__asker=asker)
+    open_chat(consult, lawyer, messages=2)
+    Consult.objects.filter(pk=consult.pk).update(state=Consult.State.RESOLVED)
+    page = new_context().new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    page.goto(f"/consults/{consult.pk}/")
+    rating = page.locator('[data-panel="rating"]')
+    # when the rating is sent without a star
+    rating.get_by_role("button", name="提交评价").click()
+    # then the error says what to do, not the legend's text
+    expect(rating.locator("[data-rating-error]")).to_have_text("请选择 1 到 5 颗星。")

@@ -126,6 +126,31 @@ def test_active_consult_renders_its_messages_in_fixed_queries(
     assert 'data-last-seq="30"' in html
 
 
+def test_expired_free_consult_reads_as_free_not_as_a_cancelled_payment(asker):
+    # given a free consult nobody answered in time
+    consult = ConsultFactory(
+        question__asker=asker, state=Consult.State.EXPIRED, is_paid=False, price=0
+    )
+    # when
+    html = client_for(asker).get(f"/consults/{consult.pk}/").content.decode()
+    # then
+    expired = html.split('data-panel="expired"')[1].split("</section>")[0]
+    assert "没有律师按时回复" in expired and "您可以随时重新咨询" in expired
+    assert "支付" not in expired and "扣款" not in expired
+    assert "免费咨询" in html and "¥" not in html
+
+
+def test_waiting_free_consult_promises_no_refund_of_what_it_never_cost(asker):
+    # given
+    consult = ConsultFactory(question__asker=asker, is_paid=False, price=0)
+    # when
+    html = client_for(asker).get(f"/consults/{consult.pk}/").content.decode()
+    # then
+    waiting = html.split('data-panel="waiting"')[1].split("</section>")[0]
+    assert "本次咨询将关闭" in waiting
+    assert "无需支付" not in waiting
+
+
 def test_lawyer_of_the_consult_sees_the_same_room(asker, lawyer):
     consult = ConsultFactory(question__asker=asker)
     open_chat(consult, lawyer, messages=2)
@@ -166,3 +191,16 @@ def test_workbench_shows_live_offers_and_open_chats_in_fixed_queries(
     html = response.content.decode()
     assert len(re.findall(r'data-offer-id="\d+"', html)) == 2
     assert html.count('data-chat-slot="') == 4  # three chats + the template for new ones
+
+
+def test_workbench_shows_a_free_offer_as_free_and_a_paid_one_at_its_price(lawyer):
+    # given
+    LawyerProfileFactory(user=lawyer)
+    free = offer_to(ConsultFactory(is_paid=False, price=0), lawyer)
+    paid = offer_to(ConsultFactory(price=4900), lawyer)
+    # when
+    html = client_for(lawyer).get("/workbench/").content.decode()
+    # then
+    assert re.search(rf'data-offer-id="{free.pk}".*?data-paid="false">免费</span>', html, re.S)
+    assert re.search(rf'data-offer-id="{paid.pk}".*?data-paid="true">¥49.00</span>', html, re.S)
+    assert "¥0.00" not in html

@@ -1,0 +1,47 @@
+"""static/js/workbench.js in a real browser: how the lawyer's queue shows the offers it renders
+and the ones that arrive live."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.realtime import push_to_users
+from marketplace import socket_frames
+from marketplace.models import Offer
+from tests.e2e.conftest import sign_in
+from tests.factories import TEST_PASSWORD, LawyerProfileFactory
+from tests.pages.factories import ConsultFactory, offer_to
+
+# serialized_rollback: the regions and categories loaded by migrations survive the flush
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_free_offers_read_free_whether_rendered_or_arriving_live(new_context, web_server, lawyer):
+    # given a lawyer whose workbench opened with one free offer
+    LawyerProfileFactory(user=lawyer)
+    rendered = offer_to(ConsultFactory(is_paid=False, price=0), lawyer, seconds=300)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.goto("/workbench/")
+    expect(page.locator("#workbench > .card [data-connection]")).to_have_attribute(
+        "data-state", "open"
+    )
+    # when another free offer and a paid one arrive on the socket
+    live_free = offer_to(ConsultFactory(is_paid=False, price=0), lawyer, seconds=300)
+    live_paid = offer_to(ConsultFactory(price=4900), lawyer, seconds=300)
+    for sent in Offer.objects.filter(pk__in=[live_free.pk, live_paid.pk]).select_related(
+        "consult__question__category", "consult__question__city"
+    ):
+        push_to_users([lawyer.pk], socket_frames.offer_new(sent))
+
+    # then both free offers read "free" and the paid one its price
+    def price_of(offer):
+        return page.locator(f'li.offer[data-offer-id="{offer.pk}"] [data-price]')
+
+    expect(price_of(live_paid)).to_have_text("¥49.00")
+    expect(price_of(live_free)).to_have_text("免费")
+    expect(price_of(rendered)).to_have_text("免费")
