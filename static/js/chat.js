@@ -1,6 +1,6 @@
 // One chat panel (templates/partials/chat.html) on top of the shared socket: ordered messages,
 // per-message state (sending → delivered → read, or failed with a retry that keeps the
-// client_id), typing indicator, read receipts.
+// client_id, or refused for good with the server's reason), typing indicator, read receipts.
 import { bindConnectionBadge } from "./socket.js";
 import { timeText } from "./format.js";
 
@@ -105,15 +105,25 @@ export class ChatView {
     return li;
   }
 
-  setStatus(li, status, errorMessage) {
+  setStatus(li, status, errorMessage, retryable = true) {
     li.dataset.status = status;
     const label = li.querySelector("[data-status-label]");
     if (!label) return;
     label.className = status === "failed" ? "status-failed" : "";
     label.textContent = this.labels[`label${status[0].toUpperCase()}${status.slice(1)}`] || status;
     if (errorMessage) label.title = errorMessage;
+    // a refusal that no resend can change: say why, and offer no retry
+    const refused = status === "failed" && !retryable && errorMessage;
+    let reason = li.querySelector("[data-failure-reason]");
+    if (refused && !reason) {
+      reason = document.createElement("span");
+      reason.className = "status-failed";
+      reason.dataset.failureReason = "";
+      li.querySelector(".meta").append(reason);
+    }
+    if (reason) reason.textContent = refused ? errorMessage : "";
     let retry = li.querySelector(".retry");
-    if (status === "failed") {
+    if (status === "failed" && retryable) {
       if (!retry) {
         retry = document.createElement("button");
         retry.type = "button";
@@ -175,7 +185,7 @@ export class ChatView {
       this.log.append(li);
       this.scrollToBottom();
     }
-    if (!li.dataset.seq) this.setStatus(li, entry.status, entry.errorMessage);
+    if (!li.dataset.seq) this.setStatus(li, entry.status, entry.errorMessage, entry.retryable !== false);
   }
 
   // --- typing and read receipts --------------------------------------------------------------

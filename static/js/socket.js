@@ -19,6 +19,8 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const STABLE_AFTER_MS = 5000;
 const PAGE_LIMIT = 200;
+// failures a resend with the same client_id may get past; any other refusal of a message is final
+const RETRYABLE_ERRORS = new Set(["timeout", "rate_limited", "message_not_stored", "server_error"]);
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -392,7 +394,7 @@ export class LawlineSocket {
   /** Send a failed message again, with the same client_id (the server never stores it twice). */
   retry(clientId) {
     const entry = this.outbox.get(clientId);
-    if (!entry) return null;
+    if (!entry || entry.retryable === false) return null;
     entry.status = "sending";
     entry.error = null;
     this.saveOutbox();
@@ -436,6 +438,7 @@ export class LawlineSocket {
     entry.status = "failed";
     entry.error = code;
     entry.errorMessage = message;
+    entry.retryable = RETRYABLE_ERRORS.has(code);
     this.saveOutbox();
     this.emit("outbox", entry);
   }

@@ -1,15 +1,19 @@
 """static/js/socket.js in a real browser when the network misbehaves: the server goes away and
 comes back (reconnect with backoff, `resume` with the cursor, outbox re-sent with its
-client_id), and a frame is lost (a seq gap filled from the history API)."""
+client_id), a frame is lost (a seq gap filled from the history API), and a message is refused
+for good (no retry)."""
 
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts.realtime import push_to_users
 from messaging import events, services
+from messaging.errors import MessageTooLong
 from messaging.models import Message
+from messaging.services import BODY_MAX_CHARS
 from tests.conftest import start_web_process
 from tests.e2e.conftest import SERVER_ENV, sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
@@ -120,3 +124,23 @@ def test_a_lost_frame_is_filled_from_the_history_api(new_context, asker, lawyer,
     push_to_users([asker.pk], events.message_new(fifth))
     expect(page.locator(".chat-log li", has_text="第五条")).to_be_visible()
     assert shown_seqs(page) == [1, 2, 3, 4, 5]
+
+
+def test_a_message_the_server_refuses_for_good_says_why_and_offers_no_retry(
+    new_context, asker, lawyer, chat
+):
+    consult, conversation = chat
+    page = open_room(new_context, asker, consult)
+    # given a message over the limit (the textarea's maxlength taken away, as a client could)
+    textarea = page.locator("[data-chat] textarea")
+    textarea.evaluate("el => el.removeAttribute('maxlength')")
+    textarea.fill("长" * (BODY_MAX_CHARS + 1))
+    # when it is sent
+    textarea.press("Enter")
+    # then the message says why it was not sent, and offers no retry that could never work
+    refused = page.locator("li.msg.mine[data-status=failed]")
+    with translation.override("zh-hans"):
+        reason = str(MessageTooLong.message)
+    expect(refused.locator("[data-failure-reason]")).to_have_text(reason)
+    expect(refused.locator(".retry")).to_have_count(0)
+    assert not Message.objects.filter(conversation=conversation, seq__gt=2).exists()
