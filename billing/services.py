@@ -386,7 +386,9 @@ def consult_sla_expire(*, consult: Consult) -> None:
     if payment is not None and not payment.settle_action:
         if payment.state in (S.REQUIRES_PAYMENT, S.AUTHORIZED):
             _decide(payment=payment, action=Payment.SettleAction.CANCEL)
-    _notify_asker(consult_id=consult.pk, kind="consult_expired")
+    _notify_asker(
+        consult_id=consult.pk, kind="consult_expired" if consult.is_paid else "consult_expired_free"
+    )
 
 
 def payment_cancel_for_consult(*, consult: Consult) -> None:

@@ -10,7 +10,8 @@ What callers pass as `context` (ids and amounts only, so it may travel as task a
 |-------------------|--------------------------------------------------------|
 | `welcome`         | nothing                                                |
 | `consult_matched` | `{"consult": id}` (the consult has its lawyer)         |
-| `consult_expired` | `{"consult": id}`                                      |
+| `consult_expired` | `{"consult": id}` (a paid consult: nothing was charged) |
+| `consult_expired_free` | `{"consult": id}` (a free consult)                |
 | `refund_done`     | `{"consult": id, "amount": minor units, "currency": "CNY"}` |
 """
 
@@ -30,6 +31,7 @@ from messaging.errors import InvalidNotice
 WELCOME = "welcome"
 CONSULT_MATCHED = "consult_matched"
 CONSULT_EXPIRED = "consult_expired"
+CONSULT_EXPIRED_FREE = "consult_expired_free"
 REFUND_DONE = "refund_done"
 
 
@@ -96,6 +98,13 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         _(
             "No lawyer replied to your consultation #%(consult)s in time. It is closed and you "
             "have not been charged."
+        ),
+        _consult_params,
+    ),
+    CONSULT_EXPIRED_FREE: NoticeKind(
+        _(
+            "No lawyer replied to your free consultation #%(consult)s in time, so it is closed. "
+            "You can ask again at any time."
         ),
         _consult_params,
     ),

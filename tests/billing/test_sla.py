@@ -18,7 +18,7 @@ from marketplace.consult_messages import ConsultExpired
 from marketplace.models import Consult
 from messaging.models import Message
 from messaging.services import message_send
-from tests.billing.factories import make_active, paid_consult
+from tests.billing.factories import make_active, paid_consult, pending_consult
 from tests.conftest import receive_until
 from tests.factories import LawyerProfileFactory
 
@@ -101,6 +101,20 @@ def test_answered_consult_never_expires(asker, stripe_on):
     assert consult_sla_expire_due() == 0
     consult.refresh_from_db()
     assert consult.state == Consult.State.ACTIVE
+
+
+def test_an_unanswered_free_consult_expires_with_a_notice_that_speaks_of_no_payment(asker):
+    # given a free consult, taken by a lawyer who never replied before the deadline
+    consult = pending_consult(asker=asker, price=0)
+    Consult.objects.filter(pk=consult.pk).update(is_paid=False)
+    consult.refresh_from_db()
+    make_active(consult, queued_at=timezone.now() - timedelta(seconds=601))
+    # when
+    assert consult_sla_expire_due() == 1
+    # then the asker's notice is the free one
+    (notice,) = Message.objects.filter(notice__kind__startswith="consult_expired")
+    assert notice.notice["kind"] == "consult_expired_free"
+    assert "免费咨询" in notice.body and "收取" not in notice.body
 
 
 def test_lawyer_message_into_an_expired_consult_is_consult_expired(asker, stripe_on):
