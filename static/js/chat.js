@@ -47,6 +47,8 @@ export class ChatView {
     this.showKnownPresence();
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());
+    // a page opens its chat before its socket: what it shows is read once the socket is up
+    socket.on("open", () => this.markRead());
     if (root.dataset.conversation) this.attach(Number(root.dataset.conversation), Number(root.dataset.lastSeq || 0));
   }
 

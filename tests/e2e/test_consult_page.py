@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from marketplace import services as marketplace_services
 from marketplace.models import Consult
+from messaging.models import Participant
 from tests.e2e.conftest import sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
@@ -94,3 +95,23 @@ def test_rating_without_a_star_asks_for_one_to_five_stars(new_context, web_serve
     rating.get_by_role("button", name="提交评价").click()
     # then the error says what to do, not the legend's text
     expect(rating.locator("[data-rating-error]")).to_have_text("请选择 1 到 5 颗星。")
+
+
+def test_opening_the_room_marks_the_messages_waiting_there_read(
+    new_context, web_server, asker, lawyer
+):
+    # given a chat whose last message, from the lawyer, the asker has not read
+    LawyerProfileFactory(user=lawyer)
+    consult = ConsultFactory(question__asker=asker)
+    conversation = open_chat(consult, lawyer, messages=2)
+    page = new_context().new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    # when the asker opens the room (no focus or visibility change after the load)
+    page.goto(f"/consults/{consult.pk}/")
+    expect(page.locator("[data-chat] [data-connection]")).to_have_attribute("data-state", "open")
+    # then the lawyer's side learns it was read
+    asker_cursor = Participant.objects.filter(conversation=conversation, user=asker)
+    deadline = time.monotonic() + 5
+    while asker_cursor.get().last_read_seq < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert asker_cursor.get().last_read_seq == 2
