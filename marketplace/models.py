@@ -238,6 +238,14 @@ class Consult(models.Model):
     def __str__(self) -> str:
         return f"Consult {self.pk} ({self.state})"
 
+    def state_label(self, state: str | None = None) -> str:
+        """A state (this consult's own by default) as its people read it: a free consult that
+        expired was never going to be charged, so it is just "Expired"."""
+        state = state or self.state
+        if state == self.State.EXPIRED and not self.is_paid:
+            return str(_("Expired"))
+        return str(self.State(state).label)
+
 
 class Offer(models.Model):
     class State(models.TextChoices):

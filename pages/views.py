@@ -104,7 +104,7 @@ def consult_room(request: HttpRequest, consult_id: int) -> HttpResponse:
             "is_waiting": room.consult.state in selectors.WAITING_STATES,
             "is_closed": room.consult.state in CLOSED_STATES,
             "scopes": Consult.Scope.choices,
-            "state_labels": {value: str(label) for value, label in Consult.State.choices},
+            "state_labels": {value: room.consult.state_label(value) for value in Consult.State},
             "payment_labels": {value: str(label) for value, label in Payment.State.choices},
             "offered_count": room.extras.get("offered_count", 0),
             "pay_url": room.extras.get("pay_url"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -138,6 +139,16 @@ def test_expired_free_consult_reads_as_free_not_as_a_cancelled_payment(asker):
     assert "没有律师按时回复" in expired and "您可以随时重新咨询" in expired
     assert "支付" not in expired and "扣款" not in expired
     assert "免费咨询" in html and "¥" not in html
+    # and its badge, here, in the live labels and in the asker's list, just says expired
+    assert (
+        "未扣费" not in html
+        and '<span class="badge" data-state-badge aria-live="polite">已过期</span>' in html
+    )
+    labels = re.search(
+        r'<script id="consult-state-labels" type="application/json">(.*?)</script>', html
+    )
+    assert json.loads(labels.group(1))["expired"] == "已过期"
+    assert "未扣费" not in client_for(asker).get("/consults/").content.decode()
 
 
 def test_waiting_free_consult_promises_no_refund_of_what_it_never_cost(asker):
