@@ -238,7 +238,8 @@ def consult_funnel(*, since: datetime) -> dict[str, int]:
     """Consults created since `since`, and how far they got."""
     return Consult.objects.filter(created_at__gte=since).aggregate(
         created=Count("pk"),
-        paid=Count("pk", filter=Q(queued_at__isnull=False)),
+        queued=Count("pk", filter=Q(queued_at__isnull=False)),  # entered matching, free or paid
+        paid=Count("pk", filter=Q(is_paid=True, paid_at__isnull=False)),
         offered=Count("pk", filter=Q(first_offered_at__isnull=False)),
         accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
         answered=Count("pk", filter=Q(first_reply_at__isnull=False)),

@@ -150,7 +150,7 @@ def test_dashboard_is_404_to_everyone_but_staff(api, asker, lawyer):
 
 
 def test_dashboard_figures(api, staff, sandbox_on, django_assert_num_queries):
-    # given a captured consult, a waiting one and an expired one
+    # given a captured consult, a free waiting one and an expired one
     lawyer = LawyerProfileFactory()
     async_to_sync(presence.heartbeat)(
         lawyer.user_id, home=presence.Home("370100", "370000"), status="online"
@@ -160,6 +160,7 @@ def test_dashboard_figures(api, staff, sandbox_on, django_assert_num_queries):
     waiting = pending_consult(asker=asker)
     Consult.objects.filter(pk=waiting.pk).update(
         state=Consult.State.QUEUED,
+        is_paid=False,
         queued_at=timezone.now() - timedelta(seconds=120),
         sla_deadline=timezone.now() + timedelta(seconds=480),
     )
@@ -194,5 +195,7 @@ def test_dashboard_figures(api, staff, sandbox_on, django_assert_num_queries):
         }
     ]
     assert body["funnel_7_days"]["created"] == 3
+    # the waiting one is free: it entered matching, it was not paid
+    assert (body["funnel_7_days"]["queued"], body["funnel_7_days"]["paid"]) == (2, 1)
     assert body["funnel_7_days"]["answered"] == 1
     assert body["response"]["last_7_days"]["count"] == 1
