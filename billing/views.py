@@ -18,7 +18,6 @@ from accounts.models import User
 from billing import services
 from billing.models import Payment
 from config.errors import DomainError, NotFound
-from config.money import major_units
 
 # what Stripe.js needs, on this page only
 STRIPE_CSP = {
@@ -63,7 +62,6 @@ def payment_page(request: HttpRequest, payment_id: int) -> HttpResponse:
             "payment": payment,
             "consult": payment.consult,
             "question": payment.consult.question,
-            "amount_major": major_units(payment.amount, payment.currency),
             "use_stripe": use_stripe,
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY if use_stripe else "",
             "consult_url": consult_page_url(payment.consult_id),

@@ -286,6 +286,14 @@ def test_the_lawyer_directory_and_profile(client, django_assert_num_queries):
     assert "德衡律师事务所" in listing and f"/lawyers/{beijing.user_id}/" not in listing
     assert f'href="/ask/?lawyer={jinan.user_id}"' in profile
     assert "/report/?type=lawyer" in profile
+    # and what a consult costs, before the asker clicks
+    assert re.search(r"<dt>咨询费用</dt><dd>免费</dd>", profile)
+    jinan.price = 5000
+    jinan.save(update_fields=["price"])
+    assert (
+        "<dt>咨询费用</dt><dd>¥50.00</dd>"
+        in client.get(f"/lawyers/{jinan.user_id}/").content.decode()
+    )
 
 
 def test_an_unverified_lawyer_has_no_public_profile(client, unverified_lawyer):
