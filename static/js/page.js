@@ -4,3 +4,6 @@ document.addEventListener("change", (event) => {
   if (el instanceof HTMLSelectElement && el.hasAttribute("data-autosubmit")) el.form.submit();
 });
 document.querySelectorAll(".lang-submit").forEach((b) => b.classList.add("js-hidden"));
+// A form sent back with errors: start where the first one is, not at the top of the page.
+const firstError = document.querySelector(".field.has-error input, .field.has-error select, .field.has-error textarea");
+if (firstError && !document.querySelector("[autofocus]")) firstError.focus();

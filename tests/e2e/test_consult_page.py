@@ -115,3 +115,17 @@ def test_opening_the_room_marks_the_messages_waiting_there_read(
     while asker_cursor.get().last_read_seq < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert asker_cursor.get().last_read_seq == 2
+
+
+def test_a_form_sent_back_with_errors_puts_the_cursor_on_the_first_one(
+    new_context, web_server, asker
+):
+    # given an asker on the ask form
+    page = new_context().new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    page.goto("/ask/")
+    # when they send it empty
+    page.locator("#ask-form button[type=submit]").click()
+    # then the page comes back with the cursor in the first field in error, the title
+    expect(page.locator(".field.has-error").first).to_be_visible()
+    expect(page.locator("#id_title")).to_be_focused()
