@@ -117,6 +117,7 @@ export class LawlineSocket {
     this.stopped = false;
     this.loadOutbox();
     window.addEventListener("online", () => this.reconnectNow());
+    window.addEventListener("offline", () => this.dropConnection());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
     });
@@ -180,6 +181,16 @@ export class LawlineSocket {
     this.attempt = Math.min(this.attempt, 1);
     clearTimeout(this.reconnectTimer);
     this.connect();
+  }
+
+  /** The browser says the network is gone: stop trusting the socket now (show reconnecting,
+   * keep new messages in the outbox) rather than at the next unanswered ping, up to 35 s on. */
+  dropConnection() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.onClose(ws, { code: 4000 });
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try { ws.close(4000); } catch (_) { /* already closing */ }
   }
 
   onOpen(ws) {

@@ -92,6 +92,19 @@ def test_after_the_server_comes_back_missed_messages_arrive_and_unsent_ones_go_o
         restarted.stop()
 
 
+def test_losing_the_network_shows_at_once_and_its_return_reconnects(new_context, asker, chat):
+    # given the asker in the room
+    consult, _conversation = chat
+    page = open_room(new_context, asker, consult)
+    badge = page.locator("[data-chat] [data-connection]")
+    # when the browser goes offline, the badge says so at once (not at the next missed pong)
+    page.context.set_offline(True)
+    expect(badge).not_to_have_attribute("data-state", "open", timeout=2000)
+    # and when it is back, the socket is again
+    page.context.set_offline(False)
+    expect(badge).to_have_attribute("data-state", "open", timeout=10000)
+
+
 def test_a_lost_frame_is_filled_from_the_history_api(new_context, asker, lawyer, chat):
     consult, conversation = chat
     page = open_room(new_context, asker, consult)
