@@ -11,7 +11,11 @@ const PRESENCE_KEY = "lawline.presence";
 
 const root = document.getElementById("workbench");
 const labels = root.dataset;
-const skewMs = new Date(root.dataset.serverNow).getTime() - Date.now();
+// the server's clock minus ours, taken when its page arrived, not when this script ran (later by
+// the page's load: countdowns of fresh 60 s offers started at 1:01)
+const navigation = performance.getEntriesByType("navigation")[0];
+const pageArrivedAt = navigation ? performance.timeOrigin + navigation.responseStart : Date.now();
+const skewMs = new Date(root.dataset.serverNow).getTime() - pageArrivedAt;
 const heartbeatSeconds = Number(root.dataset.heartbeat || 20);
 const offersList = root.querySelector("[data-offers]");
 const offersEmpty = root.querySelector("[data-offers-empty]");
