@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketplace import selectors, services
+from marketplace.models import LawyerProfile, Region
 
 MODE_PUBLIC = "public"
 MODE_FREE = "free"
@@ -95,3 +96,91 @@ class AskForm(forms.Form):
         if self.fixed_price is not None:
             return self.fixed_price
         return int(self.cleaned_data["price"] * 100)
+
+
+def region_served_choices(
+    grouped: list[tuple[Region, list[Region]]],
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each province as a whole, then its cities, grouped by province."""
+    return [
+        (
+            province.name,
+            [
+                (province.code, _("All of %(province)s") % {"province": province.name}),
+                *[(c.code, c.name) for c in cities],
+            ],
+        )
+        for province, cities in grouped
+    ]
+
+
+class LawyerProfileForm(forms.Form):
+    """The lawyer's own profile. Only shapes the input: `services.lawyer_profile_update`
+    validates it and its messages become this form's errors."""
+
+    license_number = forms.CharField(
+        label=_("Practice certificate number"),
+        max_length=32,
+        help_text=_("The 15–18 digit number on your lawyer's practice certificate."),
+    )
+    city = forms.ChoiceField(label=_("Home city"))
+    regions_served = forms.MultipleChoiceField(
+        label=_("Regions served"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text=_(
+            "Hold Ctrl (⌘ on a Mac) to choose several. Leave empty to serve your home city only."
+        ),
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Practice areas"), widget=forms.CheckboxSelectMultiple
+    )
+    capacity = forms.IntegerField(
+        label=_("Consultations at once"),
+        help_text=_("How many consultations you can hold at the same time."),
+    )
+    price = forms.DecimalField(
+        label=_("Price per consultation (yuan)"),
+        min_value=Decimal("0"),
+        max_digits=9,
+        decimal_places=2,
+        help_text=_("0 for free consultations."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        grouped = selectors.cities_by_province()
+        self.fields["city"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose…")),
+            *[(p.name, [(c.code, c.name) for c in cities]) for p, cities in grouped],
+        ]
+        self.fields["regions_served"].choices = region_served_choices(grouped)  # type: ignore[attr-defined]
+        self.fields["categories"].choices = [  # type: ignore[attr-defined]
+            (c.slug, c.name) for c in selectors.category_list()
+        ]
+
+    def service_arguments(self) -> dict:
+        """The cleaned input as `services.lawyer_profile_update` takes it."""
+        data = self.cleaned_data
+        return {
+            "license_number": data["license_number"],
+            "city": data["city"],
+            "regions_served": data["regions_served"] or [data["city"]],
+            "categories": data["categories"],
+            "capacity": data["capacity"],
+            # money is integer minor units: yuan with two decimals → fen, exactly
+            "price": int(data["price"] * 100),
+        }
+
+    @staticmethod
+    def initial_from(profile: LawyerProfile | None) -> dict:
+        if profile is None:
+            return {"capacity": 3, "price": Decimal(0)}
+        return {
+            "license_number": profile.license_number,
+            "city": profile.home_city_id or "",
+            "regions_served": [r.code for r in profile.regions_served.all()],
+            "categories": [c.slug for c in profile.categories.all()],
+            "capacity": profile.capacity,
+            "price": Decimal(profile.price) / 100,
+        }

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from config.errors import DomainError, NotFound
 from marketplace import selectors, services
-from marketplace.forms import MODE_PUBLIC, AskForm
+from marketplace.forms import MODE_PUBLIC, AskForm, LawyerProfileForm
 
 FORM_FIELDS = {"title", "body", "category", "city", "price"}  # shown; others go on top
 
@@ -83,5 +85,39 @@ def ask(request: HttpRequest) -> HttpResponse:
         request,
         "marketplace/ask.html",
         {"form": form, "named": named, "fixed_price": fixed_price},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lawyer_profile(request: HttpRequest) -> HttpResponse:
+    """The lawyer fills in their profile and submits their licence for verification."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_lawyer:
+        return render(request, "marketplace/lawyer_profile_not_lawyer.html", status=403)
+    try:
+        profile = selectors.lawyer_own_profile(lawyer=user)
+    except NotFound:
+        profile = None
+    form = LawyerProfileForm(request.POST or None, initial=LawyerProfileForm.initial_from(profile))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.lawyer_profile_update(lawyer=user, **form.service_arguments())
+            except DomainError as exc:
+                for field, message in (exc.fields or {"__all__": exc.detail}).items():
+                    form.add_error(field if field in form.fields else None, str(message))
+                status = exc.status
+            else:
+                messages.success(request, _("Your profile is saved."))
+                return redirect(reverse("lawyer_profile"))
+    decisions = list(profile.verification_decisions.all()) if profile else []
+    return render(
+        request,
+        "marketplace/lawyer_profile.html",
+        {"form": form, "profile": profile, "last_decision": decisions[0] if decisions else None},
         status=status,
     )

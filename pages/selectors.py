@@ -198,3 +198,11 @@ def lawyer_money_and_figures(*, lawyer: User) -> dict:
 
 def lawyer_profile(*, lawyer: User) -> LawyerProfile | None:
     return LawyerProfile.objects.select_related("home_city").filter(user=lawyer).first()
+
+
+def lawyer_rejection_reason(*, profile: LawyerProfile | None) -> str:
+    """Staff's reason for the latest rejection; queries only for a rejected profile."""
+    if profile is None or profile.verification != LawyerProfile.Verification.REJECTED:
+        return ""
+    decision = profile.verification_decisions.order_by("-decided_at", "-pk").first()
+    return decision.reason if decision else ""

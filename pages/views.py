@@ -128,11 +128,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
     rooms = [
         {"consult": c, "chat": chats[c.conversation_id]} for c in consults if c.conversation_id
     ]
+    profile = selectors.lawyer_profile(lawyer=user)
     return render(
         request,
         "pages/workbench.html",
         {
-            "profile": selectors.lawyer_profile(lawyer=user),
+            "profile": profile,
+            "rejection_reason": selectors.lawyer_rejection_reason(profile=profile),
             "offers": list(selectors.lawyer_live_offers(lawyer=user)),
             "rooms": rooms,
             **selectors.lawyer_money_and_figures(lawyer=user),

@@ -1,12 +1,17 @@
-"""The ask page (/ask/): a question and, unless only posted publicly, a consult at once."""
+"""The ask page (/ask/): a question and, unless only posted publicly, a consult at once. The
+lawyer's profile page (/workbench/profile/): the profile and its licence sent for review."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.test import Client
+from django.utils import translation
 
-from marketplace.models import Consult, Question
-from tests.factories import TEST_PASSWORD, LawyerProfileFactory
+from marketplace import errors, services
+from marketplace.models import Consult, LawyerProfile, Question
+from tests.factories import TEST_PASSWORD, LawyerProfileFactory, city
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +155,125 @@ def test_lawyers_are_sent_to_their_workbench(lawyer):
 
     assert response.status_code == 403
     assert not Question.objects.exists()
+
+
+# --- the lawyer's profile page --------------------------------------------------------------
+PROFILE_FORM = {
+    "license_number": "137012019123456",
+    "city": "370100",
+    "regions_served": ["370100", "370800"],
+    "categories": ["debt", "labour"],
+    "capacity": "4",
+    "price": "49.50",
+}
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def test_profile_page_sends_anonymous_visitors_to_sign_in():
+    response = Client().get("/workbench/profile/")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_profile_page_is_403_for_askers(asker):
+    response = signed_in(asker).get("/workbench/profile/")
+    refused = signed_in(asker).post("/workbench/profile/", PROFILE_FORM)
+
+    assert response.status_code == 403
+    assert refused.status_code == 403
+    assert not LawyerProfile.objects.exists()
+
+
+def test_new_lawyer_is_prompted_on_the_workbench_and_the_profile_page(lawyer):
+    client = signed_in(lawyer)
+
+    workbench = client.get("/workbench/").content.decode()
+    page = client.get("/workbench/profile/")
+
+    assert "data-profile-prompt" in workbench
+    assert 'href="/workbench/profile/"' in workbench
+    assert page.status_code == 200
+    assert 'data-verification="unsubmitted"' in page.content.decode()
+
+
+def test_submitted_profile_is_pending_then_verified_after_staff_approval(lawyer, staff):
+    # given a new lawyer
+    client = signed_in(lawyer)
+    # when they submit a valid profile
+    response = client.post("/workbench/profile/", PROFILE_FORM)
+    # then it is saved through the service, pending review, with the price in fen
+    assert response.status_code == 302
+    profile = LawyerProfile.objects.get(user=lawyer)
+    assert profile.verification == LawyerProfile.Verification.PENDING
+    assert profile.license_number == "137012019123456"
+    assert profile.home_city_id == "370100"
+    assert sorted(r.code for r in profile.regions_served.all()) == ["370100", "370800"]
+    assert sorted(c.slug for c in profile.categories.all()) == ["debt", "labour"]
+    assert (profile.capacity, profile.price) == (4, 4950)
+    page = client.get("/workbench/profile/").content.decode()
+    assert 'data-verification="pending"' in page
+    assert 'value="137012019123456"' in page
+    assert 'value="49.5"' in page
+    # and when staff approve it, both pages read verified
+    services.lawyer_verify(staff=staff, lawyer_id=lawyer.pk, approved=True)
+    assert 'data-verification="verified"' in client.get("/workbench/profile/").content.decode()
+    workbench = client.get("/workbench/").content.decode()
+    assert "data-profile-prompt" not in workbench
+    assert "data-edit-profile" in workbench
+
+
+def test_profile_page_costs_fixed_queries(lawyer, django_assert_num_queries):
+    # given a verified lawyer serving two regions
+    LawyerProfileFactory(user=lawyer, serves=[city("370100"), city("370800")])
+    client = signed_in(lawyer)
+    # when / then: session, user, profile, its regions, categories and decisions,
+    # provinces, cities, the category choices
+    with django_assert_num_queries(9):
+        response = client.get("/workbench/profile/")
+    assert 'data-verification="verified"' in response.content.decode()
+
+
+def test_home_city_alone_is_served_when_no_region_is_chosen(lawyer):
+    form = {**PROFILE_FORM, "regions_served": []}
+
+    assert signed_in(lawyer).post("/workbench/profile/", form).status_code == 302
+
+    profile = LawyerProfile.objects.get(user=lawyer)
+    assert [r.code for r in profile.regions_served.all()] == ["370100"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("license_number", "12345", errors.InvalidLicenseNumber),
+        ("capacity", "50", errors.InvalidCapacity),
+    ],
+)
+def test_bad_profile_is_422_with_the_service_message_and_nothing_saved(lawyer, field, value, error):
+    response = signed_in(lawyer).post("/workbench/profile/", {**PROFILE_FORM, field: value})
+
+    assert response.status_code == 422
+    with translation.override("zh-hans"):
+        assert str(error.message) in page_text(response)
+    assert not LawyerProfile.objects.filter(user=lawyer).exists()
+
+
+def test_rejected_lawyer_sees_the_staff_reason_and_can_resubmit(lawyer, staff):
+    # given a profile staff rejected with a reason
+    LawyerProfileFactory(user=lawyer, verification=LawyerProfile.Verification.PENDING)
+    services.lawyer_verify(
+        staff=staff, lawyer_id=lawyer.pk, approved=False, reason="执业证号与姓名不符"
+    )
+    client = signed_in(lawyer)
+    # then the workbench and the profile page show the reason
+    assert "执业证号与姓名不符" in client.get("/workbench/").content.decode()
+    page = client.get("/workbench/profile/").content.decode()
+    assert 'data-verification="rejected"' in page
+    assert "执业证号与姓名不符" in page
+    # and submitting again puts it back in review
+    assert client.post("/workbench/profile/", PROFILE_FORM).status_code == 302
+    assert LawyerProfile.objects.get(user=lawyer).verification == "pending"
