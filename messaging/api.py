@@ -13,7 +13,7 @@ from accounts.api_auth import signed_in
 from accounts.models import User
 from messaging import selectors
 from messaging.models import Message
-from messaging.notices import render_notice
+from messaging.notices import notice_text
 
 router = Router(tags=["messaging"])
 MAX_ID = 2**63 - 1
@@ -71,13 +71,7 @@ class MessageOut(Schema):
 
     @staticmethod
     def resolve_body(obj: Message) -> str:
-        # a notice in the reader's language; the stored text when it cannot be rendered
-        if obj.notice:
-            try:
-                return render_notice(obj.notice["kind"], obj.notice["params"])
-            except (KeyError, TypeError, ValueError):
-                return obj.body
-        return obj.body
+        return notice_text(notice=obj.notice, body=obj.body)
 
     @staticmethod
     def resolve_client_id(obj: Message, context: dict[str, Any]) -> str | None:

@@ -125,6 +125,17 @@ def notice_kind(kind: str) -> NoticeKind:
     return spec
 
 
+def notice_text(*, notice: Mapping[str, Any] | None, body: str) -> str:
+    """A stored message's text for the reader: a notice in the active language, the stored
+    `body` (default language) when it is no notice or can no longer be rendered."""
+    if notice:
+        try:
+            return render_notice(notice["kind"], notice["params"])
+        except (KeyError, TypeError, ValueError):
+            return body
+    return body
+
+
 def render_notice(kind: str, params: Mapping[str, Any]) -> str:
     """The notice's text in the active language."""
     values = dict(params)

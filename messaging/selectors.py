@@ -162,3 +162,47 @@ def presence_peers(*, user_id: int) -> list[int]:
             if len(peers) == PRESENCE_PEER_LIMIT:
                 break
     return peers
+
+
+@dataclass
+class NoticeInbox:
+    """The user's platform notices, newest first, and their read cursor as it was."""
+
+    conversation_id: int | None
+    last_read_seq: int
+    notices: list[Message]
+
+    @property
+    def newest_seq(self) -> int:
+        return self.notices[0].seq if self.notices else 0
+
+
+def notice_inbox(*, user: User, limit: int = 100) -> NoticeInbox:
+    """The `limit` newest notices of the user's `platform` conversation. Two queries (one when
+    no notice was ever sent)."""
+    membership = (
+        Participant.objects.filter(user=user, conversation__kind=Conversation.Kind.PLATFORM)
+        .only("conversation_id", "last_read_seq")
+        .first()
+    )
+    if membership is None:
+        return NoticeInbox(conversation_id=None, last_read_seq=0, notices=[])
+    notices = list(
+        Message.objects.filter(conversation_id=membership.conversation_id).order_by("-seq")[:limit]
+    )
+    return NoticeInbox(
+        conversation_id=membership.conversation_id,
+        last_read_seq=membership.last_read_seq,
+        notices=notices,
+    )
+
+
+def notice_unread_count(*, user: User) -> int:
+    """Unread platform notices, in one query. Only the platform writes to the inbox and seqs
+    have no gaps, so the count is the distance from the read cursor to the last seq."""
+    unread = (
+        Participant.objects.filter(user=user, conversation__kind=Conversation.Kind.PLATFORM)
+        .values_list(F("conversation__last_seq") - F("last_read_seq"), flat=True)
+        .first()
+    )
+    return max(int(unread or 0), 0)

@@ -16,6 +16,8 @@ from accounts.models import User
 from billing.models import Payment
 from marketplace.models import Consult
 from marketplace.selectors import category_list
+from messaging import selectors as messaging_selectors
+from messaging.services import conversation_mark_read
 from pages import selectors
 
 CLOSED_STATES = {
@@ -141,4 +143,22 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "server_now": timezone.now(),
             "heartbeat_seconds": settings.PRESENCE_HEARTBEAT_SECONDS,
         },
+    )
+
+
+@require_GET
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    """The user's platform notices, newest first. Viewing them reads them: the read cursor
+    moves as a `read` frame would move it, so the nav's count and the API agree."""
+    user: User = request.user  # type: ignore[assignment]
+    inbox = messaging_selectors.notice_inbox(user=user)
+    if inbox.conversation_id is not None and inbox.newest_seq > inbox.last_read_seq:
+        conversation_mark_read(
+            user=user, conversation_id=inbox.conversation_id, seq=inbox.newest_seq
+        )
+    return render(
+        request,
+        "pages/notices.html",
+        {"notices": inbox.notices, "read_before": inbox.last_read_seq},
     )

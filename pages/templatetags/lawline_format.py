@@ -49,15 +49,9 @@ def money(minor: Any, currency: str = "CNY") -> str:
 @register.filter
 def message_text(message: Any) -> str:
     """A message's text; a platform notice rendered again in the reader's language."""
-    notice = getattr(message, "notice", None)
-    if notice:
-        from messaging.notices import render_notice
+    from messaging.notices import notice_text
 
-        try:
-            return str(render_notice(notice["kind"], notice["params"]))
-        except (KeyError, TypeError, ValueError):
-            return message.body
-    return message.body
+    return notice_text(notice=getattr(message, "notice", None), body=message.body)
 
 
 @register.filter

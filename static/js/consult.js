@@ -2,6 +2,7 @@
 // chat when consult.matched arrives → close → rate. Every state change comes from the server.
 import { LawlineSocket, api } from "./socket.js";
 import { ChatView } from "./chat.js";
+import { bindNoticeCount } from "./notice_count.js";
 
 const root = document.getElementById("consult");
 const consultId = Number(root.dataset.consultId);
@@ -15,6 +16,7 @@ const SCOPES = ["city", "province", "nation"];
 const socket = new LawlineSocket();
 const chatRoot = root.querySelector("[data-chat]");
 const chat = new ChatView(chatRoot, socket);
+bindNoticeCount(socket);
 
 function show(name, visible) {
   if (panels[name]) panels[name].hidden = !visible;

@@ -90,6 +90,7 @@ function normaliseMessage(raw, conversation) {
     body: raw.body ?? "",
     sent_at: raw.sent_at || raw.created_at || new Date().toISOString(),
     client_id: raw.client_id || null,
+    from_platform: raw.from_platform ?? raw.sender == null,
   };
 }
 

@@ -4,6 +4,7 @@
 import { LawlineSocket, api, bindConnectionBadge } from "./socket.js";
 import { ChatView, rememberPresence } from "./chat.js";
 import { clockText, moneyText } from "./format.js";
+import { bindNoticeCount } from "./notice_count.js";
 
 const MAX_VISIBLE_CHATS = 2;
 const URGENT_SECONDS = 15;
@@ -25,6 +26,7 @@ const chatsBox = root.querySelector("[data-chats]");
 const chatsEmpty = root.querySelector("[data-chats-empty]");
 const socket = new LawlineSocket();
 rememberPresence(socket); // a chat opened by a match learns its asker's presence
+bindNoticeCount(socket);
 const chats = new Map(); // conversation id -> {view, slot, tab}
 
 bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]"));
@@ -312,6 +314,7 @@ socket.on("consult.updated", (frame) => {
   if (["resolved", "expired", "canceled", "refunded"].includes(consult.state)) closeChat(consult.id);
 });
 socket.on("message.untracked", async (message) => {
+  if (message.from_platform) return; // a notice: only the header's count cares
   // a chat opened elsewhere (another tab accepted it): pull it in
   try {
     const list = await api("/conversations", { params: { limit: 50 } });

@@ -36,8 +36,8 @@ def test_dashboard_shows_figures_and_verification_queue_to_staff(staff, django_a
     profile, *_ = LawyerProfileFactory.create_batch(3, verification="pending")
     client = client_for(staff)
     # when: billing's figures (20, one per figure, not per row), session, user, verification
-    # queue with its categories and regions, categories for names
-    with django_assert_num_queries(26):
+    # queue with its categories and regions, categories for names, the nav's unread notices
+    with django_assert_num_queries(27):
         response = client.get("/dashboard/")
     # then
     assert response.status_code == 200

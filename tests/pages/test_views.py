@@ -85,7 +85,7 @@ def test_my_consults_lists_only_own_consults_in_fixed_queries(
     theirs = ConsultFactory(question__asker=other_asker)
     client = client_for(asker)
     # when
-    with django_assert_num_queries(3):  # session, user, consults
+    with django_assert_num_queries(4):  # session, user, consults, the nav's unread notices
         response = client.get("/consults/")
     # then
     html = response.content.decode()
@@ -119,7 +119,8 @@ def test_active_consult_renders_its_messages_in_fixed_queries(
     open_chat(consult, lawyer, messages=30)
     client = client_for(asker)
     # when
-    with django_assert_num_queries(5):  # session, user, consult, messages, read cursors
+    # session, user, consult, messages, read cursors, the nav's unread notices
+    with django_assert_num_queries(6):
         response = client.get(f"/consults/{consult.pk}/")
     # then
     html = response.content.decode()
@@ -196,7 +197,7 @@ def test_workbench_shows_live_offers_and_open_chats_in_fixed_queries(
     client = client_for(lawyer)
     # when
     # session, user, consults, messages, cursors, offers, profile, earnings (2), figures (3)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):  # the last: the nav's unread notices
         response = client.get("/workbench/")
     # then
     html = response.content.decode()
@@ -215,3 +216,94 @@ def test_workbench_shows_a_free_offer_as_free_and_a_paid_one_at_its_price(lawyer
     assert re.search(rf'data-offer-id="{free.pk}".*?data-paid="false">免费</span>', html, re.S)
     assert re.search(rf'data-offer-id="{paid.pk}".*?data-paid="true">¥49.00</span>', html, re.S)
     assert "¥0.00" not in html
+
+
+# --- notices --------------------------------------------------------------------------------
+def _refund_notice(user, consult: int = 7):
+    from messaging.services import notice_send
+
+    return notice_send(
+        user=user,
+        kind="refund_done",
+        context={"consult": consult, "amount": 20000, "currency": "CNY"},
+    )
+
+
+def test_notices_page_sends_anonymous_visitors_to_sign_in():
+    response = Client().get("/notices/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_notices_page_lists_notices_newest_first_in_the_readers_language(asker):
+    # given a refund notice, then a welcome
+    _refund_notice(asker)
+    from messaging.services import notice_send
+
+    notice_send(user=asker, kind="welcome")
+    client = client_for(asker)
+    # when read in Chinese (the default) and in English
+    zh = client.get("/notices/").content.decode()
+    client.get("/i18n/setlang/", {"language": "en", "next": "/"})
+    en = client.get("/notices/").content.decode()
+    # then each shows the notice rendered in that language, newest first
+    assert "退款" in zh and "¥200.00" in zh
+    assert "Your refund of ¥200.00 for consultation #7 is done" in en
+    assert en.index("Welcome to Lawline") < en.index("Your refund of")
+
+
+def test_nav_shows_the_unread_notice_count_on_signed_in_pages(asker):
+    # given two unread notices
+    _refund_notice(asker, consult=7)
+    _refund_notice(asker, consult=8)
+    # when the asker opens another page
+    html = client_for(asker).get("/consults/").content.decode()
+    # then the header links to the notices with the count
+    badge = re.search(r"data-notice-count(?P<attrs>[^>]*)>.*?data-notice-count-value>(\d+)<", html)
+    assert badge is not None
+    assert badge.group(2) == "2" and "hidden" not in badge.group("attrs")
+
+
+def test_viewing_the_notices_page_marks_them_read(asker):
+    # given an unread notice
+    from messaging.models import Participant
+    from messaging.services import platform_inbox
+
+    message = _refund_notice(asker)
+    client = client_for(asker)
+    # when the notices page is viewed
+    first = client.get("/notices/").content.decode()
+    # then the read cursor is at the notice, it was shown as new once, and the badge is gone
+    inbox = platform_inbox(user_id=asker.pk)
+    assert Participant.objects.get(conversation=inbox, user=asker).last_read_seq == message.seq
+    assert 'class="is-new"' in first
+    again = client.get("/notices/").content.decode()
+    assert 'class="is-new"' not in again
+    assert re.search(r"data-notice-count hidden", again)
+
+
+def test_notices_page_never_shows_another_users_notices(asker, other_asker):
+    # given a notice for someone else
+    _refund_notice(other_asker, consult=99)
+    # when the asker opens their notices
+    html = client_for(asker).get("/notices/").content.decode()
+    # then it is not there, and the other user's cursor did not move
+    assert "#99" not in html
+    assert "暂无通知" in html
+    from messaging.models import Participant
+
+    assert Participant.objects.get(user=other_asker).last_read_seq == 0
+
+
+def test_notices_page_query_count_is_pinned(asker, django_assert_num_queries):
+    # given three unread notices
+    for consult in (7, 8, 9):
+        _refund_notice(asker, consult=consult)
+    client = client_for(asker)
+    # when / then: session, user, membership, notices, the cursor moved (in the test's
+    # transaction, between a savepoint and its release), the nav's count
+    with django_assert_num_queries(8):
+        assert client.get("/notices/").status_code == 200
+    # read already: no write
+    with django_assert_num_queries(5):
+        assert client.get("/notices/").status_code == 200

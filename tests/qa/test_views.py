@@ -164,7 +164,7 @@ def test_the_question_page_for_a_signed_in_reader_shows_their_likes(
     reader = signed_in(other_asker)
     reader.post(f"/answers/{answer.pk}/like/", {"on": "1"})
     # when
-    with django_assert_num_queries(7):  # + session and user
+    with django_assert_num_queries(8):  # + session, user and the nav's unread notices
         html = reader.get(f"/questions/{question.pk}/").content.decode()
     # then
     assert 'aria-pressed="true"' in html
@@ -199,8 +199,9 @@ def test_the_question_page_for_a_lawyer_query_count_is_pinned(
     # given
     question, _, _ = page_question
     lawyer = signed_in(verified_lawyer)
-    # when / then: + session, user, the lawyer's own answer and verification
-    with django_assert_num_queries(9):
+    # when / then: + session, user, the lawyer's own answer and verification, the nav's
+    # unread notices
+    with django_assert_num_queries(10):
         lawyer.get(f"/questions/{question.pk}/")
 
 
@@ -340,8 +341,9 @@ def test_the_moderation_page_is_for_staff_only(
     )
     moderator = signed_in(staff)
     # when
-    # session, user, answers, bases, reviews, reports, reported questions, decisions
-    with django_assert_num_queries(8):
+    # session, user, answers, bases, reviews, reports, reported questions, decisions, the nav's
+    # unread notices
+    with django_assert_num_queries(9):
         html = moderator.get("/moderation/").content.decode()
     as_lawyer = signed_in(verified_lawyer).get("/moderation/")
     # then
@@ -494,7 +496,8 @@ def test_a_lawyer_sees_their_answers_and_what_reviewers_decided(
     )
     lawyer = signed_in(verified_lawyer)
     # when
-    with django_assert_num_queries(5):  # session, user, count, answers+questions, legal bases
+    # session, user, count, answers+questions, legal bases, the nav's unread notices
+    with django_assert_num_queries(6):
         html = lawyer.get("/answers/mine/").content.decode()
     # then
     assert "法律依据引用错误" in html and "被驳回的回答所在的问题" in html
