@@ -231,8 +231,8 @@ def test_profile_page_costs_fixed_queries(lawyer, django_assert_num_queries):
     LawyerProfileFactory(user=lawyer, serves=[city("370100"), city("370800")])
     client = signed_in(lawyer)
     # when / then: session, user, profile, its regions, categories and decisions,
-    # provinces, cities, the category choices
-    with django_assert_num_queries(9):
+    # provinces, cities, the category choices, and the header's unread notices
+    with django_assert_num_queries(10):
         response = client.get("/workbench/profile/")
     assert 'data-verification="verified"' in response.content.decode()
 
