@@ -13,11 +13,14 @@ MODE_FREE = "free"
 MODE_PAID = "paid"
 
 
-def city_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Cities grouped by province, for a <select> with <optgroup>s."""
+def city_choices(
+    grouped: list[tuple[Region, list[Region]]] | None = None,
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Cities grouped by province, for a <select> with <optgroup>s (`grouped`: the provinces
+    and their cities when the caller already read them)."""
     return [
         (province.name, [(c.code, c.name) for c in cities])
-        for province, cities in selectors.cities_by_province()
+        for province, cities in (grouped if grouped is not None else selectors.cities_by_province())
     ]
 
 
@@ -150,10 +153,7 @@ class LawyerProfileForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         grouped = selectors.cities_by_province()
-        self.fields["city"].choices = [  # type: ignore[attr-defined]
-            ("", _("Choose…")),
-            *[(p.name, [(c.code, c.name) for c in cities]) for p, cities in grouped],
-        ]
+        self.fields["city"].choices = [("", _("Choose…")), *city_choices(grouped)]  # type: ignore[attr-defined]
         self.fields["regions_served"].choices = region_served_choices(grouped)  # type: ignore[attr-defined]
         self.fields["categories"].choices = [  # type: ignore[attr-defined]
             (c.slug, c.name) for c in selectors.category_list()
