@@ -59,6 +59,7 @@ class EarningTotalOut(Schema):
     refunded: int
     net: int
     consults: int
+    refunded_consults: int
 
 
 class PendingOut(Schema):

@@ -39,13 +39,16 @@ def _is_staff(user: User) -> bool:
 
 # --- earnings ---------------------------------------------------------------------------------------
 def lawyer_earning_totals(*, lawyer: User) -> list[dict[str, Any]]:
+    """Per currency: what was earned, what refunds took back, and the consultations that still
+    pay (a refunded one counts under `refunded_consults`, not `consults`)."""
     rows = (
         LedgerEntry.objects.filter(lawyer=lawyer, kind=LedgerEntry.Kind.LAWYER_EARNING)
         .values("currency")
         .annotate(
             earned=Sum("amount", filter=Q(is_reversal=False), default=0),
             reversed=Sum("amount", filter=Q(is_reversal=True), default=0),
-            consults=Count("consult", filter=Q(is_reversal=False), distinct=True),
+            earned_consults=Count("consult", filter=Q(is_reversal=False), distinct=True),
+            refunded_consults=Count("consult", filter=Q(is_reversal=True), distinct=True),
         )
         .order_by("currency")
     )
@@ -55,7 +58,8 @@ def lawyer_earning_totals(*, lawyer: User) -> list[dict[str, Any]]:
             "earned": row["earned"],
             "refunded": -row["reversed"],
             "net": row["earned"] + row["reversed"],
-            "consults": row["consults"],
+            "consults": row["earned_consults"] - row["refunded_consults"],
+            "refunded_consults": row["refunded_consults"],
         }
         for row in rows
     ]

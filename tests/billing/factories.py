@@ -9,7 +9,12 @@ import factory
 from django.utils import timezone
 
 from billing.models import Payment
-from billing.services import payment_create_for_consult
+from billing.services import (
+    payment_capture_on_first_reply,
+    payment_create_for_consult,
+    payment_sandbox_authorize,
+    payment_settle,
+)
 from marketplace.models import Consult, Offer
 from messaging.models import Conversation, Participant
 from tests.factories import LawyerProfileFactory
@@ -85,3 +90,14 @@ def make_active(
     )
     consult.refresh_from_db()
     return consult
+
+
+def captured_for(lawyer, asker, *, price: int = 4900) -> Payment:
+    """A paid consult of `lawyer`, answered, its payment captured and settled."""
+    consult, payment = paid_consult(asker=asker, price=price)
+    payment_sandbox_authorize(payment_id=payment.pk, user=asker)
+    consult = make_active(Consult.objects.get(pk=consult.pk), lawyer)
+    Consult.objects.filter(pk=consult.pk).update(first_reply_at=timezone.now())
+    payment_capture_on_first_reply(consult=consult)
+    payment_settle(payment_id=payment.pk)
+    return payment

@@ -8,13 +8,11 @@ from django.utils import timezone
 
 from billing.models import Rating
 from billing.services import (
-    payment_capture_on_first_reply,
-    payment_sandbox_authorize,
-    payment_settle,
+    payment_refund,
 )
 from marketplace import presence
 from marketplace.models import Consult
-from tests.billing.factories import make_active, paid_consult, pending_consult
+from tests.billing.factories import captured_for, make_active, pending_consult
 from tests.factories import AskerFactory, LawyerProfileFactory
 
 
@@ -27,15 +25,6 @@ def resolved_consult(asker=None) -> Consult:
     )
     consult.refresh_from_db()
     return consult
-
-
-def captured_for(lawyer, asker, *, price: int = 4900) -> None:
-    consult, payment = paid_consult(asker=asker, price=price)
-    payment_sandbox_authorize(payment_id=payment.pk, user=asker)
-    consult = make_active(Consult.objects.get(pk=consult.pk), lawyer)
-    Consult.objects.filter(pk=consult.pk).update(first_reply_at=timezone.now())
-    payment_capture_on_first_reply(consult=consult)
-    payment_settle(payment_id=payment.pk)
 
 
 # --- ratings -----------------------------------------------------------------------------------
@@ -94,10 +83,38 @@ def test_lawyer_sees_own_earnings_after_the_platform_fee(
     assert response.status_code == 200
     body = response.json()
     assert body["totals"] == [
-        {"currency": "CNY", "earned": 3920 + 8000, "refunded": 0, "net": 11920, "consults": 2}
+        {
+            "currency": "CNY",
+            "earned": 3920 + 8000,
+            "refunded": 0,
+            "net": 11920,
+            "consults": 2,
+            "refunded_consults": 0,
+        }
     ]
     assert len(body["entries"]) == 2
     assert all(isinstance(e["amount"], int) for e in body["entries"])
+
+
+def test_a_refunded_consult_no_longer_counts_as_a_paying_one(api, db, sandbox_on, staff):
+    # given two captured consults of one lawyer, then staff refund one of them
+    lawyer, asker = LawyerProfileFactory().user, AskerFactory()
+    captured_for(lawyer, asker, price=4900)
+    refunded = captured_for(lawyer, asker, price=10000)
+    payment_refund(payment_id=refunded.pk, staff=staff)
+    # when
+    totals = api(lawyer).get("lawyer/earnings").json()["totals"]
+    # then
+    assert totals == [
+        {
+            "currency": "CNY",
+            "earned": 3920 + 8000,
+            "refunded": 8000,
+            "net": 3920,
+            "consults": 1,
+            "refunded_consults": 1,
+        }
+    ]
 
 
 def test_earnings_are_for_lawyers_only(api, asker):

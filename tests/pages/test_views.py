@@ -8,8 +8,10 @@ import re
 import pytest
 from django.test import Client
 
+from billing.services import payment_refund
 from marketplace.models import Consult
-from tests.factories import LawyerProfileFactory
+from tests.billing.factories import captured_for
+from tests.factories import AskerFactory, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 pytestmark = pytest.mark.django_db
@@ -203,6 +205,26 @@ def test_workbench_shows_live_offers_and_open_chats_in_fixed_queries(
     html = response.content.decode()
     assert len(re.findall(r'data-offer-id="\d+"', html)) == 2
     assert html.count('data-chat-slot="') == 4  # three chats + the template for new ones
+
+
+def test_workbench_earnings_leave_a_refunded_consult_out_of_the_paying_ones(
+    lawyer, staff, settings
+):
+    # given two answered paid consults (the sandbox gateway), one of them refunded by staff
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
+    LawyerProfileFactory(user=lawyer)
+    asker = AskerFactory()
+    captured_for(lawyer, asker, price=4900)
+    payment_refund(payment_id=captured_for(lawyer, asker, price=10000).pk, staff=staff)
+    # when
+    client = client_for(lawyer)
+    zh = client.get("/workbench/").content.decode()
+    en = client.get("/workbench/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # then: one consult still pays; the refunded one is named beside the refund
+    assert re.search(r"<dt>咨询数</dt><dd>1</dd>", zh)
+    assert "已收入 ¥119.20，其中 1 次咨询退款 ¥80.00。" in zh
+    assert re.search(r"<dt>Consultations</dt><dd>1</dd>", en)
+    assert "¥119.20 earned, ¥80.00 refunded in 1 consultation." in en
 
 
 def test_workbench_shows_a_free_offer_as_free_and_a_paid_one_at_its_price(lawyer):
