@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from qa.errors import PublishNotConfirmed
 from qa.models import Report
 
 
@@ -82,4 +83,5 @@ class PublishForm(forms.Form):
             "identifies me."
         ),
         required=True,
+        error_messages={"required": PublishNotConfirmed.message},
     )

@@ -414,6 +414,7 @@ def test_the_asker_publishes_a_finished_consult_from_its_page():
     # then
     assert "138****5678" in form and "13812345678" not in form  # prefilled, masked
     assert unconfirmed.status_code == 422
+    assert "请确认您要将该咨询以匿名问答的形式公开。" in unconfirmed.content.decode()
     assert published.status_code == 302
     assert signed_in(AskerFactory()).get(f"/questions/publish/{consult.pk}/").status_code == 404
 
