@@ -110,3 +110,23 @@ def test_every_main_page_renders_without_script_errors(new_context, world, asker
         if errors:
             problems[f"{name}-phone"] = errors
     assert problems == {}
+
+
+@pytest.mark.parametrize("viewport", [PHONE_VIEW, None], ids=["phone", "desktop"])
+def test_workbench_keeps_chats_near_the_top_on_a_phone(new_context, world, lawyer, viewport):
+    # given the lawyer's workbench with an offer and open chats
+    name = "workbench-phone" if viewport else "workbench-desktop"
+    page, errors = open_page(new_context, lawyer, "en", "/workbench/", name, viewport=viewport)
+    # when
+    offers, chats, figures = (
+        page.locator(selector).bounding_box()
+        for selector in ("#queue-title", "[data-chats]", "#figures-title")
+    )
+    # then: a phone reads offers, chats, figures; a wide screen puts the chats beside both
+    assert offers and chats and figures
+    if viewport:
+        assert offers["y"] < chats["y"] < figures["y"]
+    else:
+        assert chats["x"] > offers["x"] == figures["x"]
+        assert offers["y"] < figures["y"] < chats["y"] + chats["height"]
+    assert errors == []
