@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from config.money import format_money
 from marketplace import selectors, services
 from marketplace.models import LawyerProfile, Region
 
@@ -117,6 +120,27 @@ def region_served_choices(
     ]
 
 
+class RegionChecklist(forms.CheckboxSelectMultiple):
+    """Checkboxes folded by province, the provinces with a choice open and first: a list a
+    person can scan and tick, unlike a Ctrl-click multiple select of some 400 regions."""
+
+    template_name = "marketplace/widgets/region_checklist.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        groups = [
+            {
+                "name": group,
+                "options": options,
+                "chosen": sum(1 for option in options if option["selected"]),
+            }
+            for group, options, _index in context["widget"]["optgroups"]
+        ]
+        # the provinces already served first, so a saved choice is seen without scrolling
+        context["widget"]["groups"] = sorted(groups, key=lambda group: not group["chosen"])
+        return context
+
+
 class LawyerProfileForm(forms.Form):
     """The lawyer's own profile. Only shapes the input: `services.lawyer_profile_update`
     validates it and its messages become this form's errors."""
@@ -130,9 +154,10 @@ class LawyerProfileForm(forms.Form):
     regions_served = forms.MultipleChoiceField(
         label=_("Regions served"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 10}),
+        widget=RegionChecklist,
         help_text=_(
-            "Hold Ctrl (⌘ on a Mac) to choose several. Leave empty to serve your home city only."
+            "Open a province to tick its cities, or the whole province. Leave empty to serve "
+            "your home city only."
         ),
     )
     categories = forms.MultipleChoiceField(
@@ -158,6 +183,19 @@ class LawyerProfileForm(forms.Form):
         self.fields["categories"].choices = [  # type: ignore[attr-defined]
             (c.slug, c.name) for c in selectors.category_list()
         ]
+
+    def clean_price(self) -> Decimal:
+        """The paid bounds said in yuan here; the service holds them again in minor units."""
+        price = self.cleaned_data["price"]
+        low, high = settings.CONSULT_PRICE_MIN, settings.CONSULT_PRICE_MAX
+        currency = settings.BILLING_DEFAULT_CURRENCY
+        if price and not low <= price * 100 <= high:
+            raise forms.ValidationError(
+                _("A paid consultation costs from %(low)s to %(high)s; enter 0 for free.")
+                % {"low": format_money(low, currency), "high": format_money(high, currency)},
+                code="invalid_price",
+            )
+        return price
 
     def service_arguments(self) -> dict:
         """The cleaned input as `services.lawyer_profile_update` takes it."""

@@ -4,13 +4,14 @@ lawyer's profile page (/workbench/profile/): the profile and its licence sent fo
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from django.test import Client
 from django.utils import translation
 
 from marketplace import errors, services
-from marketplace.models import Consult, LawyerProfile, Question
+from marketplace.models import Consult, LawyerProfile, Question, Region
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory, city
 
 pytestmark = pytest.mark.django_db
@@ -260,6 +261,36 @@ def test_bad_profile_is_422_with_the_service_message_and_nothing_saved(lawyer, f
     with translation.override("zh-hans"):
         assert str(error.message) in page_text(response)
     assert not LawyerProfile.objects.filter(user=lawyer).exists()
+
+
+@pytest.mark.parametrize("price", ["1.00", "50000.01"])
+def test_profile_price_out_of_bounds_is_said_in_yuan(lawyer, settings, price):
+    settings.CONSULT_PRICE_MIN, settings.CONSULT_PRICE_MAX = 500, 5_000_000
+
+    response = signed_in(lawyer).post("/workbench/profile/", {**PROFILE_FORM, "price": price})
+
+    assert response.status_code == 422
+    assert "付费咨询的价格为 ¥5.00 至 ¥50,000.00；免费咨询请填 0。" in page_text(response)
+    assert "minor units" not in page_text(response)
+    assert not LawyerProfile.objects.filter(user=lawyer).exists()
+
+
+def test_regions_served_are_ticked_per_province_with_chosen_ones_open(lawyer):
+    # given a lawyer serving Jinan and Jining (Shandong) and all of Beijing
+    LawyerProfileFactory(user=lawyer, serves=[city("370100"), city("370800")])
+    LawyerProfile.objects.get(user=lawyer).regions_served.add(Region.objects.get(code="110000"))
+    # when
+    page = signed_in(lawyer).get("/workbench/profile/").content.decode()
+    # then: a checkbox per region, the two provinces with choices open, counted and first
+    provinces = re.findall(r"<details( open)?>\s*<summary>(.*?)</summary>", page)
+    assert [(opened, re.sub(r"<.*?>", " ", name).split()) for opened, name in provinces[:3]] == [
+        (" open", ["北京", "1"]),
+        (" open", ["山东", "2"]),
+        ("", ["天津"]),
+    ]
+    assert re.search(r'value="370800"[^>]*checked', page)
+    assert 'value="370200"' in page and not re.search(r'value="370200"[^>]*checked', page)
+    assert "<select" not in page.split('id="id_regions_served"')[1].split("</details>\n</div>")[0]
 
 
 def test_rejected_lawyer_sees_the_staff_reason_and_can_resubmit(lawyer, staff):
