@@ -12,7 +12,7 @@ from accounts.api_auth import signed_in
 from accounts.models import User
 from accounts.roles import require_role, require_staff
 from config.errors import NotFound
-from marketplace import presence, selectors, services, socket_frames
+from marketplace import matching, presence, selectors, services, socket_frames
 from marketplace.models import Consult, LawyerProfile, Offer, Question, Region
 
 router = Router()
@@ -332,6 +332,31 @@ def lawyers_online(request: HttpRequest, region: str = presence.NATION):
     if not Region.objects.filter(code=region).exists():
         raise NotFound()
     return {"online": presence.online_counts([region])[region]}
+
+
+@router.get(
+    "/lawyers/available",
+    response={200: dict[str, int], **ERRORS},
+    auth=None,
+    tags=["lawyers"],
+)
+def lawyers_available(
+    request: HttpRequest, city: str, category: str, price: int = 0, currency: str = ""
+):
+    """How many lawyers online now would be offered a consult on this city and category at
+    this price (minor units; 0: free) in the first stage of matching, the city's."""
+    from billing.prices import clean_currency, clean_price
+
+    price = clean_price(price)
+    user = request.user
+    count = matching.ready_in_city(
+        city=services.city_from_code(city),
+        category=services.category_from_slug(category),
+        price=price,
+        currency=clean_currency(currency),
+        asker_id=user.pk if user.is_authenticated else None,
+    )
+    return {"available": count}
 
 
 @router.get(

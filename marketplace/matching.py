@@ -255,6 +255,17 @@ def find_candidates(consult: Consult, scope: str) -> list[ranking.Candidate]:
     return [_as_candidate(row, province_id) for row in rows]
 
 
+def ready_in_city(
+    *, city: Region, category: Category, price: int, currency: str, asker_id: int | None
+) -> int:
+    """How many lawyers the city stage would offer such a consult right now: the candidate
+    filter of a real pass (verified, serving the city, practising the category, priced for
+    it, below capacity) and online, not away. Asked before the consult exists."""
+    question = Question(city=city, category=category)
+    consult = Consult(question=question, price=price, currency=currency, asker_id=asker_id or 0)
+    return len(find_candidates(consult, Scope.CITY))
+
+
 def requested_lawyer_candidate(consult: Consult) -> ranking.Candidate | None:
     """The lawyer the asker named, when offerable, online and not offered this consult yet.
     Region and category do not apply: the asker chose this lawyer."""

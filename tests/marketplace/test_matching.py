@@ -551,3 +551,31 @@ def test_a_pass_racing_a_cancel_leaves_no_live_offer(make_lawyer, attempt):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Consult.objects.get(pk=consult.pk).state == State.CANCELED
     assert not Offer.objects.filter(consult=consult, state=Offer.State.PENDING).exists()
+
+
+# --- who could take a consult before it is asked ----------------------------------------
+def test_ready_in_city_counts_whom_the_city_stage_would_offer(make_lawyer, asker):
+    # given lawyers in Jinan: two free, one at ¥49, one at ¥200, one free but away,
+    # one free but in another practice area, one free but offline; one free in Qingdao
+    for _ in range(2):
+        make_lawyer(home=JINAN, price=0)
+    make_lawyer(home=JINAN, price=4900)
+    make_lawyer(home=JINAN, price=20000)
+    make_lawyer(home=JINAN, price=0, online="away")
+    make_lawyer(home=JINAN, price=0, practises=["labour"])
+    make_lawyer(home=JINAN, price=0, online=False)
+    make_lawyer(home=QINGDAO, price=0)
+
+    def ready(price: int, slug: str = "debt") -> int:
+        return matching.ready_in_city(
+            city=city(JINAN),
+            category=category(slug),
+            price=price,
+            currency="CNY",
+            asker_id=asker.pk,
+        )
+
+    # then: free reaches only the free lawyers; a price, everyone at or below it (the free
+    # ones too); labour its own lawyer
+    assert (ready(0), ready(10000), ready(30000), ready(0, "labour")) == (2, 3, 4, 1)
+    assert not Consult.objects.exists()

@@ -267,3 +267,35 @@ def test_steady_heartbeat_after_redis_lost_its_data_restores_away_and_arrival(
     redis_client.flushdb()
     presence.note_waiting()
     assert put_online(jinan_lawyer, "online") is True  # steady beat found it missing
+
+
+# --- GET /lawyers/available ----------------------------------------------------------------
+def test_available_counts_the_lawyers_a_consult_would_reach(api, asker, make_lawyer):
+    # given in Jinan one free lawyer online and one at ¥49 online
+    make_lawyer(home="370100", price=0)
+    make_lawyer(home="370100", price=4900)
+    client = api(asker)
+    # when / then
+    query = "lawyers/available?city=370100&category=debt"
+    assert client.get(f"{query}&price=0").json() == {"available": 1}
+    assert client.get(f"{query}&price=4800").json() == {"available": 1}
+    assert client.get(f"{query}&price=4900&currency=CNY").json() == {"available": 2}
+    assert api(None).get(f"{query}&price=0").json() == {"available": 1}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("city=999999&category=debt", "unknown_region"),
+        ("city=370000&category=debt", "region_not_city"),
+        ("city=370100&category=nope", "unknown_category"),
+        ("city=370100&category=debt&price=-1", "invalid_price"),
+        (f"city=370100&category=debt&price={10**30}", "invalid_price"),
+        ("city=370100&category=debt&currency=XYZ", "invalid_currency"),
+    ],
+)
+def test_available_refuses_bad_input_with_its_code(api, query, code):
+    response = api(None).get(f"lawyers/available?{query}")
+
+    assert response.status_code == 422
+    assert response.json()["code"] == code
