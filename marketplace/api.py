@@ -416,6 +416,7 @@ class ConsultIn(Schema):
 class SearchOut(Schema):
     scope: str
     offered: int
+    round: int
 
 
 class PaymentRef(Schema):

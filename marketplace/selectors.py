@@ -264,10 +264,15 @@ def verification_queue(*, status: str = LawyerProfile.Verification.PENDING) -> Q
 class SearchState:
     scope: str
     offered: int
+    round: int
 
 
 def search_state(consult: Consult) -> SearchState | None:
     """Needs `live_offers` annotated (the consult selectors above do it)."""
     if consult.state not in SEARCHING_STATES:
         return None
-    return SearchState(scope=consult.search_scope, offered=getattr(consult, "live_offers", 0))
+    return SearchState(
+        scope=consult.search_scope,
+        offered=getattr(consult, "live_offers", 0),
+        round=consult.search_round,
+    )

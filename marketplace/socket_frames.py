@@ -31,7 +31,7 @@ def consult_payload(consult: Consult) -> dict[str, Any]:
 def search_payload(consult: Consult, *, offered: int) -> dict[str, Any] | None:
     if consult.state not in SEARCHING_STATES:
         return None
-    return {"scope": consult.search_scope, "offered": offered}
+    return {"scope": consult.search_scope, "offered": offered, "round": consult.search_round}
 
 
 def consult_updated(

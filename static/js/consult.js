@@ -82,6 +82,25 @@ function applyPayment(payment) {
 let viewsIssued = 0;
 let viewShown = 0;
 
+// Frames come from different processes (the web's, a matching worker's), so they can also be
+// received out of order. The state machine only moves forward, but for offered → queued, which
+// keeps the search round (every offering pass starts a new one): a view behind the one shown,
+// by state or by round, is stale (a pass's late "offered" after the asker cancelled).
+const STATE_RANK = { pending_payment: 0, queued: 1, offered: 1, active: 2, resolved: 3, expired: 3, canceled: 3, refunded: 4 };
+let shownOrder = [STATE_RANK[root.dataset.state] ?? 0, Number(root.dataset.searchRound || 0)];
+
+function isBehindShown(consult, search) {
+  const order = [STATE_RANK[consult.state] ?? 0, search && search.round != null ? Number(search.round) : -1];
+  if (order[0] !== shownOrder[0]) return order[0] < shownOrder[0];
+  return order[1] >= 0 && order[1] < shownOrder[1];
+}
+
+function noteShown(consult, search) {
+  const rank = STATE_RANK[consult.state] ?? 0;
+  const round = search && search.round != null ? Number(search.round) : rank === shownOrder[0] ? shownOrder[1] : 0;
+  shownOrder = [rank, round];
+}
+
 async function applyConsult(consult, search, view = ++viewsIssued) {
   if (!consult || Number(consult.id) !== consultId) return;
   const nameEl = root.querySelector("[data-lawyer-name]");
@@ -99,11 +118,13 @@ async function applyConsult(consult, search, view = ++viewsIssued) {
   if (conversation && chat.conversation !== Number(conversation)) {
     await chat.load(conversation);
   }
-  if (view < viewShown) return;
+  const searchSeen = search || consult.search;
+  if (view < viewShown || isBehindShown(consult, searchSeen)) return;
   viewShown = view;
+  noteShown(consult, searchSeen);
   const wasWaiting = root.dataset.state === "queued" || root.dataset.state === "offered";
   applyState(consult.state);
-  applySearch(search || consult.search);
+  applySearch(searchSeen);
   applyPayment(consult.payment);
   // just matched: the asker's next step is to write (not on page load: no surprise keyboard)
   if (wasWaiting && consult.state === "active" && chat.input) chat.input.focus();

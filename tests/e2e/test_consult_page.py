@@ -8,11 +8,13 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from accounts import realtime
 from marketplace import services as marketplace_services
+from marketplace import socket_frames
 from marketplace.models import Consult
 from messaging.models import Participant
 from tests.e2e.conftest import sign_in
-from tests.factories import TEST_PASSWORD, LawyerProfileFactory
+from tests.factories import TEST_PASSWORD, LawyerFactory, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 # serialized_rollback: the regions and categories loaded by migrations survive the flush
@@ -79,6 +81,67 @@ def test_an_answer_fetched_before_the_match_does_not_take_the_room_back_to_waiti
     expect(room).to_have_attribute("data-state", "active")
     expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
     expect(page.locator('[data-panel="chat"]')).to_be_visible()
+
+
+def searching_room(new_context, asker, lawyers, *, search_round: int):
+    """The asker's room of a consult offered to `lawyers` in `search_round`, connected and
+    settled: what the socket re-sends on connect and the room's own GET have arrived."""
+    consult = ConsultFactory(question__asker=asker)
+    for lawyer in lawyers:
+        LawyerProfileFactory(user=lawyer)
+        offer_to(consult, lawyer, seconds=300)
+    Consult.objects.filter(pk=consult.pk).update(search_round=search_round)
+    consult.refresh_from_db()
+    context = new_context()
+    context.add_init_script(COUNT_CONSULT_ANSWERS)
+    page = context.new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    page.goto(f"/consults/{consult.pk}/")
+    expect(page.locator("#consult")).to_have_attribute("data-state", "offered")
+    expect(page.locator("[data-chat] [data-connection]")).to_have_attribute("data-state", "open")
+    page.wait_for_function("() => window.__consultAnswers > 0")
+    return consult, page
+
+
+def late_frame(consult: Consult, *, state: str, search_round: int, offered: int) -> None:
+    """A consult.updated frame as another process built it earlier, delivered only now."""
+    then = Consult.objects.get(pk=consult.pk)
+    then.state, then.search_round = state, search_round
+    realtime.push_to_users([consult.asker_id], socket_frames.consult_updated(then, offered=offered))
+
+
+def test_a_passs_late_offered_frame_does_not_reopen_a_cancelled_search(
+    new_context, web_server, asker, lawyer
+):
+    # given an asker whose consult is offered, round 1
+    consult, page = searching_room(new_context, asker, [lawyer], search_round=1)
+    room = page.locator("#consult")
+    # when the asker cancels, and only then the matching worker's push of its pass arrives
+    marketplace_services.consult_close(user=asker, consult_id=consult.pk)
+    expect(room).to_have_attribute("data-state", "canceled")
+    late_frame(consult, state="offered", search_round=1, offered=1)
+    page.wait_for_timeout(500)  # a frame crosses in a few ms
+    # then the room stays cancelled
+    expect(room).to_have_attribute("data-state", "canceled")
+    expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
+
+
+def test_the_opening_queued_frame_landing_after_the_passs_offered_one_is_ignored(
+    new_context, web_server, asker, lawyer
+):
+    # given the room shows the first pass's offers (round 1, two lawyers)
+    consult, page = searching_room(new_context, asker, [lawyer, LawyerFactory()], search_round=1)
+    expect(page.locator("[data-offered]")).to_have_text("2")
+    # when the web's "queued" push of the opening (round 0) arrives after it
+    late_frame(consult, state="queued", search_round=0, offered=0)
+    page.wait_for_timeout(500)  # a frame crosses in a few ms
+    expect(page.locator("[data-offered]")).to_have_text("2")
+    expect(page.locator("#consult")).to_have_attribute("data-state", "offered")
+    # and a requeue of round 1 (every offer gone) after that
+    late_frame(consult, state="queued", search_round=1, offered=0)
+    # then only the requeue moved the room
+    expect(page.locator("#consult")).to_have_attribute("data-state", "queued")
+    expect(page.locator("[data-offered]")).to_have_text("0")
 
 
 def test_rating_without_a_star_asks_for_one_to_five_stars(new_context, web_server, asker, lawyer):

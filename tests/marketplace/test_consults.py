@@ -29,7 +29,7 @@ def test_free_consult_is_queued_at_once(api, asker, question, django_capture_on_
     body = response.json()
     assert body["state"] == "queued"
     assert body["paid"] is False and body["price"] == 0
-    assert body["search"] == {"scope": "city", "offered": 0}
+    assert body["search"] == {"scope": "city", "offered": 0, "round": 0}
     assert body["sla_deadline"] is not None
     assert body["question"]["id"] == question.pk
     assert len(callbacks) >= 1  # the matching task goes out after commit

@@ -104,7 +104,7 @@ async def test_a_free_consult_reaches_an_online_lawyers_socket(api, ws):
         updated = await receive_until(asker_sock, "consult.updated", timeout=5)
     assert updated["consult"]["id"] == consult["id"]
     assert updated["consult"]["state"] == "offered"
-    assert updated["search"] == {"scope": "city", "offered": 1}
+    assert updated["search"] == {"scope": "city", "offered": 1, "round": 1}
 
 
 ENGLISH = [(b"accept-language", b"en-US,en;q=0.9")]
@@ -216,7 +216,7 @@ async def test_an_asker_gets_its_open_consults_on_connect_and_resume(ws):
         "lawyer": None,
         "conversation": None,
     }
-    assert frame["search"] == {"scope": "city", "offered": 1}
+    assert frame["search"] == {"scope": "city", "offered": 1, "round": 0}
     assert await no_frame_of(sock, "consult.updated")
     await sock.send_json_to({"type": "resume", "cursors": {}})
     assert (await receive_until(sock, "consult.updated"))["consult"]["id"] == searching.pk
