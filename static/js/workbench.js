@@ -65,8 +65,14 @@ function fillPrice(li) {
   }
 }
 
+// offer ids this page saw end (revoked, accepted, declined, expired): the matching worker's
+// offer.new and the web's offer.revoked come from different processes and can cross, and a
+// late offer.new must not bring back an offer that is gone
+const goneOffers = new Set();
+
 function removeOffer(li, note) {
   if (!li || li.classList.contains("leaving")) return;
+  goneOffers.add(li.dataset.offerId);
   li.classList.add("leaving");
   for (const b of li.querySelectorAll("button")) b.disabled = true;
   if (note) {
@@ -81,7 +87,7 @@ function removeOffer(li, note) {
 }
 
 function addOffer(offer) {
-  if (!offer || offersList.querySelector(`[data-offer-id="${offer.id}"]`)) return;
+  if (!offer || goneOffers.has(String(offer.id)) || offersList.querySelector(`[data-offer-id="${offer.id}"]`)) return;
   const li = document.getElementById("offer-template").content.firstElementChild.cloneNode(true);
   const summary = offer.summary || {};
   li.dataset.offerId = String(offer.id);
@@ -131,6 +137,7 @@ offersList.addEventListener("click", async (event) => {
 socket.on("offer.new", (frame) => addOffer(frame.offer));
 socket.on("offer.revoked", (frame) => {
   const id = frame.offer && typeof frame.offer === "object" ? frame.offer.id : frame.offer;
+  goneOffers.add(String(id));
   removeOffer(offersList.querySelector(`[data-offer-id="${id}"]`), labels.labelRevoked);
 });
 

@@ -45,3 +45,34 @@ def test_free_offers_read_free_whether_rendered_or_arriving_live(new_context, we
     expect(price_of(live_paid)).to_have_text("¥49.00")
     expect(price_of(live_free)).to_have_text("免费")
     expect(price_of(rendered)).to_have_text("免费")
+
+
+def test_an_offer_new_arriving_after_its_revocation_stays_gone(new_context, web_server, lawyer):
+    # given a lawyer on the workbench, and an offer another lawyer already took
+    LawyerProfileFactory(user=lawyer)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.goto("/workbench/")
+    expect(page.locator("#workbench > .card [data-connection]")).to_have_attribute(
+        "data-state", "open"
+    )
+    taken = offer_to(ConsultFactory(), lawyer, seconds=300)
+    taken = Offer.objects.select_related(
+        "consult__question__category", "consult__question__city"
+    ).get(pk=taken.pk)
+    # when the web's offer.revoked overtakes the matching worker's offer.new, then one more
+    # offer arrives in order
+    push_to_users(
+        [lawyer.pk],
+        socket_frames.offer_revoked(offer_id=taken.pk, consult_id=taken.consult_id, reason="taken"),
+    )
+    push_to_users([lawyer.pk], socket_frames.offer_new(taken))
+    live = offer_to(ConsultFactory(), lawyer, seconds=300)
+    live = Offer.objects.select_related(
+        "consult__question__category", "consult__question__city"
+    ).get(pk=live.pk)
+    push_to_users([lawyer.pk], socket_frames.offer_new(live))
+    # then only the live offer shows
+    expect(page.locator(f'li.offer[data-offer-id="{live.pk}"]')).to_be_visible()
+    expect(page.locator(f'li.offer[data-offer-id="{taken.pk}"]')).to_have_count(0)
+    expect(page.locator("[data-offer-count]")).to_have_text("1")
