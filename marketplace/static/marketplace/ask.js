@@ -1,5 +1,6 @@
 // The ask form: price only for paid consultations, the lawyers online in the chosen city who
-// could take the consultation as it stands, and similar questions as the asker types. Everything works without it.
+// could take the consultation as it stands, and similar questions as the asker types.
+// Everything works without it.
 const form = document.getElementById("ask-form");
 
 function modeOf() {
