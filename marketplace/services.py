@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache, partial
 from typing import cast
@@ -38,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 120
 BODY_MAX_CHARS = 20_000
-LICENSE_RE = re.compile(r"^\d{15,18}$")
+# ASCII digits only: `\d` alone also takes full-width and other scripts' digits
+LICENSE_RE = re.compile(r"^[0-9]{15,18}$")
 CAPACITY_RANGE = (1, 20)
 REGIONS_SERVED_MAX = 50
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -176,7 +178,9 @@ def lawyer_profile_update(
     verify it again."""
     require_role(lawyer, User.Role.LAWYER)
     if license_number is not None:
-        license_number = re.sub(r"[\s-]", "", license_number)
+        # a Chinese input method types full-width digits and dashes: NFKC makes them ASCII, so
+        # staff read and search the number as it is printed on the certificate
+        license_number = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", license_number))
         if not LICENSE_RE.match(license_number):
             raise _invalid(errors.InvalidLicenseNumber, "license_number")
     home_city = city_from_code(city) if city is not None else None

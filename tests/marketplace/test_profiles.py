@@ -70,6 +70,8 @@ def test_changing_the_license_number_sends_a_verified_lawyer_back_to_review(api)
     [
         ({"license_number": "12345"}, 422, "invalid_license_number"),
         ({"license_number": "1370120181012345X"}, 422, "invalid_license_number"),
+        # Arabic-Indic digits are digits to `\d`, but not a licence number
+        ({"license_number": "١٣٧٠١٢٠١٨١٠١٢٣٤٥"}, 422, "invalid_license_number"),
         ({"city": "370000"}, 422, "region_not_city"),
         ({"city": "000001"}, 422, "unknown_region"),
         ({"regions_served": ["370100", "999999"]}, 422, "unknown_region"),
@@ -89,6 +91,18 @@ def test_bad_profile_input_gets_its_code(api, lawyer, change, status, code):
     assert response.status_code == status
     assert response.json()["code"] == code
     assert not LawyerProfile.objects.filter(user=lawyer).exists()
+
+
+def test_full_width_license_digits_are_stored_as_ascii(api, lawyer):
+    # given: the number typed with a Chinese input method
+    number = "１３７０１－２０１８１０１２３４５６"
+
+    # when
+    response = api(lawyer).put("lawyer/profile", {**PROFILE, "license_number": number})
+
+    # then
+    assert response.status_code == 200, response.json()
+    assert LawyerProfile.objects.get(user=lawyer).license_number == "13701201810123456"
 
 
 def test_asker_cannot_have_a_lawyer_profile(api, asker):
