@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from config.money import format_money
 
@@ -27,6 +27,12 @@ def duration(seconds: Any) -> str:
         return ngettext("%(n)d minute", "%(n)d minutes", m) % {"n": m}
     h = round(s / 3600, 1)
     return _("%(n)s hours") % {"n": f"{h:g}"}
+
+
+@register.simple_tag
+def list_separator() -> str:
+    """Between the items of an inline list: "、" in Chinese, ", " in English."""
+    return pgettext("between the items of a list", ", ")
 
 
 @register.filter

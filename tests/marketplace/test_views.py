@@ -238,6 +238,20 @@ def test_profile_page_costs_fixed_queries(lawyer, django_assert_num_queries):
     assert 'data-verification="verified"' in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "served"), [("zh-hans", "济南、济宁"), ("en", "Jinan, Jining")]
+)
+def test_regions_served_are_listed_with_the_pages_own_separator(lawyer, language, served):
+    # given a lawyer serving two cities
+    LawyerProfileFactory(user=lawyer, serves=[city("370100"), city("370800")])
+    client = signed_in(lawyer)
+    client.cookies["django_language"] = language
+    # when
+    page = page_text(client.get("/workbench/profile/"))
+    # then: no Chinese enumeration comma between English names
+    assert served in page
+
+
 def test_home_city_alone_is_served_when_no_region_is_chosen(lawyer):
     form = {**PROFILE_FORM, "regions_served": []}
 
