@@ -252,6 +252,15 @@ def test_regions_served_are_listed_with_the_pages_own_separator(lawyer, language
     assert served in page
 
 
+def test_whole_province_choices_fit_municipalities_and_autonomous_regions(lawyer):
+    page = page_text(signed_in(lawyer).get("/workbench/profile/"))
+
+    # 北京 is a municipality and 新疆 an autonomous region: neither is a 省
+    assert "北京全省" not in page
+    assert "北京全境" in page
+    assert "新疆全境" in page
+
+
 def test_home_city_alone_is_served_when_no_region_is_chosen(lawyer):
     form = {**PROFILE_FORM, "regions_served": []}
 
