@@ -317,6 +317,18 @@ def test_notices_page_never_shows_another_users_notices(asker, other_asker):
     assert Participant.objects.get(user=other_asker).last_read_seq == 0
 
 
+@pytest.mark.parametrize("who", ["lawyer", "staff"])
+def test_empty_notices_page_does_not_promise_a_lawyer_or_staff_an_askers_notices(request, who):
+    # given a lawyer or staff member without notices
+    user = request.getfixturevalue(who)
+    # when they open their notices (the header links there on every page)
+    html = client_for(user).get("/notices/").content.decode()
+    # then the empty page says nothing about "a lawyer takes your consultation" or refunds
+    assert "暂无通知" in html
+    assert "律师接下您的咨询" not in html
+    assert ('href="/workbench/"' in html.split("<main")[1]) == (who == "lawyer")
+
+
 def test_notices_page_query_count_is_pinned(asker, django_assert_num_queries):
     # given three unread notices
     for consult in (7, 8, 9):
