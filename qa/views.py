@@ -386,6 +386,11 @@ def report_view(request: HttpRequest) -> HttpResponse:
 
 
 # --- staff moderation ------------------------------------------------------------------
+# a decision goes back to its section of the page (its anchor), where its message is shown
+MODERATION_ANSWERS = "answers"
+MODERATION_REPORTS = "reports"
+
+
 @login_required
 @require_GET
 @not_found_as_404
@@ -410,10 +415,11 @@ def moderation(request: HttpRequest) -> HttpResponse:
 @not_found_as_404
 def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
     require_staff(request.user)  # type: ignore[arg-type]
+    back = reverse("qa:moderation") + f"#{MODERATION_ANSWERS}"
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose approve or reject."))
-        return redirect("qa:moderation")
+        messages.error(request, _("Choose approve or reject."), extra_tags=MODERATION_ANSWERS)
+        return redirect(back)
     try:
         answer = services.answer_review(
             staff=request.user,  # type: ignore[arg-type]
@@ -424,14 +430,15 @@ def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
     except NotFound:
         raise
     except DomainError as exc:
-        messages.error(request, str(exc.detail))
+        messages.error(request, str(exc.detail), extra_tags=MODERATION_ANSWERS)
     else:
         messages.success(
             request,
             _("Answer %(id)s: %(status)s.")
             % {"id": answer.pk, "status": answer.get_status_display()},
+            extra_tags=MODERATION_ANSWERS,
         )
-    return redirect(reverse("qa:moderation") + "#answers")
+    return redirect(back)
 
 
 @login_required
@@ -439,10 +446,11 @@ def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
 @not_found_as_404
 def moderation_decide(request: HttpRequest, report_id: int) -> HttpResponse:
     require_staff(request.user)  # type: ignore[arg-type]
+    back = reverse("qa:moderation") + f"#{MODERATION_REPORTS}"
     form = DecideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose uphold or dismiss."))
-        return redirect("qa:moderation")
+        messages.error(request, _("Choose uphold or dismiss."), extra_tags=MODERATION_REPORTS)
+        return redirect(back)
     try:
         decision = services.report_decide(
             staff=request.user,  # type: ignore[arg-type]
@@ -453,14 +461,15 @@ def moderation_decide(request: HttpRequest, report_id: int) -> HttpResponse:
     except NotFound:
         raise
     except DomainError as exc:
-        messages.error(request, str(exc.detail))
+        messages.error(request, str(exc.detail), extra_tags=MODERATION_REPORTS)
     else:
         messages.success(
             request,
             _("Decision recorded: %(outcome)s, %(action)s.")
             % {"outcome": decision.get_outcome_display(), "action": decision.get_action_display()},
+            extra_tags=MODERATION_REPORTS,
         )
-    return redirect(reverse("qa:moderation") + "#reports")
+    return redirect(back)
 
 
 @login_required

@@ -5,9 +5,11 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django.utils.html import escape
 
 from messaging.models import StaffAccessRecord
+from qa import errors as qa_errors
 from qa import search
 from qa.models import Answer, Report
 from qa.view_counts import views_pending
@@ -373,6 +375,31 @@ def test_staff_approve_and_decide_from_the_moderation_page(
     # then
     assert Answer.objects.get(pk=answer.pk).status == "approved"
     assert client.get(f"/questions/{question.pk}/").status_code == 404  # hidden
+
+
+def test_a_moderation_decision_is_confirmed_inside_the_section_it_returns_to(
+    page_question, staff, verified_lawyer
+):
+    # given an answer waiting for review
+    question, _, _ = page_question
+    signed_in(verified_lawyer).post(
+        f"/questions/{question.pk}/answer/", {"body": "建议先协商分期还款。"}
+    )
+    answer = Answer.objects.get(lawyer=verified_lawyer)
+    moderator = signed_in(staff)
+    # when staff reject it without the required reason
+    response = moderator.post(
+        f"/moderation/answers/{answer.pk}/review/", {"decision": "reject"}, follow=True
+    )
+    # then the page opens at the answers and the refusal is shown there, not above the
+    # heading where the anchor scrolled it out of view
+    assert response.redirect_chain[-1][0].endswith("#answers")
+    html = response.content.decode()
+    with translation.override("zh-hans"):
+        refusal = str(qa_errors.ReasonRequired.message)
+    assert html.count(refusal) == 1
+    assert html.index('id="answers"') < html.index(refusal)
+    assert Answer.objects.get(pk=answer.pk).status == "pending"
 
 
 def test_reading_a_reported_message_is_recorded(staff):
