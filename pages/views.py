@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
@@ -68,7 +69,10 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The signed-in pages below show live state: `never_cache`, or Back shows the browser's copy
+# of an earlier visit (a workbench without the chat just accepted, offers long gone).
 @require_GET
+@never_cache
 @login_required
 def my_consults(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -92,6 +96,7 @@ def my_consults(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache
 @login_required
 def consult_room(request: HttpRequest, consult_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -117,6 +122,7 @@ def consult_room(request: HttpRequest, consult_id: int) -> HttpResponse:
 
 
 @require_GET
+@never_cache
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -147,6 +153,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache
 @login_required
 def notices(request: HttpRequest) -> HttpResponse:
     """The user's platform notices, newest first. Viewing them reads them: the read cursor

@@ -240,6 +240,20 @@ def test_workbench_shows_a_free_offer_as_free_and_a_paid_one_at_its_price(lawyer
     assert "¥0.00" not in html
 
 
+@pytest.mark.parametrize("page", ["/workbench/", "/consults/", "/notices/", "consult room"])
+def test_live_pages_are_never_served_from_the_browsers_cache(asker, lawyer, page):
+    # given a consult the lawyer chats in
+    consult = ConsultFactory(question__asker=asker)
+    open_chat(consult, lawyer, messages=1)
+    url = f"/consults/{consult.pk}/" if page == "consult room" else page
+    user = lawyer if page in ("/workbench/", "consult room") else asker
+    # when
+    response = client_for(user).get(url)
+    # then Back after leaving the page asks the server again instead of showing a stale copy
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
 # --- notices --------------------------------------------------------------------------------
 def _refund_notice(user, consult: int = 7):
     from messaging.services import notice_send
