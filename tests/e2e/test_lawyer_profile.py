@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from marketplace.models import LawyerProfile
 from tests.e2e.conftest import screenshot, sign_in
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, LawyerProfileFactory
 
 # serialized_rollback: the regions and categories loaded by migrations survive the flush
 pytestmark = [
@@ -53,3 +53,26 @@ def test_new_lawyer_completes_the_profile_from_the_workbench_prompt(
     assert profile.verification == LawyerProfile.Verification.PENDING
     assert (profile.home_city_id, profile.capacity, profile.price) == ("370100", 5, 6800)
     assert sorted(r.code for r in profile.regions_served.all()) == ["370100", "370800"]
+
+
+@pytest.mark.parametrize("path", ["/workbench/", "/workbench/profile/"])
+def test_a_long_rejection_reason_wraps_inside_its_notice_on_a_phone(
+    new_context, web_server, lawyer, staff, path
+):
+    # given staff rejected the lawyer with a reason holding a long link (no space to break at)
+    from marketplace import services
+
+    LawyerProfileFactory(user=lawyer, verification=LawyerProfile.Verification.PENDING)
+    link = "https://www.12348.gov.cn/#/publicies/lawyerdetail/" + "a1b2c3d4" * 8
+    services.lawyer_verify(
+        staff=staff, lawyer_id=lawyer.pk, approved=False, reason=f"请核对执业信息：{link}"
+    )
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    # when they open the page on a phone
+    page.goto(path)
+    # then the reason wraps inside its red notice instead of running off the screen
+    notice = page.locator(".notice.bad")
+    expect(notice).to_contain_text("a1b2c3d4")
+    assert notice.evaluate("n => n.scrollWidth <= n.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
