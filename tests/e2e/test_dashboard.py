@@ -1,0 +1,29 @@
+"""The staff live dashboard in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, sign_in
+from tests.factories import TEST_PASSWORD
+
+# serialized_rollback: the regions and categories loaded by migrations survive the flush
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_the_dashboard_fits_a_phone_screen(new_context, web_server, staff):
+    # given staff on a phone
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    # when they open the dashboard and its figures are in
+    page.goto("/dashboard/")
+    expect(page.locator("[data-revenue] tr[data-period=last_30_days] td").first).to_be_visible()
+    screenshot(page, "dashboard_phone")
+    # then nothing is wider than the screen: the revenue table scrolls inside its card
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    card = page.locator("#revenue-title").locator("xpath=..")
+    assert card.evaluate("c => c.getBoundingClientRect().right <= window.innerWidth")
