@@ -27,3 +27,16 @@ def test_the_dashboard_fits_a_phone_screen(new_context, web_server, staff):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     card = page.locator("#revenue-title").locator("xpath=..")
     assert card.evaluate("c => c.getBoundingClientRect().right <= window.innerWidth")
+
+
+def test_the_dashboards_rows_of_cards_do_not_touch(new_context, web_server, staff):
+    # given staff on a desktop
+    page = new_context().new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    # when they open the dashboard
+    page.goto("/dashboard/")
+    # then each row of cards stands apart from the one above, as the cards in a row do
+    above = page.locator("#online-title").locator("xpath=../..").bounding_box()
+    below = page.locator("#revenue-title").locator("xpath=..").bounding_box()
+    assert above is not None and below is not None
+    assert below["y"] - (above["y"] + above["height"]) >= 8
