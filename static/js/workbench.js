@@ -135,10 +135,13 @@ offersList.addEventListener("click", async (event) => {
 });
 
 socket.on("offer.new", (frame) => addOffer(frame.offer));
+// why an offer left the queue; the lawyer's own decline (from any tab) needs no note
+const REVOKED_NOTES = { taken: labels.labelTaken, expired: labels.labelExpired, declined: "" };
 socket.on("offer.revoked", (frame) => {
   const id = frame.offer && typeof frame.offer === "object" ? frame.offer.id : frame.offer;
   goneOffers.add(String(id));
-  removeOffer(offersList.querySelector(`[data-offer-id="${id}"]`), labels.labelRevoked);
+  const note = REVOKED_NOTES[frame.reason] ?? labels.labelRevoked;
+  removeOffer(offersList.querySelector(`[data-offer-id="${id}"]`), note);
 });
 
 // --- chats -----------------------------------------------------------------------------------

@@ -76,3 +76,33 @@ def test_an_offer_new_arriving_after_its_revocation_stays_gone(new_context, web_
     expect(page.locator(f'li.offer[data-offer-id="{live.pk}"]')).to_be_visible()
     expect(page.locator(f'li.offer[data-offer-id="{taken.pk}"]')).to_have_count(0)
     expect(page.locator("[data-offer-count]")).to_have_text("1")
+
+
+def test_a_withdrawn_offer_says_why_and_ones_own_decline_says_nothing(
+    new_context, web_server, lawyer
+):
+    # given a lawyer whose workbench shows two offers
+    LawyerProfileFactory(user=lawyer)
+    taken = offer_to(ConsultFactory(), lawyer, seconds=300)
+    declined = offer_to(ConsultFactory(), lawyer, seconds=300)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.goto("/workbench/")
+    expect(page.locator("#workbench > .card [data-connection]")).to_have_attribute(
+        "data-state", "open"
+    )
+    # when another lawyer wins the first, and the lawyer declines the second (in this tab or
+    # another: the frame reaches every tab, often before the decline's own answer)
+    for offer, reason in ((taken, "taken"), (declined, "declined")):
+        push_to_users(
+            [lawyer.pk],
+            socket_frames.offer_revoked(
+                offer_id=offer.pk, consult_id=offer.consult_id, reason=reason
+            ),
+        )
+    # then the first says another lawyer was faster, and the declined one simply goes
+    expect(page.locator(f'li.offer[data-offer-id="{taken.pk}"] [data-offer-note]')).to_have_text(
+        "已被其他律师抢先接单。"
+    )
+    expect(page.locator(f'li.offer[data-offer-id="{declined.pk}"]')).to_have_count(0)
+    expect(page.get_by_text("该咨询已不可接。")).to_have_count(0)
