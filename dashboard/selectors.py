@@ -17,10 +17,14 @@ def dashboard_figures() -> dict[str, Any]:
     return admin_dashboard()
 
 
-def pending_verifications() -> list:
+def pending_verifications() -> tuple[list, int]:
+    """The longest-waiting verification requests, and how many wait in all."""
     from marketplace.selectors import verification_queue
 
-    return list(verification_queue()[:VERIFICATIONS_LISTED])
+    listed = list(verification_queue()[:VERIFICATIONS_LISTED])
+    if len(listed) < VERIFICATIONS_LISTED:
+        return listed, len(listed)
+    return listed, verification_queue().count()
 
 
 def _url(name: str, *args: Any) -> str | None:

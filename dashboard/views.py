@@ -24,12 +24,14 @@ def is_staff_user(user: User) -> bool:
 def live(request: HttpRequest) -> HttpResponse:
     if not is_staff_user(request.user):  # type: ignore[arg-type]
         raise Http404
+    verifications, verifications_waiting = selectors.pending_verifications()
     return render(
         request,
         "dashboard/live.html",
         {
             "figures": selectors.dashboard_figures(),
-            "verifications": selectors.pending_verifications(),
+            "verifications": verifications,
+            "verifications_waiting": verifications_waiting,
             "moderation": selectors.moderation_links(),
             "refresh_seconds": REFRESH_SECONDS,
             "labels": selectors.labels(),

@@ -183,6 +183,9 @@ root.addEventListener("click", async (event) => {
     const outcome = names.verification[decision.verification] || decision.verification;
     result.textContent = `${button.textContent} ✓ (${outcome})`;
     result.className = "small badge " + (approved ? "ok" : "bad");
+    // decided: its buttons stay disabled, so this runs once per lawyer
+    const waiting = root.querySelector("[data-verification-count]");
+    waiting.textContent = String(Math.max(0, Number(waiting.textContent) - 1));
   } catch (err) {
     result.textContent = err.message;
     result.className = "small field-error";

@@ -46,6 +46,20 @@ def test_dashboard_shows_figures_and_verification_queue_to_staff(staff, django_a
     assert f'data-lawyer="{profile.user_id}"' in html
 
 
+def test_dashboard_counts_every_waiting_verification_not_only_those_listed(staff, monkeypatch):
+    # given three lawyers waiting for verification, of which the dashboard lists two
+    from dashboard import selectors
+
+    monkeypatch.setattr(selectors, "VERIFICATIONS_LISTED", 2)
+    LawyerProfileFactory.create_batch(3, verification="pending")
+    # when
+    html = client_for(staff).get("/dashboard/").content.decode()
+    # then the badge counts all three and the page says the third is not shown yet
+    assert re.search(r"data-verification-count>3<", html)
+    assert html.count('data-lawyer="') == 2
+    assert "data-verifications-more" in html
+
+
 def test_dashboard_names_verification_outcomes_in_the_page_language(staff):
     # when
     response = client_for(staff).get("/dashboard/")
