@@ -195,6 +195,25 @@ def test_a_verified_lawyer_answers_from_the_question_page(page_question, verifie
     assert "your-answer" in page and "answer-form" not in page
 
 
+def test_only_askers_and_visitors_are_offered_to_ask(
+    client, page_question, asker, verified_lawyer, staff
+):
+    # given a question page, the question list and a lawyer's page
+    question, _, local = page_question
+    paths = [f"/questions/{question.pk}/", "/questions/", f"/lawyers/{local.user_id}/"]
+
+    def ask_links(viewer) -> int:
+        pages = [viewer.get(path).content.decode() for path in paths]
+        return sum(page.count('href="/ask/') for page in pages)
+
+    # when / then: visitors and askers may ask; a lawyer is offered to answer instead
+    assert ask_links(client) >= 4 and ask_links(signed_in(asker)) >= 4
+    assert ask_links(signed_in(verified_lawyer)) == 0
+    assert ask_links(signed_in(staff)) == 0
+    page = signed_in(verified_lawyer).get(paths[0]).content.decode()
+    assert 'href="#answer-form">回答这个问题</a>' in page
+
+
 def test_the_question_page_for_a_lawyer_query_count_is_pinned(
     page_question, verified_lawyer, django_assert_num_queries
 ):
