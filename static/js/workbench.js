@@ -312,6 +312,9 @@ function closeChat(consultId) {
 function updateOpenCount() {
   const el = root.querySelector("[data-open-count]");
   if (el) el.textContent = String(chats.size);
+  // matching offers nothing to a lawyer whose every slot is taken: say so, or they wait
+  const full = root.querySelector("[data-capacity-full]");
+  if (full) full.hidden = chats.size < Number(full.dataset.capacity);
 }
 
 socket.on("consult.matched", (frame) => {

@@ -7,11 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.realtime import push_to_users
+from marketplace import services as marketplace_services
 from marketplace import socket_frames
 from marketplace.models import Offer
 from tests.e2e.conftest import sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
-from tests.pages.factories import ConsultFactory, offer_to
+from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 # serialized_rollback: the regions and categories loaded by migrations survive the flush
 pytestmark = [
@@ -106,3 +107,23 @@ def test_a_withdrawn_offer_says_why_and_ones_own_decline_says_nothing(
     )
     expect(page.locator(f'li.offer[data-offer-id="{declined.pk}"]')).to_have_count(0)
     expect(page.get_by_text("该咨询已不可接。")).to_have_count(0)
+
+
+def test_the_full_capacity_notice_goes_when_a_chat_closes(new_context, web_server, lawyer):
+    # given a lawyer who takes one consultation at once, and has it open
+    LawyerProfileFactory(user=lawyer, capacity=1)
+    consult = ConsultFactory()
+    open_chat(consult, lawyer, messages=1)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.goto("/workbench/")
+    expect(page.locator("#workbench > .card [data-connection]")).to_have_attribute(
+        "data-state", "open"
+    )
+    notice = page.locator("[data-capacity-full]")
+    expect(notice).to_be_visible()
+    # when the asker closes it
+    marketplace_services.consult_close(user=consult.asker, consult_id=consult.pk)
+    # then the slot is free again, and the page says so (the closed chat lingers 4 s)
+    expect(notice).to_be_hidden(timeout=10_000)
+    expect(page.locator("[data-open-count]")).to_have_text("0")

@@ -227,6 +227,21 @@ def test_workbench_earnings_leave_a_refunded_consult_out_of_the_paying_ones(
     assert "¥119.20 earned, ¥80.00 refunded in 1 consultation." in en
 
 
+@pytest.mark.parametrize(("chats", "full"), [(1, False), (2, True)])
+def test_workbench_says_when_every_slot_is_taken(lawyer, chats, full):
+    # given a lawyer who takes two consultations at once, with `chats` open
+    LawyerProfileFactory(user=lawyer, capacity=2)
+    for _ in range(chats):
+        open_chat(ConsultFactory(), lawyer, messages=1)
+    # when
+    html = client_for(lawyer).get("/workbench/").content.decode()
+    # then
+    notice = re.search(r"<p [^>]*data-capacity-full[^>]*>", html)
+    assert notice and 'data-capacity="2"' in notice.group(0)
+    assert ("hidden" not in notice.group(0)) is full
+    assert "您的接待名额已满" in html
+
+
 def test_workbench_shows_a_free_offer_as_free_and_a_paid_one_at_its_price(lawyer):
     # given
     LawyerProfileFactory(user=lawyer)
