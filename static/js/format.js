@@ -12,8 +12,11 @@ export function agoText(seconds) {
   return relative.format(-Math.floor(s / 86400), "day");
 }
 
+// Chinese as the server's templates write it: "long" would give 85秒钟 beside the server's 85秒
+const UNIT_DISPLAY = lang === "en" ? "long" : "short";
+
 function unit(value, name) {
-  return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "long", maximumFractionDigits: 1 }).format(value);
+  return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: UNIT_DISPLAY, maximumFractionDigits: 1 }).format(value);
 }
 
 /** A duration for people: "45秒" / "3 minutes" / "1.5 hours". */

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 from playwright.sync_api import expect
 
 from messaging import services
+from pages.templatetags.lawline_format import duration
 from tests.e2e.conftest import sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory, StaffFactory
 from tests.pages.factories import ConsultFactory, open_chat
@@ -83,3 +85,24 @@ def test_the_home_page_stats_update_time_is_the_sites_on_a_24_hour_clock(new_con
     shown_at = datetime.combine(now.date(), shown, tzinfo=SITE_ZONE)
     gap = abs(now - shown_at) % timedelta(days=1)
     assert min(gap, timedelta(days=1) - gap) < timedelta(minutes=1), (shown, now)
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_scripts_write_durations_as_the_server_does(new_context, lang):
+    # given a page in `lang`
+    page = new_context().new_page()
+    page.goto("/")
+    page.evaluate(f"document.cookie = 'django_language={lang}; path=/'")
+    page.goto("/")
+    seconds = [1, 45, 85, 200, 7200, 9000]
+    # when the page's format.js writes durations
+    written = page.evaluate(
+        """async (seconds) => {
+            const { durationText } = await import("/static/js/format.js");
+            return seconds.map(durationText);
+        }""",
+        seconds,
+    )
+    # then they read as the server's `duration` filter renders them
+    with translation.override(lang):
+        assert written == [duration(s) for s in seconds]
