@@ -154,7 +154,15 @@ class ClientConsumer(AsyncWebsocketConsumer):
         localizer = FRAME_LOCALIZERS.get(frame.get("type", ""))
         if localizer is not None:
             frame = await localizer(frame, self.language)
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+        text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+        try:
+            await self.send(text_data=text)
+        except OSError:
+            # ASGI servers raise an OSError when the client has already gone (uvicorn's
+            # ClientDisconnected): its disconnect is on its way, and nothing is left to tell it
+            logger.debug(
+                "socket of user %s closed before a %s frame", self.user_id, frame.get("type")
+            )
 
     async def send_error(self, code: str, message: str, ref: Any) -> None:
         await self.send_frame({"type": "error", "code": code, "message": message, "ref": ref})
