@@ -72,7 +72,14 @@ class AskForm(forms.Form):
     is_anonymous = forms.BooleanField(label=_("Hide my name"), required=False, initial=True)
     lawyer = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, fixed_price: int | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        fixed_price: int | None = None,
+        named_is_free: bool = False,
+        currency: str = "CNY",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [  # type: ignore[attr-defined]
             ("", _("Choose…")),
@@ -81,15 +88,48 @@ class AskForm(forms.Form):
         self.fields["city"].choices = [("", _("Choose…")), *city_choices()]  # type: ignore[attr-defined]
         # a named lawyer's own price is the consult's price (in fen)
         self.fixed_price = fixed_price
+        # a named lawyer who charges nothing takes free consultations only
+        self.named_is_free = named_is_free
+        self.currency = currency
         if fixed_price:
             self.fields["price"].widget.attrs["readonly"] = "readonly"
 
     def clean(self):
         data = super().clean() or {}
         mode = data.get("mode")
-        if mode == MODE_PAID and self.fixed_price is None and not data.get("price"):
-            self.add_error("price", _("Enter the price you offer."))
+        if mode == MODE_FREE and self.fixed_price:
+            self.add_error(
+                "mode",
+                _(
+                    "This lawyer charges %(price)s per consultation: choose a paid "
+                    "consultation, or ask without naming a lawyer."
+                )
+                % {"price": format_money(self.fixed_price, self.currency)},
+            )
+        elif mode == MODE_PAID and self.named_is_free:
+            self.add_error(
+                "mode", _("This lawyer's consultations are free: choose a free consultation.")
+            )
+        elif mode == MODE_PAID and self.fixed_price is None and "price" not in self.errors:
+            self._clean_offered_price(data.get("price"))
         return data
+
+    def _clean_offered_price(self, price: Decimal | None) -> None:
+        """The price the asker offers, within the bounds billing accepts (checked here too, so
+        the message speaks yuan in the asker's language instead of the service's minor units)."""
+        if not price:
+            self.add_error("price", _("Enter the price you offer."))
+            return
+        low, high = settings.CONSULT_PRICE_MIN, settings.CONSULT_PRICE_MAX
+        if not low <= price * 100 <= high:
+            self.add_error(
+                "price",
+                _("Offer between %(low)s and %(high)s.")
+                % {
+                    "low": format_money(low, self.currency),
+                    "high": format_money(high, self.currency),
+                },
+            )
 
     @property
     def paid(self) -> bool:

@@ -46,7 +46,13 @@ def ask(request: HttpRequest) -> HttpResponse:
         "mode": "paid" if fixed_price else "free",
         "price": Decimal(fixed_price) / 100 if fixed_price else None,
     }
-    form = AskForm(request.POST or None, initial=initial, fixed_price=fixed_price)
+    form = AskForm(
+        request.POST or None,
+        initial=initial,
+        fixed_price=fixed_price,
+        named_is_free=named is not None and named.price == 0,
+        currency=named.currency if named is not None else "CNY",
+    )
     status = 200
     if request.method == "POST":
         status = 422

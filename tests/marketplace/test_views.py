@@ -124,6 +124,55 @@ def test_bad_input_redisplays_the_form_and_saves_nothing(asker, change, message_
     assert not Consult.objects.exists()
 
 
+@pytest.mark.parametrize("price", ["1", "10000"])
+def test_a_price_outside_the_bounds_is_refused_in_yuan_and_in_the_askers_language(asker, price):
+    # given a Chinese-speaking asker offering ¥1 or ¥10,000 (the bounds are ¥5 and ¥5,000)
+    client = signed_in(asker)
+    client.cookies["django_language"] = "zh-hans"
+    # when
+    response = client.post("/ask/", {**FORM, "mode": "paid", "price": price})
+    # then one message, in Chinese and in yuan, not the service's "minor units" in English
+    assert response.status_code == 422
+    assert response.context["form"].errors["price"] == ["出价须在 ¥5.00 至 ¥5,000.00 之间。"]
+    assert "minor units" not in response.content.decode()
+    assert not Question.objects.exists()
+
+
+def test_a_negative_price_gets_one_message_not_also_enter_a_price(asker):
+    response = signed_in(asker).post("/ask/", {**FORM, "mode": "paid", "price": "-3"})
+
+    assert len(response.context["form"].errors["price"]) == 1
+
+
+def test_a_free_consult_with_a_lawyer_who_charges_says_so_where_it_can_be_seen(asker):
+    # given a lawyer who charges ¥99 per consultation
+    profile = LawyerProfileFactory(price=9900)
+    # when the asker names them but picks a free consultation
+    response = signed_in(asker).post(
+        "/ask/", {**FORM, "mode": "free", "lawyer": profile.user_id, "price": "99"}
+    )
+    # then the choice of mode (shown) carries the reason, not the hidden price field
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert "¥99.00" in form.errors["mode"][0]
+    assert "price" not in form.errors
+    assert not Question.objects.exists()
+
+
+def test_a_paid_consult_with_a_lawyer_who_charges_nothing_says_to_pick_free(asker):
+    profile = LawyerProfileFactory(price=0)
+
+    response = signed_in(asker).post(
+        "/ask/", {**FORM, "mode": "paid", "lawyer": profile.user_id, "price": "50"}
+    )
+
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert form.errors["mode"] and "price" not in form.errors
+    assert "0 CNY" not in response.content.decode()
+    assert not Consult.objects.exists()
+
+
 def test_asking_a_named_lawyer_uses_the_lawyers_price(asker):
     profile = LawyerProfileFactory(price=9900)
     client = signed_in(asker)
