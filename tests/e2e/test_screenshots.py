@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 
 from marketplace.models import Consult
 from tests.e2e.conftest import open_page
-from tests.factories import LawyerProfileFactory, StaffFactory
+from tests.factories import LawyerProfileFactory, StaffFactory, city
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 # serialized_rollback: the regions and categories loaded by migrations survive the flush
@@ -130,3 +130,34 @@ def test_workbench_keeps_chats_near_the_top_on_a_phone(new_context, world, lawye
         assert chats["x"] > offers["x"] == figures["x"]
         assert offers["y"] < figures["y"] < chats["y"] + chats["height"]
     assert errors == []
+
+
+def test_home_page_fits_a_phone_in_english_with_long_city_names(new_context, asker):
+    # given ticker rows from cities whose English names are long (Mianyang, Shaoguan)
+    asker.phone = "17812348115"
+    asker.save()
+    for code in ("510700", "440200", "371000"):
+        ConsultFactory(question__asker=asker, question__city=city(code))
+    # when an English-speaking visitor opens the home page on a phone
+    page, errors = open_page(
+        new_context, None, "en", "/", "en-home-long-cities-phone", viewport=PHONE_VIEW
+    )
+    # then nothing is wider than the screen and no city name runs into its phone number
+    assert errors == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEW["width"]
+    overlaps = page.eval_on_selector_all(
+        "#ticker li",
+        """rows => rows.filter(row => {
+            const city = row.querySelector('.city'), phone = row.querySelector('.phone');
+            if (!city || !phone) return false;
+            const a = city.getBoundingClientRect(), b = phone.getBoundingClientRect();
+            return a.top === b.top && a.left + city.scrollWidth > b.left;
+        }).map(row => row.innerText)""",
+    )
+    assert overlaps == []
+    # and the card after the ticker's row of cards does not touch it
+    gap = page.evaluate(
+        """() => { const grid = document.querySelector('main .grid-2');
+        return grid.nextElementSibling.getBoundingClientRect().top - grid.getBoundingClientRect().bottom; }"""
+    )
+    assert gap >= 8
