@@ -161,3 +161,25 @@ def test_home_page_fits_a_phone_in_english_with_long_city_names(new_context, ask
         return grid.nextElementSibling.getBoundingClientRect().top - grid.getBoundingClientRect().bottom; }"""
     )
     assert gap >= 8
+
+
+def test_consult_panels_and_page_titles_keep_the_page_gap(new_context, world, asker):
+    # given the asker's finished consult (chat, then the rating card) and their consult list
+    gap_js = """([upper, lower]) => document.querySelector(lower).getBoundingClientRect().top
+        - document.querySelector(upper).getBoundingClientRect().bottom"""
+    page, _errors = open_page(
+        new_context,
+        asker,
+        "en",
+        f"/consults/{world['resolved'].pk}/",
+        "en-consult-rate-phone",
+        viewport=PHONE_VIEW,
+    )
+    # then the chat does not touch the rating card below it
+    assert page.evaluate(gap_js, ["[data-panel=chat]", "[data-panel=rating]"]) >= 8
+    # and on the list, the "ask a new question" button (under the title on a phone) does not
+    # touch the first card
+    page, _errors = open_page(
+        new_context, asker, "en", "/consults/", "en-my-consults-phone", viewport=PHONE_VIEW
+    )
+    assert page.evaluate(gap_js, ["main .row.spread", "main .card"]) >= 8
