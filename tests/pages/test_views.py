@@ -303,6 +303,19 @@ def test_notices_page_lists_notices_newest_first_in_the_readers_language(asker):
     assert en.index("Welcome to Lawline") < en.index("Your refund of")
 
 
+def test_a_notice_about_a_consult_links_to_it(asker):
+    # given a notice naming consult #7 (its number is shown nowhere else) and a welcome
+    _refund_notice(asker, consult=7)
+    from messaging.services import notice_send
+
+    notice_send(user=asker, kind="welcome")
+    # when
+    html = client_for(asker).get("/notices/").content.decode()
+    # then the consult's notice opens the consult; the welcome links nowhere
+    assert re.search(r'<a href="/consults/7/">[^<]*#7', html)
+    assert len(re.findall(r'href="/consults/\d+/"', html)) == 1
+
+
 def test_nav_shows_the_unread_notice_count_on_signed_in_pages(asker):
     # given two unread notices
     _refund_notice(asker, consult=7)
