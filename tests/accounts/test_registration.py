@@ -1,3 +1,6 @@
+import html
+import re
+
 import pytest
 
 from accounts.errors import BadCredentials, InvalidRole, LoginLocked, UsernameTaken, WeakPassword
@@ -154,6 +157,23 @@ def test_register_page_shows_errors_and_keeps_input(client, asker):
     )
     assert response.status_code == 422
     assert "该用户名已被占用。" in response.content.decode()  # "This username is already taken."
+
+
+def test_a_newcomer_sent_to_sign_in_registers_and_lands_where_they_were_going(client):
+    # given a visitor whose "ask a lawyer" click was sent to the sign-in page
+    target = "/ask/?city=370100&category=debt"
+    login_page = client.get("/accounts/login/", {"next": target}).content.decode()
+    # when they follow "Create an account" and register
+    link = re.search(r'<a href="(/accounts/register/[^"]*)">创建账号</a>', login_page)
+    register_url = html.unescape(link.group(1))
+    register_page = client.get(register_url).content.decode()
+    response = client.post(
+        register_url, {"username": "newcomer", "password": GOOD_PASSWORD, "role": "asker"}
+    )
+    # then they land on the ask page they wanted, and the way back to sign-in keeps it too
+    assert response.status_code == 302
+    assert response["Location"] == target
+    assert 'href="/accounts/login/?next=/ask/%3Fcity%3D370100%26category%3Ddebt"' in register_page
 
 
 def test_session_post_without_csrf_is_refused(asker):
