@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
@@ -11,7 +13,7 @@ from django.test import Client
 from billing.services import payment_refund
 from marketplace.models import Consult
 from tests.billing.factories import captured_for
-from tests.factories import AskerFactory, LawyerProfileFactory
+from tests.factories import AskerFactory, LawyerProfileFactory, city
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +154,28 @@ def test_expired_free_consult_reads_as_free_not_as_a_cancelled_payment(asker):
     )
     assert json.loads(labels.group(1))["expired"] == "已过期"
     assert "未扣费" not in client_for(asker).get("/consults/").content.decode()
+
+
+def test_ask_again_after_an_expired_consult_starts_from_the_same_question(asker):
+    # given a consult about "工资 & 加班费?" in Jinan that nobody answered in time
+    consult = ConsultFactory(
+        question__asker=asker,
+        question__title="工资 & 加班费?",
+        question__city=city("370100"),
+        state=Consult.State.EXPIRED,
+    )
+    # when
+    html = client_for(asker).get(f"/consults/{consult.pk}/").content.decode()
+    # then "ask again" opens the ask form with its city, area of law and title filled in
+    expired = html.split('data-panel="expired"')[1].split("</section>")[0]
+    link = re.search(r'<a href="([^"]+)">重新咨询</a>', expired)
+    assert link is not None
+    query = parse_qs(urlsplit(unescape(link.group(1))).query)
+    assert query == {
+        "city": ["370100"],
+        "category": [consult.question.category.slug],
+        "title": ["工资 & 加班费?"],
+    }
 
 
 def test_waiting_free_consult_promises_no_refund_of_what_it_never_cost(asker):
