@@ -140,20 +140,20 @@ socket.on("open", async () => {
   } catch (_) { /* the socket's own re-sent frames still apply */ }
 });
 
-// --- close ---------------------------------------------------------------------------------
-const closeButton = root.querySelector("[data-close-consult]");
-if (closeButton) {
-  closeButton.addEventListener("click", async () => {
-    if (!window.confirm(closeButton.dataset.confirm)) return;
-    closeButton.disabled = true;
+// --- close, or (asker) call off a request no lawyer has taken yet: the same API call ---------
+for (const button of root.querySelectorAll("[data-close-consult], [data-cancel-consult]")) {
+  const fallback = button.hasAttribute("data-cancel-consult") ? "canceled" : "resolved";
+  button.addEventListener("click", async () => {
+    if (!window.confirm(button.dataset.confirm)) return;
+    button.disabled = true;
     const view = ++viewsIssued;
     try {
       const consult = await api(`/consults/${consultId}/close`, { method: "POST" });
-      applyConsult(consult && consult.id ? consult : { id: consultId, state: "resolved" }, null, view);
+      applyConsult(consult && consult.id ? consult : { id: consultId, state: fallback }, null, view);
     } catch (err) {
       window.alert(err.message);
     } finally {
-      closeButton.disabled = false;
+      button.disabled = false;
     }
   });
 }

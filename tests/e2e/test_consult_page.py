@@ -192,3 +192,21 @@ def test_a_form_sent_back_with_errors_puts_the_cursor_on_the_first_one(
     # then the page comes back with the cursor in the first field in error, the title
     expect(page.locator(".field.has-error").first).to_be_visible()
     expect(page.locator("#id_title")).to_be_focused()
+
+
+def test_the_asker_can_call_off_a_request_no_lawyer_has_taken(new_context, web_server, asker):
+    # given the asker on the waiting screen of a free consult nobody has taken yet
+    consult = ConsultFactory(question__asker=asker, is_paid=False, price=0)
+    page = new_context().new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    page.goto(f"/consults/{consult.pk}/")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    # when they cancel it and confirm
+    page.locator('[data-panel="waiting"]').get_by_role("button", name="取消咨询请求").click()
+    # then the page says it is cancelled, and it is
+    expect(page.locator('[data-panel="canceled"]')).to_be_visible()
+    expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
+    assert dialogs == ["确定取消本次咨询请求吗？不会再派给律师，也不会扣任何费用。"]
+    consult.refresh_from_db()
+    assert consult.state == Consult.State.CANCELED
