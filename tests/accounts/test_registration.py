@@ -176,6 +176,18 @@ def test_a_newcomer_sent_to_sign_in_registers_and_lands_where_they_were_going(cl
     assert 'href="/accounts/login/?next=/ask/%3Fcity%3D370100%26category%3Ddebt"' in register_page
 
 
+def test_the_headers_sign_in_link_brings_a_reader_back_to_the_page_they_were_reading(client):
+    # given an anonymous visitor on a page of the public Q&A
+    page = client.get("/lawyers/", {"city": "370100"}).content.decode()
+    # then the header's sign-in and register links come back to it
+    assert 'href="/accounts/login/?next=/lawyers/%3Fcity%3D370100"' in page
+    assert 'href="/accounts/register/?next=/lawyers/%3Fcity%3D370100"' in page
+    # and on the sign-in page itself they keep where it leads, not the sign-in page
+    login_page = client.get("/accounts/login/", {"next": "/consults/"}).content.decode()
+    assert 'href="/accounts/register/?next=/consults/"' in login_page
+    assert "next=/accounts/" not in login_page
+
+
 def test_session_post_without_csrf_is_refused(asker):
     from django.test import Client
 
