@@ -114,8 +114,9 @@ export class ChatView {
     label.className = status === "failed" ? "status-failed" : "";
     label.textContent = this.labels[`label${status[0].toUpperCase()}${status.slice(1)}`] || status;
     if (errorMessage) label.title = errorMessage;
-    // a refusal that no resend can change: say why, and offer no retry
-    const refused = status === "failed" && !retryable && errorMessage;
+    // a failure the server explained says why (sending too fast, a message too long); a retry
+    // is offered only when a resend can succeed
+    const refused = status === "failed" && errorMessage;
     let reason = li.querySelector("[data-failure-reason]");
     if (refused && !reason) {
       reason = document.createElement("span");

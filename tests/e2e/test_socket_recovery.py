@@ -6,12 +6,13 @@ for good (no retry)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts.realtime import push_to_users
 from messaging import events, services
-from messaging.errors import MessageTooLong
+from messaging.errors import MessageRateLimited, MessageTooLong
 from messaging.models import Message
 from messaging.services import BODY_MAX_CHARS
 from tests.conftest import start_web_process
@@ -157,3 +158,20 @@ def test_a_message_the_server_refuses_for_good_says_why_and_offers_no_retry(
     expect(refused.locator("[data-failure-reason]")).to_have_text(reason)
     expect(refused.locator(".retry")).to_have_count(0)
     assert not Message.objects.filter(conversation=conversation, seq__gt=2).exists()
+
+
+def test_a_message_sent_too_fast_says_so_and_offers_a_retry(new_context, asker, lawyer, chat):
+    consult, _ = chat
+    page = open_room(new_context, asker, consult)
+    textarea = page.locator("[data-chat] textarea")
+    # when the asker sends one message more than the limit allows in its window
+    for n in range(settings.MESSAGING_RATE_LIMIT_COUNT + 1):
+        textarea.fill(f"第 {n} 条")
+        textarea.press("Enter")
+    # then the refused one says why, and may be sent again once the window has passed
+    refused = page.locator("li.msg.mine[data-status=failed]")
+    expect(refused).to_have_count(1)
+    with translation.override("zh-hans"):
+        reason = str(MessageRateLimited.message)
+    expect(refused.locator("[data-failure-reason]")).to_have_text(reason)
+    expect(refused.locator(".retry")).to_have_count(1)
