@@ -49,7 +49,16 @@ def user_register(
             candidate.save()
     except IntegrityError as exc:  # two registrations racing for one name
         raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}) from exc
+    _send_welcome(candidate)
     return candidate
+
+
+def _send_welcome(user: User) -> None:
+    """The new user's first notice (an asker's or a lawyer's), by a task after commit."""
+    from messaging.notices import welcome_kind
+    from messaging.tasks import notice_send_task
+
+    notice_send_task.delay_on_commit(user.pk, welcome_kind(user))
 
 
 def registration_throttle(*, address: str) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from messaging.models import Conversation, Message
+from messaging.notices import welcome_kind
 from messaging.services import conversation_open, message_import, notice_send
 
 ASKER, LAWYER = "asker", "lawyer"
@@ -148,5 +149,5 @@ def seed(stdout) -> None:
                 sent_at=started + timedelta(minutes=3 * n + n * n % 5),
             )
     for user in users.values():
-        notice_send(user=user, kind="welcome", context={})
+        notice_send(user=user, kind=welcome_kind(user), context={})
     stdout.write(f"  messaging: {chats} demo chats, welcome notices for {len(users)} users")

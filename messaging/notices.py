@@ -8,7 +8,8 @@ What callers pass as `context` (ids and amounts only, so it may travel as task a
 
 | kind              | context                                                |
 |-------------------|--------------------------------------------------------|
-| `welcome`         | nothing                                                |
+| `welcome`         | nothing (an asker's)                                   |
+| `welcome_lawyer`  | nothing (a lawyer's)                                   |
 | `consult_matched` | `{"consult": id}` (the consult has its lawyer)         |
 | `consult_expired` | `{"consult": id}` (a paid consult: nothing was charged) |
 | `consult_expired_free` | `{"consult": id}` (a free consult)                |
@@ -29,6 +30,7 @@ from config.money import format_money
 from messaging.errors import InvalidNotice
 
 WELCOME = "welcome"
+WELCOME_LAWYER = "welcome_lawyer"
 CONSULT_MATCHED = "consult_matched"
 CONSULT_EXPIRED = "consult_expired"
 CONSULT_EXPIRED_FREE = "consult_expired_free"
@@ -90,6 +92,13 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         ),
         _welcome_params,
     ),
+    WELCOME_LAWYER: NoticeKind(
+        _(
+            "Welcome to Lawline, %(name)s! Complete your profile so staff can verify your "
+            "licence, then go online on your workbench to receive consultations."
+        ),
+        _welcome_params,
+    ),
     CONSULT_MATCHED: NoticeKind(
         _("Lawyer %(lawyer)s has taken your consultation #%(consult)s. You can chat now."),
         _matched_params,
@@ -116,6 +125,10 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         _refund_params,
     ),
 }
+
+
+def welcome_kind(user: User) -> str:
+    return WELCOME_LAWYER if user.is_lawyer else WELCOME
 
 
 def notice_kind(kind: str) -> NoticeKind:

@@ -1,10 +1,14 @@
 import html
 import re
+import time
 
 import pytest
+from django.utils import translation
 
 from accounts.errors import BadCredentials, InvalidRole, LoginLocked, UsernameTaken, WeakPassword
 from accounts.models import ApiToken, User
+from messaging.models import Message
+from messaging.notices import render_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +245,26 @@ def test_with_redis_unreachable_sign_in_still_answers_and_never_500s(api, asker,
     right = api(None).post("auth/token", {"username": asker.username, "password": TEST_PASSWORD})
     assert right.status_code in (200, 201)
     assert right.json()["token"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("role", "kind", "words"),
+    [("asker", "welcome", "Ask a question"), ("lawyer", "welcome_lawyer", "Complete your profile")],
+)
+def test_a_new_user_finds_a_welcome_for_their_role(api, celery_test_worker, role, kind, words):
+    # when someone registers (the notice goes by a task on a real worker)
+    response = api(None).post(
+        "auth/register", {"username": f"new_{role}", "password": GOOD_PASSWORD, "role": role}
+    )
+    assert response.status_code == 201
+    user = User.objects.get(username=f"new_{role}")
+    # then their inbox holds the welcome of their role, once
+    deadline = time.monotonic() + 10
+    while not Message.objects.filter(conversation__participants__user=user).exists():
+        assert time.monotonic() < deadline, "no welcome notice arrived"
+        time.sleep(0.05)
+    (notice,) = Message.objects.filter(conversation__participants__user=user)
+    assert notice.notice["kind"] == kind
+    with translation.override("en"):
+        assert words in render_notice(kind, notice.notice["params"])

@@ -22,7 +22,9 @@ def test_sandbox_pay_page_has_a_pay_button_and_no_third_party_scripts(asker, san
     # then
     assert response.status_code == 200
     assert b'method="post"' in response.content
-    assert '<p class="amount-due" data-amount>¥49.00</p>' in response.content.decode()  # as every page writes money
+    assert (
+        '<p class="amount-due" data-amount>¥49.00</p>' in response.content.decode()
+    )  # as every page writes money
     assert "js.stripe.com" not in response.headers["Content-Security-Policy"]
     assert b"js.stripe.com" not in response.content
 
