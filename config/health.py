@@ -7,6 +7,7 @@ closed in production (METRICS_REQUIRE_TOKEN)."""
 from __future__ import annotations
 
 import hmac
+import time
 
 import redis
 from django.conf import settings
@@ -49,10 +50,31 @@ def check_celery() -> str:
     return "ok" if replies else "error: no worker answered"
 
 
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
+def health_checks() -> dict[str, str]:
+    """{"database" | "redis" | "celery": "ok" or "error: …"}."""
     checks = {"database": check_database(), "redis": check_redis()}
     checks["celery"] = check_celery() if checks["redis"] == "ok" else "error: redis down"
+    return checks
+
+
+_recent: tuple[float, dict[str, str]] | None = None
+
+
+def recent_health_checks(
+    max_age_seconds: float = 10.0, *, now: float | None = None
+) -> tuple[float, dict[str, str]]:
+    """(when, checks), run again only when older than `max_age_seconds` in this process: the
+    public status page may be reloaded by anyone, and each run pings every Celery worker."""
+    global _recent
+    now = time.time() if now is None else now
+    if _recent is None or now - _recent[0] > max_age_seconds:
+        _recent = (now, health_checks())
+    return _recent
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = health_checks()
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503

@@ -9,4 +9,5 @@ urlpatterns = [
     path("consults/<int:consult_id>/", views.consult_room, name="consult"),
     path("workbench/", views.workbench, name="workbench"),
     path("notices/", views.notices, name="notices"),
+    path("status/", views.service_status, name="status"),
 ]

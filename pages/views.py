@@ -3,6 +3,8 @@ socket (static/js/socket.js) and the JSON API."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,11 +12,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from billing.models import Payment
+from config.health import recent_health_checks
 from marketplace.models import Consult
 from marketplace.selectors import category_list
 from messaging import selectors as messaging_selectors
@@ -168,4 +172,29 @@ def notices(request: HttpRequest) -> HttpResponse:
         request,
         "pages/notices.html",
         {"notices": inbox.notices, "read_before": inbox.last_read_seq},
+    )
+
+
+# what each check means to a person using the site
+STATUS_PARTS = (
+    ("database", _("Website, accounts and consultations")),
+    ("redis", _("Live chat, offers and notifications")),
+    ("celery", _("Matching, payments and reminders in the background")),
+)
+
+
+@require_GET
+@never_cache
+def service_status(request: HttpRequest) -> HttpResponse:
+    """/healthz for people: whether each part of the service works right now."""
+    checked_at, checks = recent_health_checks()
+    parts = [{"name": name, "ok": checks[key] == "ok"} for key, name in STATUS_PARTS]
+    return render(
+        request,
+        "pages/status.html",
+        {
+            "parts": parts,
+            "all_ok": all(part["ok"] for part in parts),
+            "checked_at": datetime.fromtimestamp(checked_at, tz=UTC),
+        },
     )

@@ -81,6 +81,7 @@ def test_every_main_page_renders_without_script_errors(new_context, world, asker
         (lawyer, "/workbench/", "workbench"),
         (lawyer, f"/consults/{world['active'].pk}/", "consult-lawyer"),
         (staff, "/dashboard/", "dashboard"),
+        (None, "/status/", "status"),
     ]
     # the other engineers' pages, where they exist, so the whole product is looked at
     for user, url_name, args, name in [
