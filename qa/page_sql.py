@@ -188,7 +188,11 @@ def _question_cards_sql(*, ranked: bool) -> tuple[str, tuple[tuple[str, ...], ..
     columns, attnames = prepared_sql.model_columns(_QUESTION_PARTS)
     related = _RELATED_TSQUERY.format(question=_table(Question))
     where = (
-        f"q.search_vector @@ {related} AND q.id <> %(source)s" if ranked else "q.id = ANY(%(ids)s)"
+        # copies of the source's own title (a question asked again and again) would fill
+        # every candidate slot and then be dropped as repeats of it
+        f"q.search_vector @@ {related} AND q.id <> %(source)s AND q.title <> %(source_title)s"
+        if ranked
+        else "q.id = ANY(%(ids)s)"
     )
     order = (
         f" ORDER BY ts_rank(q.search_vector, {related})"
@@ -232,10 +236,11 @@ def questions_related_to(
     source: Question, *, boost_category_id: int, boost_by: float, limit: int
 ) -> list[Question]:
     """Public questions whose index matches any of the source question's first
-    MAX_QUERY_TOKENS indexed words, best first."""
+    MAX_QUERY_TOKENS indexed words, best first; none titled as the source is."""
     sql, _ = _question_cards_sql(ranked=True)
     params = _question_params(
         source=source.pk,
+        source_title=source.title,
         words=MAX_QUERY_TOKENS,
         boost=boost_category_id,
         boost_by=boost_by,

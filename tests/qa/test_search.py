@@ -2,7 +2,7 @@ import pytest
 
 from marketplace.models import Question
 from qa import search
-from qa.selectors import questions_related, questions_similar
+from qa.selectors import RELATED_CANDIDATES_PER_SLOT, questions_related, questions_similar
 from tests.factories import category, city
 from tests.qa.factories import PublicQuestionFactory
 
@@ -164,3 +164,19 @@ def test_related_questions_repeat_no_title():
     assert question.title not in titles
     assert len(titles) == len(set(titles))
     assert corpus["card_lawsuit"].title in titles
+
+
+def test_a_question_asked_many_times_over_still_has_related_questions(settings):
+    # given a question whose exact title was asked again more often than the candidates
+    # the page reads, and one other question about the same problem
+    settings.QA_FRAGMENT_CACHE_SECONDS = 0
+    corpus = make_corpus()
+    question = corpus["card_interest"]
+    for n in range(settings.QA_RELATED_LIMIT * RELATED_CANDIDATES_PER_SLOT + 2):
+        twin = PublicQuestionFactory(title=question.title, body=f"{question.body} 第{n}次")
+        search.index_question(twin)
+    # when
+    related = questions_related(question)
+    # then the other question still shows, and no copy of this one
+    assert corpus["card_lawsuit"] in related
+    assert question.title not in [q.title for q in related]
