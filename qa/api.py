@@ -356,6 +356,21 @@ def my_answers(request: HttpRequest, status: str | None = None):
     return [_own_answer(a) for a in answers[:200]]
 
 
+@router.post(
+    "/lawyer/answers/{answer_id}/withdraw",
+    response={200: OwnAnswerOut, **errors(403, 404, 409)},
+    auth=signed_in,
+)
+def withdraw_answer(request: HttpRequest, answer_id: int):
+    """Take back one's own answer (waiting for review or published); the question may then be
+    answered again. Another lawyer's answer is 404; one already closed is 409
+    `answer_not_withdrawable`."""
+    require_role(request.user, "lawyer")  # type: ignore[arg-type]
+    services.answer_withdraw(lawyer=request.user, answer_id=answer_id)  # type: ignore[arg-type]
+    answer = selectors.answers_of_lawyer(request.user).get(pk=answer_id)  # type: ignore[arg-type]
+    return _own_answer(answer)
+
+
 # --- likes and helpful marks ---------------------------------------------------------------
 @router.post(
     "/answers/{answer_id}/like",

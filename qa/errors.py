@@ -42,6 +42,11 @@ class AnswerNotPending(Conflict):
     message = _("This answer is not waiting for review.")
 
 
+class AnswerNotWithdrawable(Conflict):
+    code = "answer_not_withdrawable"
+    message = _("Only an answer waiting for review or published can be withdrawn.")
+
+
 class AlreadyReviewed(Conflict):
     code = "already_reviewed"
     message = _("You already reviewed this answer; another reviewer must take the next round.")

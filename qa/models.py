@@ -21,6 +21,7 @@ class Answer(models.Model):
         APPROVED = "approved", _("Published")
         REJECTED = "rejected", _("Rejected")
         REMOVED = "removed", _("Removed after a report")
+        WITHDRAWN = "withdrawn", _("Withdrawn by you")
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     lawyer = models.ForeignKey(
@@ -42,10 +43,11 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [
-            # one live answer per lawyer per question; a rejected one may be written again
+            # one live answer per lawyer per question; after a rejection or a withdrawal the
+            # lawyer may write it again
             models.UniqueConstraint(
                 fields=["question", "lawyer"],
-                condition=~models.Q(status="rejected"),
+                condition=~models.Q(status__in=["rejected", "withdrawn"]),
                 name="qa_answer_one_live_per_lawyer",
             ),
         ]

@@ -82,7 +82,7 @@ def answer_create(
             raise errors.QuestionNotAnswerable()
         if (
             Answer.objects.filter(question=question, lawyer=lawyer)
-            .exclude(status=Answer.Status.REJECTED)
+            .exclude(status__in=[Answer.Status.REJECTED, Answer.Status.WITHDRAWN])
             .exists()
         ):
             raise errors.AlreadyAnswered()
@@ -143,6 +143,31 @@ def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "
         answer.save(
             update_fields=["status", "approvals", "rejection_reason", "published_at", "updated_at"]
         )
+    return answer
+
+
+def answer_withdraw(*, lawyer: User, answer_id: int) -> Answer:
+    """The lawyer takes back their own answer, waiting for review or published: it leaves the
+    question's page, and the lawyer may answer the question again (reviewed again)."""
+    with transaction.atomic():
+        question_id = (
+            Answer.objects.filter(pk=answer_id, lawyer=lawyer)
+            .values_list("question_id", flat=True)
+            .first()
+        )
+        if question_id is None:
+            raise NotFound()
+        # question before answer, the order the helpful marks and removals lock in
+        Question.objects.select_for_update().filter(pk=question_id).values("pk").first()
+        answer = Answer.objects.select_for_update().get(pk=answer_id)
+        if answer.status not in (Answer.Status.PENDING, Answer.Status.APPROVED):
+            raise errors.AnswerNotWithdrawable()
+        was_published = answer.status == Answer.Status.APPROVED
+        answer.status = Answer.Status.WITHDRAWN
+        answer.save(update_fields=["status", "updated_at"])
+        if was_published:
+            question_page_forget(question_id)
+            _question_refresh_helped(question_id)
     return answer
 
 

@@ -114,11 +114,16 @@ def question_list(
 
 
 # --- the question page -----------------------------------------------------------------
+# a lawyer may answer a question again after their answer to it was rejected or withdrawn
+ANSWER_AGAIN_AFTER = (Answer.Status.REJECTED, Answer.Status.WITHDRAWN)
+
+
 def _own_answer(user: Any, question) -> Answer | None:
-    """The signed-in lawyer's live answer to the question, else their latest rejected one."""
+    """The signed-in lawyer's live answer to the question, else their latest rejected or
+    withdrawn one."""
     if not (user.is_authenticated and user.is_lawyer):
         return None
-    rejected_last = Case(When(status=Answer.Status.REJECTED, then=1), default=0)
+    rejected_last = Case(When(status__in=ANSWER_AGAIN_AFTER, then=1), default=0)
     return (
         Answer.objects.filter(question=question, lawyer=user)
         .order_by(rejected_last, "-created_at")
@@ -164,7 +169,7 @@ def _render_question(
         profile is not None
         and profile.is_verified
         and question.status in selectors.ANSWERABLE_STATUSES
-        and (own is None or own.status == Answer.Status.REJECTED)
+        and (own is None or own.status in ANSWER_AGAIN_AFTER)
     )
     context = {
         "question": question,
@@ -299,6 +304,24 @@ def lawyer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     profile = selectors.lawyer_public(user_id)
     context = {"profile": profile, "answers": selectors.lawyer_recent_answers(user_id)}
     return render(request, "qa/lawyer_detail.html", context)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def answer_withdraw(request: HttpRequest, answer_id: int) -> HttpResponse:
+    """From "My public answers": take back one's own answer."""
+    if not request.user.is_lawyer:  # type: ignore[union-attr]
+        raise Http404()
+    try:
+        services.answer_withdraw(lawyer=request.user, answer_id=answer_id)  # type: ignore[arg-type]
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Your answer is withdrawn; you may answer the question again."))
+    return redirect("qa:my_answers")
 
 
 @login_required

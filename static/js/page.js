@@ -7,3 +7,10 @@ document.querySelectorAll(".lang-submit").forEach((b) => b.classList.add("js-hid
 // A form sent back with errors: start where the first one is, not at the top of the page.
 const firstError = document.querySelector(".field.has-error input, .field.has-error select, .field.has-error textarea");
 if (firstError && !document.querySelector("[autofocus]")) firstError.focus();
+// A form whose action cannot be undone asks first (data-confirm holds the question).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});

@@ -293,3 +293,20 @@ def test_publishing_a_consult_through_the_api(api):
     assert published.status_code == 201 and published.json()["answer_pending"] is True
     assert (again.status_code, again.json()["code"]) == (409, "already_published")
     assert outsider.status_code == 404
+
+
+def test_a_lawyer_withdraws_their_answer_through_the_api(api, verified_lawyer):
+    # given a published answer of the lawyer's
+    answer = AnswerFactory(lawyer=verified_lawyer)
+    client = api(verified_lawyer)
+    # when / then
+    first = client.post(f"lawyer/answers/{answer.pk}/withdraw", {})
+    again = client.post(f"lawyer/answers/{answer.pk}/withdraw", {})
+    assert (first.status_code, first.json()["status"]) == (200, "withdrawn")
+    assert (again.status_code, again.json()["code"]) == (409, "answer_not_withdrawable")
+    assert (
+        api(LawyerProfileFactory().user)
+        .post(f"lawyer/answers/{answer.pk}/withdraw", {})
+        .status_code
+        == 404
+    )

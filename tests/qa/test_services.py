@@ -7,9 +7,9 @@ from django.db import connections
 
 from config.errors import NotFound
 from marketplace.models import Question
-from qa import errors, services
+from qa import errors, selectors, services
 from qa.models import Answer, AnswerLike, AnswerReview, HelpfulMark, LegalBasis
-from tests.factories import AskerFactory, StaffFactory
+from tests.factories import AskerFactory, LawyerProfileFactory, StaffFactory
 from tests.qa.factories import AnswerFactory, PublicQuestionFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,35 @@ def test_a_rejected_lawyer_may_answer_again(question, verified_lawyer, staff):
     second = services.answer_create(lawyer=verified_lawyer, question_id=question.pk, body=BODY)
     # then
     assert second.status == Answer.Status.PENDING
+
+
+def test_a_lawyer_withdraws_a_published_answer_and_may_answer_again(answer, asker):
+    # given a published answer the asker found helpful
+    services.answer_mark_helpful(user=asker, answer_id=answer.pk)
+    # when its lawyer withdraws it
+    withdrawn = services.answer_withdraw(lawyer=answer.lawyer, answer_id=answer.pk)
+    # then it leaves the question, its help stops counting, and a new answer may be written
+    assert withdrawn.status == Answer.Status.WITHDRAWN
+    assert not selectors.visible_answers().filter(pk=answer.pk).exists()
+    assert Question.objects.get(pk=answer.question_id).helped_count == 0
+    again = services.answer_create(lawyer=answer.lawyer, question_id=answer.question_id, body=BODY)
+    assert again.status == Answer.Status.PENDING
+
+
+def test_a_pending_answer_may_be_withdrawn_but_not_twice(question, verified_lawyer):
+    pending = services.answer_create(lawyer=verified_lawyer, question_id=question.pk, body=BODY)
+
+    services.answer_withdraw(lawyer=verified_lawyer, answer_id=pending.pk)
+
+    with pytest.raises(errors.AnswerNotWithdrawable):
+        services.answer_withdraw(lawyer=verified_lawyer, answer_id=pending.pk)
+
+
+def test_only_its_own_lawyer_withdraws_an_answer(answer):
+    with pytest.raises(NotFound):
+        services.answer_withdraw(lawyer=LawyerProfileFactory().user, answer_id=answer.pk)
+
+    assert Answer.objects.get(pk=answer.pk).status == Answer.Status.APPROVED
 
 
 def test_private_and_hidden_questions_take_no_answers(verified_lawyer):

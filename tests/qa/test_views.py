@@ -564,3 +564,37 @@ def test_lawyer_names_read_surname_first_in_chinese_and_first_name_first_otherwi
     # then
     assert "李建国" in html
     assert "John Smith" in html and "SmithJohn" not in html
+
+
+def test_a_lawyer_withdraws_an_answer_from_my_answers_and_may_answer_again(
+    page_question, verified_lawyer
+):
+    # given a lawyer's published answer
+    question, _, _ = page_question
+    answer = AnswerFactory(
+        question=question, lawyer=verified_lawyer, body="可以申请个性化分期还款,需要准备收入证明。"
+    )
+    lawyer = signed_in(verified_lawyer)
+    mine = lawyer.get("/answers/mine/").content.decode()
+    assert f'action="/answers/{answer.pk}/withdraw/"' in mine
+    # when they withdraw it
+    response = lawyer.post(f"/answers/{answer.pk}/withdraw/", follow=True)
+    # then My answers says so and offers no second withdrawal, the question page no longer
+    # shows it and offers the answer form again
+    page = response.content.decode()
+    assert "您的回答已撤回，您可以重新回答这个问题。" in page
+    assert f'action="/answers/{answer.pk}/withdraw/"' not in page
+    question_page = lawyer.get(f"/questions/{question.pk}/").content.decode()
+    assert f'id="answer-{answer.pk}"' not in question_page
+    assert "您已撤回自己的回答。" in question_page and 'id="answer-form"' in question_page
+
+
+def test_withdrawing_is_for_the_answers_own_lawyer(page_question, verified_lawyer, asker):
+    question, _, _ = page_question
+    answer = AnswerFactory(question=question, lawyer=verified_lawyer)
+
+    assert signed_in(asker).post(f"/answers/{answer.pk}/withdraw/").status_code == 404
+    other = LawyerProfileFactory().user
+    assert signed_in(other).post(f"/answers/{answer.pk}/withdraw/").status_code == 404
+    assert signed_in(verified_lawyer).get(f"/answers/{answer.pk}/withdraw/").status_code == 405
+    assert Answer.objects.get(pk=answer.pk).status == Answer.Status.APPROVED
