@@ -17,6 +17,7 @@ from accounts import errors
 from accounts.models import ApiToken, User
 from accounts.throttling import login_clear_failures, login_is_locked, login_record_failure
 from config import prepared_sql
+from config.errors import FieldProblems
 from config.rate_limits import rate_limit_check
 
 USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
@@ -28,21 +29,23 @@ def user_register(
     *, username: str, password: str, role: str, phone: str = "", email: str = ""
 ) -> User:
     username = (username or "").strip()
-    if not USERNAME_RE.match(username):
-        raise errors.InvalidUsername(fields={"username": errors.InvalidUsername.message})
-    if role not in SELF_SERVICE_ROLES:
-        raise errors.InvalidRole(fields={"role": errors.InvalidRole.message})
     phone = (phone or "").replace(" ", "").replace("-", "")
-    if phone and not PHONE_RE.match(phone):
-        raise errors.InvalidPhone(fields={"phone": errors.InvalidPhone.message})
     candidate = User(username=username, role=role, phone=phone, email=email)
+    problems = FieldProblems()
+    if not USERNAME_RE.match(username):
+        problems.add(errors.InvalidUsername(fields={"username": errors.InvalidUsername.message}))
+    elif User.objects.filter(username__iexact=username).exists():
+        problems.add(errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}))
+    if role not in SELF_SERVICE_ROLES:
+        problems.add(errors.InvalidRole(fields={"role": errors.InvalidRole.message}))
+    if phone and not PHONE_RE.match(phone):
+        problems.add(errors.InvalidPhone(fields={"phone": errors.InvalidPhone.message}))
     try:
         validate_password(password or "", user=candidate)
     except ValidationError as exc:
         message = " ".join(exc.messages)
-        raise errors.WeakPassword(message, fields={"password": message}) from exc
-    if User.objects.filter(username__iexact=username).exists():
-        raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message})
+        problems.add(errors.WeakPassword(message, fields={"password": message}))
+    problems.raise_any()
     candidate.set_password(password)
     try:
         with transaction.atomic():

@@ -6,7 +6,8 @@ its status, and the socket answers an `error` frame with the same code and messa
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,37 @@ class InvalidInput(DomainError):
     code = "invalid"
     status = 422
     message = _("Some fields are not valid.")
+
+
+T = TypeVar("T")
+
+
+class FieldProblems:
+    """Collects what is wrong with several fields, so a person fixes a form in one go: raised
+    as the first problem's error (its code and message) carrying every field's message."""
+
+    def __init__(self) -> None:
+        self.found: list[DomainError] = []
+
+    def check(self, validate: Callable[[], T]) -> T | None:
+        """validate()'s value, or None with its InvalidInput noted."""
+        try:
+            return validate()
+        except InvalidInput as exc:
+            self.found.append(exc)
+            return None
+
+    def add(self, problem: DomainError) -> None:
+        self.found.append(problem)
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        first = self.found[0]
+        fields: dict[str, Any] = {}
+        for problem in self.found:
+            fields.update(problem.fields or {})
+        raise type(first)(first.detail, fields=fields)
 
 
 class RateLimited(DomainError):

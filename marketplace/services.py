@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.realtime import push_to_users_on_commit
 from accounts.roles import require_role, require_staff
 from config import prepared_sql
-from config.errors import NotFound
+from config.errors import FieldProblems, NotFound
 from config.rate_limits import rate_limit_check
 from marketplace import consult_states, errors, socket_frames
 from marketplace.models import (
@@ -177,22 +177,28 @@ def lawyer_profile_update(
     `pending` review: a verified lawyer who changes the number is no longer matched until staff
     verify it again."""
     require_role(lawyer, User.Role.LAWYER)
+    # billing: 0 or integer minor units within the bounds, a supported ISO currency
+    from billing.prices import clean_currency, clean_price
+
+    problems = FieldProblems()
     if license_number is not None:
         # a Chinese input method types full-width digits and dashes: NFKC makes them ASCII, so
         # staff read and search the number as it is printed on the certificate
         license_number = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", license_number))
         if not LICENSE_RE.match(license_number):
-            raise _invalid(errors.InvalidLicenseNumber, "license_number")
-    home_city = city_from_code(city) if city is not None else None
-    served = _served_regions(regions_served) if regions_served is not None else None
-    practised = _categories(categories) if categories is not None else None
+            problems.add(_invalid(errors.InvalidLicenseNumber, "license_number"))
+    home_city = problems.check(lambda: city_from_code(city)) if city is not None else None
+    served = (
+        problems.check(lambda: _served_regions(regions_served))
+        if regions_served is not None
+        else None
+    )
+    practised = problems.check(lambda: _categories(categories)) if categories is not None else None
     if capacity is not None and not (CAPACITY_RANGE[0] <= capacity <= CAPACITY_RANGE[1]):
-        raise _invalid(errors.InvalidCapacity, "capacity")
-    # billing: 0 or integer minor units within the bounds, a supported ISO currency
-    from billing.prices import clean_currency, clean_price
-
-    price = clean_price(price) if price is not None else None
-    currency = clean_currency(currency) if currency is not None else None
+        problems.add(_invalid(errors.InvalidCapacity, "capacity"))
+    price = problems.check(lambda: clean_price(price)) if price is not None else None
+    currency = problems.check(lambda: clean_currency(currency)) if currency is not None else None
+    problems.raise_any()
     with transaction.atomic():
         LawyerProfile.objects.get_or_create(user=lawyer)
         profile = LawyerProfile.objects.select_for_update().get(user=lawyer)

@@ -268,3 +268,20 @@ def test_a_new_user_finds_a_welcome_for_their_role(api, celery_test_worker, role
     assert notice.notice["kind"] == kind
     with translation.override("en"):
         assert words in render_notice(kind, notice.notice["params"])
+
+
+def test_every_problem_of_a_registration_is_told_at_once(api, client):
+    payload = {"username": "x", "password": "123", "role": "asker", "phone": "12345"}
+    # through the API: the first problem's code, every field's message
+    response = api(None).post("auth/register", payload)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_username"
+    assert set(body["fields"]) == {"username", "phone", "password"}
+    # on the page: each field shows its own error
+    page = client.post("/accounts/register/", payload)
+    html_text = html.unescape(page.content.decode())
+    assert page.status_code == 422
+    for field in ("username", "phone", "password"):
+        assert re.search(rf'id="id_{field}".*?class="field-error"', html_text, re.S), field
+    assert not User.objects.exists()

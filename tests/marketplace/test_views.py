@@ -365,6 +365,19 @@ def test_regions_served_are_ticked_per_province_with_chosen_ones_open(lawyer):
     assert "<select" not in page.split('id="id_regions_served"')[1].split("</details>\n</div>")[0]
 
 
+def test_every_problem_of_a_profile_is_told_at_once(lawyer):
+    form = {**PROFILE_FORM, "license_number": "12345", "capacity": "50"}
+
+    response = signed_in(lawyer).post("/workbench/profile/", form)
+
+    assert response.status_code == 422
+    text = page_text(response)
+    with translation.override("zh-hans"):
+        assert str(errors.InvalidLicenseNumber.message) in text
+        assert str(errors.InvalidCapacity.message) in text
+    assert not LawyerProfile.objects.filter(user=lawyer).exists()
+
+
 def test_rejected_lawyer_sees_the_staff_reason_and_can_resubmit(lawyer, staff):
     # given a profile staff rejected with a reason
     LawyerProfileFactory(user=lawyer, verification=LawyerProfile.Verification.PENDING)
