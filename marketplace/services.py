@@ -266,7 +266,17 @@ def lawyer_verify(
             profile.verification = LawyerProfile.Verification.REJECTED
             profile.verified_at = None
         profile.save(update_fields=["verification", "verified_at", "updated_at"])
+        _tell_lawyer_of(decision, lawyer_id=lawyer_id)
     return decision
+
+
+def _tell_lawyer_of(decision: VerificationDecision, *, lawyer_id: int) -> None:
+    """A notice in the lawyer's inbox, by a task after commit (the decision's id only)."""
+    from messaging.notices import LAWYER_REJECTED, LAWYER_VERIFIED
+    from messaging.tasks import notice_send_task
+
+    kind = LAWYER_VERIFIED if decision.approved else LAWYER_REJECTED
+    notice_send_task.delay_on_commit(lawyer_id, kind, {"decision": decision.pk})
 
 
 # --- consults -------------------------------------------------------------------------------

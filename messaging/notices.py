@@ -14,6 +14,8 @@ What callers pass as `context` (ids and amounts only, so it may travel as task a
 | `consult_expired` | `{"consult": id}` (a paid consult: nothing was charged) |
 | `consult_expired_free` | `{"consult": id}` (a free consult)                |
 | `refund_done`     | `{"consult": id, "amount": minor units, "currency": "CNY"}` |
+| `lawyer_verified` | `{"decision": id}` (staff approved the lawyer's licence) |
+| `lawyer_rejected` | `{"decision": id}` (staff rejected it; the reason is read from the decision) |
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ CONSULT_MATCHED = "consult_matched"
 CONSULT_EXPIRED = "consult_expired"
 CONSULT_EXPIRED_FREE = "consult_expired_free"
 REFUND_DONE = "refund_done"
+LAWYER_VERIFIED = "lawyer_verified"
+LAWYER_REJECTED = "lawyer_rejected"
 
 
 # ISO 4217 currencies without minor units among those a payment gateway may report
@@ -74,6 +78,18 @@ def _refund_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
     return {"consult": _consult_id(context), "amount": amount, "currency": currency.upper()}
 
 
+def _decision_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    from marketplace.models import VerificationDecision
+
+    decision_id = context.get("decision")
+    if not isinstance(decision_id, int) or isinstance(decision_id, bool):
+        raise InvalidNotice()
+    decision = VerificationDecision.objects.filter(pk=decision_id, profile__user_id=user.pk).first()
+    if decision is None:
+        raise InvalidNotice()
+    return {"decision": decision_id, "reason": decision.reason}
+
+
 @dataclass(frozen=True)
 class NoticeKind:
     text: Promise
@@ -81,7 +97,10 @@ class NoticeKind:
 
     def key(self, kind: str, params: Mapping[str, Any]) -> str:
         """What makes a notice unique in its inbox: a retried task never sends it twice."""
-        return f"{kind}:{params['consult']}" if "consult" in params else kind
+        for subject in ("consult", "decision"):
+            if subject in params:
+                return f"{kind}:{params[subject]}"
+        return kind
 
 
 NOTICE_KINDS: dict[str, NoticeKind] = {
@@ -116,6 +135,20 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
             "You can ask again at any time."
         ),
         _consult_params,
+    ),
+    LAWYER_VERIFIED: NoticeKind(
+        _(
+            "Your licence is verified. Go online on your workbench to receive consultations "
+            "for your regions and practice areas."
+        ),
+        _decision_params,
+    ),
+    LAWYER_REJECTED: NoticeKind(
+        _(
+            "Staff could not verify your profile: %(reason)s Correct it on your profile page "
+            "and submit it again."
+        ),
+        _decision_params,
     ),
     REFUND_DONE: NoticeKind(
         _(

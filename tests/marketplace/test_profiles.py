@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from django.utils import translation
+
+from marketplace import services
 from marketplace.models import LawyerProfile, VerificationDecision
+from messaging.models import Message
+from messaging.notices import render_notice
 from tests.factories import LawyerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +242,25 @@ def test_unverified_lawyer_has_no_public_profile(api, status):
     profile = LawyerProfileFactory(verification=status)
 
     assert api(None).get(f"lawyers/{profile.user_id}").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lawyer_hears_of_each_verification_decision(celery_test_worker, staff):
+    # given a lawyer waiting for review
+    profile = LawyerProfileFactory(verification=LawyerProfile.Verification.PENDING)
+    lawyer = profile.user
+    # when staff reject with a reason, and after a resubmission approve (each notice goes by a
+    # task on a real worker)
+    services.lawyer_verify(staff=staff, lawyer_id=lawyer.pk, approved=False, reason="证号不符")
+    services.lawyer_verify(staff=staff, lawyer_id=lawyer.pk, approved=True)
+    # then the lawyer's inbox holds both, in the order decided
+    inbox = Message.objects.filter(conversation__participants__user=lawyer).order_by("seq")
+    deadline = time.monotonic() + 10
+    while inbox.count() < 2:
+        assert time.monotonic() < deadline, list(inbox.values_list("notice", flat=True))
+        time.sleep(0.05)
+    rejected, verified = inbox
+    assert rejected.notice["kind"] == "lawyer_rejected"
+    assert verified.notice["kind"] == "lawyer_verified"
+    with translation.override("zh-hans"):
+        assert "证号不符" in render_notice(rejected.notice["kind"], rejected.notice["params"])
