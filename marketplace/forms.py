@@ -27,6 +27,15 @@ def city_choices(
     ]
 
 
+def paid_bounds_missed(yuan: Decimal, currency: str) -> dict[str, str] | None:
+    """None when a paid price in yuan is within the bounds billing accepts; else the bounds
+    written as money, for a message in yuan rather than the service's minor units."""
+    low, high = settings.CONSULT_PRICE_MIN, settings.CONSULT_PRICE_MAX
+    if low <= yuan * 100 <= high:
+        return None
+    return {"low": format_money(low, currency), "high": format_money(high, currency)}
+
+
 class AskForm(forms.Form):
     title = forms.CharField(
         label=_("Your question in one line"),
@@ -120,16 +129,9 @@ class AskForm(forms.Form):
         if not price:
             self.add_error("price", _("Enter the price you offer."))
             return
-        low, high = settings.CONSULT_PRICE_MIN, settings.CONSULT_PRICE_MAX
-        if not low <= price * 100 <= high:
-            self.add_error(
-                "price",
-                _("Offer between %(low)s and %(high)s.")
-                % {
-                    "low": format_money(low, self.currency),
-                    "high": format_money(high, self.currency),
-                },
-            )
+        bounds = paid_bounds_missed(price, self.currency)
+        if bounds:
+            self.add_error("price", _("Offer between %(low)s and %(high)s.") % bounds)
 
     @property
     def paid(self) -> bool:
@@ -227,12 +229,10 @@ class LawyerProfileForm(forms.Form):
     def clean_price(self) -> Decimal:
         """The paid bounds said in yuan here; the service holds them again in minor units."""
         price = self.cleaned_data["price"]
-        low, high = settings.CONSULT_PRICE_MIN, settings.CONSULT_PRICE_MAX
-        currency = settings.BILLING_DEFAULT_CURRENCY
-        if price and not low <= price * 100 <= high:
+        bounds = paid_bounds_missed(price, settings.BILLING_DEFAULT_CURRENCY) if price else None
+        if bounds:
             raise forms.ValidationError(
-                _("A paid consultation costs from %(low)s to %(high)s; enter 0 for free.")
-                % {"low": format_money(low, currency), "high": format_money(high, currency)},
+                _("A paid consultation costs from %(low)s to %(high)s; enter 0 for free.") % bounds,
                 code="invalid_price",
             )
         return price

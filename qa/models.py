@@ -65,6 +65,10 @@ class Answer(models.Model):
         return self.status == self.Status.APPROVED
 
 
+# a lawyer may answer a question again once their answer to it was rejected or withdrawn
+ANSWER_AGAIN_AFTER = (Answer.Status.REJECTED, Answer.Status.WITHDRAWN)
+
+
 class LegalBasis(models.Model):
     """A statute and article an answer relies on, e.g. 《刑法》第二百六十四条."""
 

@@ -18,6 +18,7 @@ from qa import errors, search
 from qa.legal_bases import legal_bases_clean
 from qa.masking import mask_personal_data
 from qa.models import (
+    ANSWER_AGAIN_AFTER,
     Answer,
     AnswerLike,
     AnswerReview,
@@ -82,7 +83,7 @@ def answer_create(
             raise errors.QuestionNotAnswerable()
         if (
             Answer.objects.filter(question=question, lawyer=lawyer)
-            .exclude(status__in=[Answer.Status.REJECTED, Answer.Status.WITHDRAWN])
+            .exclude(status__in=ANSWER_AGAIN_AFTER)
             .exists()
         ):
             raise errors.AlreadyAnswered()

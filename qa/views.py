@@ -29,7 +29,7 @@ from qa import selectors, services
 from qa.api import question_brief
 from qa.forms import AnswerForm, DecideForm, PublishForm, ReportForm, ReviewForm
 from qa.masking import mask_personal_data
-from qa.models import Answer, ConsultPublication, Report, TargetType
+from qa.models import ANSWER_AGAIN_AFTER, Answer, ConsultPublication, Report, TargetType
 from qa.view_counts import is_bot, view_record
 
 
@@ -114,10 +114,6 @@ def question_list(
 
 
 # --- the question page -----------------------------------------------------------------
-# a lawyer may answer a question again after their answer to it was rejected or withdrawn
-ANSWER_AGAIN_AFTER = (Answer.Status.REJECTED, Answer.Status.WITHDRAWN)
-
-
 def _own_answer(user: Any, question) -> Answer | None:
     """The signed-in lawyer's live answer to the question, else their latest rejected or
     withdrawn one."""
