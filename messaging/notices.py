@@ -16,6 +16,9 @@ What callers pass as `context` (ids and amounts only, so it may travel as task a
 | `refund_done`     | `{"consult": id, "amount": minor units, "currency": "CNY"}` |
 | `lawyer_verified` | `{"decision": id}` (staff approved the lawyer's licence) |
 | `lawyer_rejected` | `{"decision": id}` (staff rejected it; the reason is read from the decision) |
+| `answer_published` | `{"answer": id}` (the lawyer's public answer passed review) |
+| `answer_rejected` | `{"answer": id}` (a reviewer rejected it; the reason is read from the answer) |
+| `answer_removed`  | `{"answer": id}` (staff upheld a report on it and took it down) |
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ CONSULT_EXPIRED_FREE = "consult_expired_free"
 REFUND_DONE = "refund_done"
 LAWYER_VERIFIED = "lawyer_verified"
 LAWYER_REJECTED = "lawyer_rejected"
+ANSWER_PUBLISHED = "answer_published"
+ANSWER_REJECTED = "answer_rejected"
+ANSWER_REMOVED = "answer_removed"
+
+# how much of a question's title a notice quotes
+TITLE_QUOTED_CHARS = 40
 
 
 # ISO 4217 currencies without minor units among those a payment gateway may report
@@ -90,6 +99,31 @@ def _decision_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
     return {"decision": decision_id, "reason": decision.reason}
 
 
+def _answer_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    from qa.masking import mask_personal_data
+    from qa.models import Answer
+
+    answer_id = context.get("answer")
+    if not isinstance(answer_id, int) or isinstance(answer_id, bool):
+        raise InvalidNotice()
+    answer = (
+        Answer.objects.filter(pk=answer_id, lawyer_id=user.pk)
+        .values("question_id", "question__title", "rejection_reason")
+        .first()
+    )
+    if answer is None:
+        raise InvalidNotice()
+    title = mask_personal_data(answer["question__title"])
+    if len(title) > TITLE_QUOTED_CHARS:
+        title = title[: TITLE_QUOTED_CHARS - 1] + "…"
+    return {
+        "answer": answer_id,
+        "question": answer["question_id"],
+        "title": title,
+        "reason": answer["rejection_reason"],
+    }
+
+
 @dataclass(frozen=True)
 class NoticeKind:
     text: Promise
@@ -97,7 +131,7 @@ class NoticeKind:
 
     def key(self, kind: str, params: Mapping[str, Any]) -> str:
         """What makes a notice unique in its inbox: a retried task never sends it twice."""
-        for subject in ("consult", "decision"):
+        for subject in ("consult", "decision", "answer"):
             if subject in params:
                 return f"{kind}:{params[subject]}"
         return kind
@@ -150,6 +184,24 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         ),
         _decision_params,
     ),
+    ANSWER_PUBLISHED: NoticeKind(
+        _("Your answer to “%(title)s” passed review and is now on the question's public page."),
+        _answer_params,
+    ),
+    ANSWER_REJECTED: NoticeKind(
+        _(
+            "Your answer to “%(title)s” was not published: %(reason)s You may answer the "
+            "question again."
+        ),
+        _answer_params,
+    ),
+    ANSWER_REMOVED: NoticeKind(
+        _(
+            "Your answer to “%(title)s” was reported, and after review staff removed it from "
+            "the public page."
+        ),
+        _answer_params,
+    ),
     REFUND_DONE: NoticeKind(
         _(
             "Your refund of %(amount)s for consultation #%(consult)s is done. It reaches your "
@@ -180,6 +232,26 @@ def notice_text(*, notice: Mapping[str, Any] | None, body: str) -> str:
         except (KeyError, TypeError, ValueError):
             return body
     return body
+
+
+def notice_link(notice: Mapping[str, Any] | None) -> str | None:
+    """Where a notice leads its reader: the consult, the question, the page to act on."""
+    from django.urls import reverse
+
+    if not notice:
+        return None
+    kind, params = notice.get("kind"), notice.get("params") or {}
+    if kind in (ANSWER_PUBLISHED, ANSWER_REJECTED) and params.get("question"):
+        return reverse("qa:question", args=[params["question"]])
+    if kind == ANSWER_REMOVED:
+        return reverse("qa:my_answers")
+    if kind == LAWYER_REJECTED:
+        return reverse("lawyer_profile")
+    if kind == LAWYER_VERIFIED:
+        return reverse("pages:workbench")
+    if params.get("consult"):
+        return reverse("pages:consult", args=[params["consult"]])
+    return None
 
 
 def render_notice(kind: str, params: Mapping[str, Any]) -> str:

@@ -14,6 +14,8 @@ from config.errors import NotFound, RateLimited
 from config.rate_limits import rate_limit_check
 from marketplace.models import Consult, LawyerProfile, Question
 from messaging.models import Message, Participant
+from messaging.notices import ANSWER_PUBLISHED, ANSWER_REJECTED, ANSWER_REMOVED
+from messaging.tasks import notice_send_task
 from qa import errors, search
 from qa.legal_bases import legal_bases_clean
 from qa.masking import mask_personal_data
@@ -144,7 +146,16 @@ def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "
         answer.save(
             update_fields=["status", "approvals", "rejection_reason", "published_at", "updated_at"]
         )
+        if answer.status == Answer.Status.REJECTED:
+            _tell_lawyer_of(answer, ANSWER_REJECTED)
+        elif answer.status == Answer.Status.APPROVED:
+            _tell_lawyer_of(answer, ANSWER_PUBLISHED)
     return answer
+
+
+def _tell_lawyer_of(answer: Answer, kind: str) -> None:
+    """A notice in the lawyer's inbox, by a task after commit (the answer's id only)."""
+    notice_send_task.delay_on_commit(answer.lawyer_id, kind, {"answer": answer.pk})
 
 
 def answer_withdraw(*, lawyer: User, answer_id: int) -> Answer:
@@ -338,6 +349,7 @@ def _answer_remove(answer_id: int) -> None:
         return
     answer.status = Answer.Status.REMOVED
     answer.save(update_fields=["status", "updated_at"])
+    _tell_lawyer_of(answer, ANSWER_REMOVED)
     question_page_forget(answer.question_id)
     _question_refresh_helped(answer.question_id)
 

@@ -61,6 +61,14 @@ def message_text(message: Any) -> str:
 
 
 @register.filter
+def notice_link(message: Any) -> str | None:
+    """Where a platform notice leads (its consult, question or the page to act on), or None."""
+    from messaging.notices import notice_link
+
+    return notice_link(getattr(message, "notice", None))
+
+
+@register.filter
 def ago(seconds: Any) -> str:
     """Seconds in the past → "2 分钟前" / "2 minutes ago"."""
     s = max(0, int(seconds or 0))
