@@ -346,6 +346,15 @@ def _report_target_url(target_type: str, target_id: int) -> str:
             return reverse("qa:question", args=[question_id]) + f"#answer-{target_id}"
     if target_type == TargetType.LAWYER:
         return reverse("qa:lawyer", args=[target_id])
+    if target_type == TargetType.MESSAGE:
+        conversation_id = Message.objects.filter(pk=target_id).values("conversation_id")
+        consult_id = (
+            Consult.objects.filter(conversation_id__in=conversation_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if consult_id:
+            return reverse("pages:consult", args=[consult_id])
     return "/"
 
 
@@ -360,18 +369,20 @@ def report_view(request: HttpRequest) -> HttpResponse:
         raise Http404() from None
     if target_type not in TargetType.values:
         raise Http404()
-    if request.method == "GET":
-        # what the reporter may not see is 404 here too, not a form that names it
-        try:
-            services.report_target_check(
-                reporter=request.user,  # type: ignore[arg-type]
-                target_type=target_type,
-                target_id=target_id,
-            )
-        except NotFound:
-            raise
-        except DomainError:
-            pass  # reporting oneself: the form's POST explains
+    # what the reporter may not see is 404 here too, not a form that names or quotes it
+    try:
+        services.report_target_check(
+            reporter=request.user,  # type: ignore[arg-type]
+            target_type=target_type,
+            target_id=target_id,
+        )
+    except NotFound:
+        raise
+    except DomainError:
+        pass  # reporting oneself: the form's POST explains
+    quoted = ""
+    if target_type == TargetType.MESSAGE:
+        quoted = Message.objects.filter(pk=target_id).values_list("body", flat=True).first() or ""
     back = _safe_next(request, _report_target_url(target_type, target_id))
     form = ReportForm(request.POST or None)
     status = 200
@@ -399,6 +410,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
         "target_type": target_type,
         "target_label": TargetType(target_type).label,
         "target_id": target_id,
+        "quoted": quoted,
         "next": back,
     }
     return render(request, "qa/report_form.html", context, status=status)

@@ -86,7 +86,7 @@ export class ChatView {
     return items.length ? Number(items[items.length - 1].dataset.seq) : 0;
   }
 
-  buildItem({ body, sentAt, kind, mine }) {
+  buildItem({ body, sentAt, kind, mine, id }) {
     const li = document.createElement("li");
     li.className = `msg ${kind === "notice" ? "notice" : mine ? "mine" : "theirs"}`;
     const bubble = document.createElement("div");
@@ -102,9 +102,22 @@ export class ChatView {
       const status = document.createElement("span");
       status.dataset.statusLabel = "";
       meta.append(status);
+    } else if (kind !== "notice" && id) {
+      meta.append(this.reportLink(id));
     }
     li.append(bubble, meta);
     return li;
+  }
+
+  /** A link to report the other person's message, coming back to this page afterwards. */
+  reportLink(messageId) {
+    const link = document.createElement("a");
+    link.className = "msg-report";
+    const query = new URLSearchParams({ type: "message", id: String(messageId), next: location.pathname + location.search });
+    link.href = `${this.root.dataset.reportUrl}?${query}`;
+    link.title = this.root.dataset.labelReportTitle;
+    link.textContent = this.root.dataset.labelReport;
+    return link;
   }
 
   setStatus(li, status, errorMessage, retryable = true) {
@@ -160,7 +173,7 @@ export class ChatView {
     if (li) {
       li.remove();
     } else {
-      li = this.buildItem({ body: m.body, sentAt: m.sent_at, kind: m.kind, mine });
+      li = this.buildItem({ body: m.body, sentAt: m.sent_at, kind: m.kind, mine, id: m.id });
       if (m.client_id) li.dataset.clientId = m.client_id;
     }
     li.dataset.seq = String(m.seq);

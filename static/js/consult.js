@@ -106,6 +106,11 @@ async function applyConsult(consult, search, view = ++viewsIssued) {
   const nameEl = root.querySelector("[data-lawyer-name]");
   if (root.dataset.role === "asker" && consult.lawyer && !nameEl.textContent.trim()) {
     chat.setCounterpart(consult.lawyer);
+    const report = root.querySelector("[data-report-lawyer]");
+    if (report) {
+      report.href = report.dataset.reportUrl + encodeURIComponent(String(Number(consult.lawyer.id ?? consult.lawyer)));
+      report.hidden = false;
+    }
     const name = await lawyerName(consult);
     if (name) {
       nameEl.textContent = name;

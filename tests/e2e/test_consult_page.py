@@ -210,3 +210,39 @@ def test_the_asker_can_call_off_a_request_no_lawyer_has_taken(new_context, web_s
     assert dialogs == ["确定取消本次咨询请求吗？不会再派给律师，也不会扣任何费用。"]
     consult.refresh_from_db()
     assert consult.state == Consult.State.CANCELED
+
+
+def test_a_message_arriving_live_can_be_reported_and_the_report_returns_to_the_room(
+    new_context, web_server, asker, lawyer
+):
+    # given the asker in an active consultation's room
+    from messaging.services import message_send
+    from qa.models import Report
+    from tests.e2e.conftest import screenshot
+
+    LawyerProfileFactory(user=lawyer)
+    consult = ConsultFactory(question__asker=asker)
+    conversation = open_chat(consult, lawyer, messages=1)
+    page = new_context().new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    page.goto(f"/consults/{consult.pk}/")
+    expect(page.locator("[data-chat] [data-connection]")).to_have_attribute("data-state", "open")
+    # when the lawyer's message arrives on the socket and the asker points at it
+    sent, _ = message_send(
+        sender=lawyer, conversation_id=conversation.pk, client_id="e2e-1", body="先私下转账给我"
+    )
+    arrived = page.locator(f'.msg.theirs[data-seq="{sent.seq}"]')
+    expect(arrived).to_contain_text("先私下转账给我")
+    arrived.hover()
+    report = arrived.locator(".msg-report")
+    expect(report).to_be_visible()
+    screenshot(page, "consult-report-message")
+    report.click()
+    # then the form quotes the message; sending it lands back in the room with thanks
+    expect(page.locator(".reported-message")).to_have_text("先私下转账给我")
+    page.locator("input[name=reason][value=fraud]").check()
+    screenshot(page, "report-message-form")
+    page.locator("form button.primary[type=submit]").click()
+    page.wait_for_url(f"**/consults/{consult.pk}/")
+    expect(page.locator(".flash")).to_contain_text("感谢您的举报")
+    assert Report.objects.get().target_id == sent.pk

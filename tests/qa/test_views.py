@@ -598,3 +598,54 @@ def test_withdrawing_is_for_the_answers_own_lawyer(page_question, verified_lawye
     assert signed_in(other).post(f"/answers/{answer.pk}/withdraw/").status_code == 404
     assert signed_in(verified_lawyer).get(f"/answers/{answer.pk}/withdraw/").status_code == 405
     assert Answer.objects.get(pk=answer.pk).status == Answer.Status.APPROVED
+
+
+# --- reporting from inside a consultation -------------------------------------------------
+def test_each_message_of_the_other_person_can_be_reported_from_the_consult_room():
+    # given an active consultation with two messages each way
+    from tests.pages.factories import ConsultFactory, open_chat
+
+    lawyer = LawyerProfileFactory().user
+    consult = ConsultFactory()
+    conversation = open_chat(consult, lawyer, messages=4)
+    theirs = list(conversation.messages.filter(sender=lawyer).order_by("seq"))
+    mine = list(conversation.messages.filter(sender=consult.asker))
+    # when the asker opens the room
+    html = signed_in(consult.asker).get(f"/consults/{consult.pk}/").content.decode()
+    # then each of the lawyer's messages, and only those, has a report link back to the room
+    links = re.findall(r'href="/report/\?type=message&amp;id=(\d+)&amp;next=([^"]+)"', html)
+    assert [int(pk) for pk, _ in links] == [m.pk for m in theirs]
+    assert {back for _, back in links} == {f"/consults/{consult.pk}/".replace("/", "%2F")}
+    assert not any(f"id={m.pk}&" in html for m in mine)
+    # and the lawyer is reportable by name from the room's header
+    assert (
+        f'href="/report/?type=lawyer&amp;next=%2Fconsults%2F{consult.pk}%2F&amp;id={lawyer.pk}"'
+        in html
+    )
+
+
+def test_the_report_form_quotes_the_message_and_returns_to_the_room():
+    # given a lawyer's message in a consultation
+    consult = resolved_consult(replies=["先转两千元定金给我个人账户"])
+    message = consult.conversation.messages.get()
+    reporter = signed_in(consult.asker)
+    # when the asker opens the form and sends it, with no page to return to
+    form = reporter.get("/report/", {"type": "message", "id": message.pk})
+    sent = reporter.post("/report/", {"type": "message", "id": message.pk, "reason": "fraud"})
+    # then the form shows what is reported, and the report lands the asker back in the room
+    assert "先转两千元定金给我个人账户" in form.content.decode()
+    assert sent.status_code == 302 and sent["Location"] == f"/consults/{consult.pk}/"
+    assert Report.objects.get().target_id == message.pk
+
+
+def test_a_stranger_cannot_read_a_message_through_the_report_form():
+    # given a message in someone else's consultation
+    consult = resolved_consult(replies=["这是私下的建议"])
+    message = consult.conversation.messages.get()
+    stranger = signed_in(AskerFactory())
+    # when a stranger asks for the form, or posts it without a reason so it would render again
+    shown = stranger.get("/report/", {"type": "message", "id": message.pk})
+    posted = stranger.post("/report/", {"type": "message", "id": message.pk})
+    # then both are 404 and nothing quotes the message
+    assert shown.status_code == posted.status_code == 404
+    assert "这是私下的建议" not in posted.content.decode()
