@@ -46,12 +46,15 @@ def payment_page(request: HttpRequest, payment_id: int) -> HttpResponse:
         messages.error(request, str(exc.detail))
         payment = Payment.objects.select_related("consult").get(pk=payment_id)
     if request.method == "POST":
+        # a second click (or a resent form) finds the payment authorised: no second "authorised"
+        already_authorized = payment.state == Payment.State.AUTHORIZED
         try:
             payment = services.payment_sandbox_authorize(payment_id=payment.pk, user=user)
         except DomainError as exc:
             messages.error(request, str(exc.detail))
         else:
-            messages.success(request, _("Payment authorised. We are finding you a lawyer now."))
+            if not already_authorized:
+                messages.success(request, _("Payment authorised. We are finding you a lawyer now."))
             return redirect(consult_page_url(payment.consult_id) or request.path)
         return redirect(request.path)
     use_stripe = payment.gateway == Payment.Gateway.STRIPE

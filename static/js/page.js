@@ -14,3 +14,27 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+// A page-loading POST form is sent once: a double click would pay, report or decide twice.
+const RESEND_AFTER_MS = 10000;
+// Forms a script handles have already prevented the default by the time this listener runs.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || event.defaultPrevented || form.method !== "post") return;
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "true";
+  form.setAttribute("aria-busy", "true");
+  // still here long after (the network failed and no page came): the form may be sent again
+  setTimeout(() => releaseForm(form), RESEND_AFTER_MS);
+});
+function releaseForm(form) {
+  delete form.dataset.sending;
+  form.removeAttribute("aria-busy");
+}
+// Back to a page kept in the browser's memory: its forms may be sent again.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  document.querySelectorAll("form[data-sending]").forEach(releaseForm);
+});

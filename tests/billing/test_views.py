@@ -43,6 +43,19 @@ def test_pressing_pay_in_the_sandbox_authorises_and_starts_matching(asker, sandb
     assert consult.state == Consult.State.QUEUED
 
 
+def test_pressing_pay_twice_says_authorised_once(asker, sandbox_on):
+    # given
+    _, payment = paid_consult(asker=asker)
+    client = signed_in(asker)
+    # when the form is sent twice (a double click without the page's script, a resend)
+    first = client.post(f"/billing/pay/{payment.pk}/")
+    second = client.post(f"/billing/pay/{payment.pk}/")
+    # then both land in the consultation, which says "authorised" once
+    assert first["Location"] == second["Location"]
+    page = client.get(first["Location"]).content.decode()
+    assert page.count("flash-success") == 1
+
+
 def test_pay_page_of_someone_elses_payment_is_404(asker, other_asker, sandbox_on):
     _, payment = paid_consult(asker=asker)
     assert signed_in(other_asker).get(f"/billing/pay/{payment.pk}/").status_code == 404

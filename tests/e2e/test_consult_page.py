@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -246,3 +247,27 @@ def test_a_message_arriving_live_can_be_reported_and_the_report_returns_to_the_r
     page.wait_for_url(f"**/consults/{consult.pk}/")
     expect(page.locator(".flash")).to_contain_text("感谢您的举报")
     assert Report.objects.get().target_id == sent.pk
+
+
+def test_a_double_click_on_pay_sends_the_form_once(new_context, web_server, asker):
+    # given the asker on the sandbox pay page of a paid consultation
+    from tests.billing.factories import paid_consult
+
+    _, payment = paid_consult(asker=asker)
+    page = new_context().new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    page.goto(f"/billing/pay/{payment.pk}/")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    # when the pay button is clicked twice before the next page arrives
+    page.evaluate(
+        """() => {
+          const button = document.querySelector("form[method=post] button.cta");
+          button.click();
+          setTimeout(() => button.click(), 10);
+        }"""
+    )
+    page.wait_for_url(re.compile(r"/consults/\d+/"))
+    # then one POST went out and the room says "authorised" once
+    assert len(posts) == 1, posts
+    expect(page.locator(".flash li")).to_have_count(1)
