@@ -142,7 +142,7 @@ async def test_socket_errors_are_told_in_the_language_of_the_sockets_pages(ws):
     await chinese.send_json_to({"type": "offer.accept", "offer": "abc"})
 
     assert (await receive_until(english, "error"))["message"] == "Name the offer by its id."
-    assert (await receive_until(chinese, "error"))["message"] == "请用编号指明派单。"
+    assert (await receive_until(chinese, "error"))["message"] == "请用编号指明咨询推送。"
 
 
 async def test_nobody_online_then_a_lawyer_arrives_and_gets_the_offer(api, ws):
