@@ -208,7 +208,7 @@ def test_the_asker_can_call_off_a_request_no_lawyer_has_taken(new_context, web_s
     # then the page says it is cancelled, and it is
     expect(page.locator('[data-panel="canceled"]')).to_be_visible()
     expect(page.locator('[data-panel="waiting"]')).to_be_hidden()
-    assert dialogs == ["确定取消本次咨询请求吗？不会再派给律师，也不会扣任何费用。"]
+    assert dialogs == ["确定取消本次咨询请求吗？不会再推送给律师，也不会扣任何费用。"]
     consult.refresh_from_db()
     assert consult.state == Consult.State.CANCELED
 
