@@ -35,6 +35,12 @@ def list_separator() -> str:
     return pgettext("between the items of a list", ", ")
 
 
+@register.simple_tag
+def label_colon() -> str:
+    """After a label: "：" in Chinese, ": " in English."""
+    return pgettext("after a label", ": ")
+
+
 @register.filter
 def percent(rate: Any) -> str:
     """0.983 → "98%"; None → "—"."""

@@ -649,3 +649,13 @@ def test_a_stranger_cannot_read_a_message_through_the_report_form():
     # then both are 404 and nothing quotes the message
     assert shown.status_code == posted.status_code == 404
     assert "这是私下的建议" not in posted.content.decode()
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "服务地区："), ("en", "Serves: ")])
+def test_labels_end_in_the_page_languages_colon(client, verified_lawyer, language, label):
+    # given a lawyer's public page, read in Chinese or in English
+    client.get("/i18n/setlang/", {"language": language, "next": "/"})
+    # when
+    html = client.get(f"/lawyers/{verified_lawyer.pk}/").content.decode()
+    # then a label ends in that language's colon: full width in Chinese
+    assert f"{label}</strong>" in html
