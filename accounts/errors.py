@@ -49,3 +49,45 @@ class WrongRole(DomainError):
     code = "wrong_role"
     status = 403
     message = _("Your account type cannot do that.")
+
+
+class InvalidName(InvalidInput):
+    code = "invalid_name"
+    message = _("Names are at most 150 characters.")
+
+
+class WrongPassword(InvalidInput):
+    code = "wrong_password"
+    message = _("Your current password is not right.")
+
+
+class PasswordChecksLocked(RateLimited):
+    code = "password_locked"
+    message = _("Too many wrong passwords. Try again in a few minutes.")
+
+
+class DeletionNotConfirmed(InvalidInput):
+    code = "deletion_not_confirmed"
+    message = _("Tick the box to confirm that you want to delete your account.")
+
+
+class AccountHasOpenConsult(Conflict):
+    code = "open_consult"
+    message = _(
+        "You have a consultation that is not finished. Close or cancel it before deleting "
+        "your account."
+    )
+
+
+class AccountHasLiveOffers(Conflict):
+    code = "live_offers"
+    message = _(
+        "Consultations are being offered to you. Accept or decline them before deleting "
+        "your account."
+    )
+
+
+class StaffCannotSelfDelete(DomainError):
+    code = "staff_account"
+    status = 403
+    message = _("Staff accounts are closed by an administrator.")

@@ -5,6 +5,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+# a closed account's username is this and its id: "~" is never in a registered name
+DELETED_USERNAME_PREFIX = "~deleted-"
+
 
 class User(AbstractUser):
     class Role(models.TextChoices):
@@ -35,8 +38,15 @@ class User(AbstractUser):
         return self.role == self.Role.ASKER
 
     @property
+    def is_deleted(self) -> bool:
+        """Closed by its owner (accounts.services.user_delete): the row stays, the person left."""
+        return not self.is_active and self.username.startswith(DELETED_USERNAME_PREFIX)
+
+    @property
     def display_name(self) -> str:
         """Chinese names read family name first, with no space (李建国); others "First Last"."""
+        if self.is_deleted:
+            return str(_("Former user"))
         first, last = self.first_name.strip(), self.last_name.strip()
         if not (first or last):
             return self.username
