@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
+from django.contrib.auth import SESSION_KEY, logout, update_session_auth_hash
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from accounts import services
+from accounts import selectors, services
 from accounts.api_auth import signed_in
 from accounts.models import User
 
@@ -60,7 +62,7 @@ def register(request: HttpRequest, payload: RegisterIn):
         phone=payload.phone or "",
         email=payload.email or "",
     )
-    return 201, user
+    return Status(201, user)
 
 
 @router.post("/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut}, auth=None)
@@ -75,10 +77,105 @@ def token(request: HttpRequest, payload: TokenIn):
 @router.delete("/token/{token_id}", response={204: None, 401: ErrorOut}, auth=signed_in)
 def revoke_token(request: HttpRequest, token_id: int):
     services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response={200: UserOut, 401: ErrorOut}, auth=signed_in)
 def me(request: HttpRequest):
     user: User = request.user  # type: ignore[assignment]
     return user
+
+
+# --- the signed-in user's own account (the same services as the /account/ page) -------------
+class AccountOut(Schema):
+    id: int
+    username: str
+    role: str
+    first_name: str
+    last_name: str
+    phone: str
+    email: str
+
+
+class AccountIn(Schema):
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+class PasswordChangeIn(Schema):
+    current_password: str
+    new_password: str
+
+
+class AccountDeleteIn(Schema):
+    password: str
+    confirm: bool = False
+
+
+class ApiTokenOut(Schema):
+    id: int
+    prefix: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def _signed_in_by_session(request: HttpRequest, user: User) -> bool:
+    session = getattr(request, "session", None)
+    return session is not None and session.get(SESSION_KEY) == str(user.pk)
+
+
+@router.get("/account", response={200: AccountOut, 401: ErrorOut}, auth=signed_in)
+def account(request: HttpRequest):
+    return request.user
+
+
+@router.patch("/account", response={200: AccountOut, 401: ErrorOut, 422: ErrorOut}, auth=signed_in)
+def account_update(request: HttpRequest, payload: AccountIn):
+    return services.user_profile_update(
+        user=request.user,  # type: ignore[arg-type]
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        phone=payload.phone,
+    )
+
+
+@router.post(
+    "/password", response={204: None, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=signed_in
+)
+def password_change(request: HttpRequest, payload: PasswordChangeIn):
+    user: User = request.user  # type: ignore[assignment]
+    services.user_password_change(
+        user=user,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        address=client_address(request),
+    )
+    if _signed_in_by_session(request, user):
+        update_session_auth_hash(request, user)
+    return Status(204, None)
+
+
+@router.get("/tokens", response={200: list[ApiTokenOut], 401: ErrorOut}, auth=signed_in)
+def tokens(request: HttpRequest):
+    return selectors.api_tokens_active(user=request.user)  # type: ignore[arg-type]
+
+
+@router.post(
+    "/account/delete",
+    response={204: None, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    auth=signed_in,
+)
+def account_delete(request: HttpRequest, payload: AccountDeleteIn):
+    user: User = request.user  # type: ignore[assignment]
+    by_session = _signed_in_by_session(request, user)
+    services.user_delete(
+        user=user,
+        password=payload.password,
+        confirmed=payload.confirm,
+        address=client_address(request),
+    )
+    if by_session:
+        logout(request)
+    return Status(204, None)

@@ -174,6 +174,9 @@ class ApiClient:
     def put(self, path: str, data=None):
         return self._call("put", path, data if data is not None else {})
 
+    def patch(self, path: str, data=None):
+        return self._call("patch", path, data if data is not None else {})
+
     def delete(self, path: str):
         return self._call("delete", path)
 
