@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
-from accounts.forms import LoginForm, RegisterForm
+from accounts import selectors, services
+from accounts.forms import (
+    AccountDeleteForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+)
+from accounts.models import User
 from config.errors import DomainError
 
 
@@ -62,3 +73,114 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("home")
+
+
+# --- /account/: one page, a form per concern; each POST goes to its own URL and, when refused,
+# re-renders the whole page with that form's errors (422, or the error's own status) ----------
+def _account_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    profile_form: ProfileForm | None = None,
+    password_form: PasswordChangeForm | None = None,
+    delete_form: AccountDeleteForm | None = None,
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    context = {
+        "profile_form": profile_form
+        or ProfileForm(
+            initial={
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "phone": user.phone,
+            }
+        ),
+        "password_form": password_form or PasswordChangeForm(),
+        "delete_form": delete_form or AccountDeleteForm(prefix="delete"),
+        "tokens": list(selectors.api_tokens_active(user=user)),
+    }
+    return render(request, "accounts/account.html", context, status=status)
+
+
+def _add_errors(form: forms.Form, exc: DomainError) -> None:
+    for field, message in (exc.fields or {"__all__": exc.detail}).items():
+        form.add_error(field if field in form.fields else None, str(message))
+
+
+def _address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+@login_required
+@require_GET
+def account_view(request: HttpRequest) -> HttpResponse:
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+def account_profile_view(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            services.user_profile_update(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as exc:
+            _add_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("account")
+    return _account_page(request, status=status, profile_form=form)
+
+
+@login_required
+@require_POST
+def account_password_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            services.user_password_change(user=user, address=_address(request), **form.cleaned_data)
+        except DomainError as exc:
+            _add_errors(form, exc)
+            status = exc.status
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(
+                request, _("Your password is changed. Your other devices are signed out.")
+            )
+            return redirect("account")
+    return _account_page(request, status=status, password_form=form)
+
+
+@login_required
+@require_POST
+def account_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    messages.success(request, _("The token is revoked: it no longer signs in."))
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def account_delete_view(request: HttpRequest) -> HttpResponse:
+    form = AccountDeleteForm(request.POST, prefix="delete")
+    status = 422
+    if form.is_valid():
+        try:
+            services.user_delete(
+                user=request.user,  # type: ignore[arg-type]
+                password=form.cleaned_data["password"],
+                confirmed=form.cleaned_data["confirm"],
+                address=_address(request),
+            )
+        except DomainError as exc:
+            _add_errors(form, exc)
+            status = exc.status
+        else:
+            logout(request)
+            messages.success(request, _("Your account is deleted. Thank you for using Lawline."))
+            return redirect("home")
+    return _account_page(request, status=status, delete_form=form)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", language_choose, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("account/", include("accounts.account_urls")),
     # Stripe's signed webhook (POST /billing/stripe/webhook) and the asker's card step
     path("billing/", include("billing.urls")),
     path("dashboard/", include("dashboard.urls")),
