@@ -21,6 +21,7 @@ from config.observability import socket_closed, socket_opened
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_RECONNECT = 4001  # credentials changed: reconnect, and be signed in again or refused
 MAX_FRAME_BYTES = 64 * 1024
 REF_FIELDS = ("ref", "client_id", "offer")
 
@@ -171,6 +172,11 @@ class ClientConsumer(AsyncWebsocketConsumer):
     async def client_frame(self, event: dict[str, Any]) -> None:
         """A frame pushed to this user from anywhere (accounts.realtime)."""
         await self.send_frame(event["frame"])
+
+    async def client_reconnect(self, event: dict[str, Any]) -> None:
+        """The user's credentials changed (accounts.realtime.sockets_reconnect): the client
+        reconnects and is signed in again only by what it still holds."""
+        await self.close(code=CLOSE_RECONNECT)
 
     async def client_frames(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:

@@ -47,9 +47,13 @@ class SyncLayerPublisher:
 
     def publish_many(self, pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
         """Every frame to its users in one pipeline per Redis shard, in the order given."""
+        self.publish_events((user_ids, _layer_event(frame)) for user_ids, frame in pushes)
+
+    def publish_events(self, pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
+        """Layer events (`{"type": "client.frame", ...}`: a consumer handler) to users' groups."""
         pipes: dict[int, Any] = {}
-        for user_ids, frame in pushes:
-            payload = self.layer.serialize(_layer_event(frame))
+        for user_ids, event in pushes:
+            payload = self.layer.serialize(event)
             for user_id in user_ids:
                 channel = f"{self.prefix}__group__{user_group(user_id)}"
                 shard = _consistent_hash(channel, len(self.clients))
@@ -108,6 +112,29 @@ def push_many_on_commit(pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) 
     batch = [(list(ids), frame) for ids, frame in pushes]
     if batch:
         transaction.on_commit(lambda: push_many(batch))
+
+
+def sockets_reconnect(user_ids: Iterable[int]) -> None:
+    """Close every socket of these users now with CLOSE_RECONNECT: a client reconnects with the
+    cookie or token it holds, and is refused (4401) if that no longer signs in. For changes of
+    credentials (a password changed, a token revoked, an account closed), which sockets opened
+    earlier would otherwise outlive. Best effort, like every push."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return
+    for attempt in (1, 2):
+        try:
+            _get_publisher().publish_events([(ids, {"type": "client.reconnect"})])
+            return
+        except redis.RedisError as exc:
+            reset_publisher()
+            if attempt == 2:
+                logger.warning("sockets not told to reconnect: %s", type(exc).__name__)
+
+
+def sockets_reconnect_on_commit(user_ids: Iterable[int]) -> None:
+    ids = list(user_ids)
+    transaction.on_commit(lambda: sockets_reconnect(ids))
 
 
 async def apush_to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import errors
 from accounts.models import DELETED_USERNAME_PREFIX, ApiToken, User
+from accounts.realtime import sockets_reconnect_on_commit
 from accounts.throttling import login_clear_failures, login_is_locked, login_record_failure
 from config import prepared_sql
 from config.errors import FieldProblems
@@ -140,9 +141,11 @@ def token_authenticate(raw: str) -> User | None:
 
 
 def token_revoke(*, user: User, token_id: int) -> None:
-    ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    if revoked:  # a socket opened with the token must not outlive it
+        sockets_reconnect_on_commit([user.pk])
 
 
 # --- the account page: a signed-in user's own profile, password, tokens and deletion ----------
@@ -197,8 +200,9 @@ def user_password_change(
     *, user: User, current_password: str, new_password: str, address: str
 ) -> None:
     """Every session signed in with the old password ends at its next request (Django checks a
-    session's password hash); the caller keeps its own with update_session_auth_hash. API
-    tokens stay: they are listed on the account page to be revoked one by one."""
+    session's password hash), and every open socket is told to reconnect, which such a session
+    cannot; the caller keeps its own session with update_session_auth_hash. API tokens stay:
+    they are listed on the account page to be revoked one by one."""
     _password_confirm(
         user=user, password=current_password, address=address, field="current_password"
     )
@@ -209,6 +213,7 @@ def user_password_change(
         raise errors.WeakPassword(message, fields={"new_password": message}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    sockets_reconnect_on_commit([user.pk])
 
 
 def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> None:
@@ -217,7 +222,8 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     The row stays (consults, payments, refunds, ratings and messages point at it and are
     financial or shared records), deactivated and stripped of everything that identifies the
     person: username replaced by a placeholder, names, phone and e-mail emptied, password
-    unusable, every API token revoked. Every session ends with the password hash. Their public
+    unusable, every API token revoked. Every session ends with the password hash, and every
+    open socket is closed (its reconnect is refused). Their public
     questions turn anonymous; a lawyer's published answers stay under "Former user", and an
     inactive lawyer is never matched nor listed.
 
@@ -259,6 +265,7 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         locked.first_name = locked.last_name = locked.phone = locked.email = ""
         locked.set_unusable_password()
         locked.is_active = False
+        sockets_reconnect_on_commit([locked.pk])
         locked.save(
             update_fields=[
                 "username",

@@ -1,0 +1,83 @@
+"""Open sockets do not outlive a change of credentials: a password change, a revoked token and
+a closed account each close the user's sockets with 4001, and only a client still signed in by
+what it holds gets back in."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from accounts import services
+from accounts.consumers import CLOSE_RECONNECT, CLOSE_UNAUTHENTICATED
+from config.asgi import application
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def open_socket(raw: str) -> WebsocketCommunicator:
+    sock = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"authorization", f"Bearer {raw}".encode())],
+    )
+    connected, _ = await sock.connect(timeout=5)
+    assert connected
+    return sock
+
+
+async def signed_in(sock: WebsocketCommunicator) -> bool:
+    """Answers a ping (signed in) or is closed with 4401 (refused)."""
+    await sock.send_json_to({"type": "ping"})
+    answer = await sock.receive_output(timeout=3)
+    if answer["type"] == "websocket.close":
+        assert answer["code"] == CLOSE_UNAUTHENTICATED
+        return False
+    return True
+
+
+async def test_a_password_change_closes_the_users_sockets_and_the_token_gets_back_in(asker):
+    # given a socket open with an API token
+    _token, raw = await sync_to_async(services.token_issue)(user=asker)
+    sock = await open_socket(raw)
+    # when the password changes
+    await sync_to_async(services.user_password_change)(
+        user=asker,
+        current_password=TEST_PASSWORD,
+        new_password="Lawline-new-pass-2026",
+        address="127.0.0.1",
+    )
+    # then the socket is told to reconnect, and the token (still valid) is let back in
+    assert await sock.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": CLOSE_RECONNECT,
+    }
+    await sock.disconnect()
+    again = await open_socket(raw)
+    assert await signed_in(again)
+    await again.disconnect()
+
+
+async def test_a_revoked_token_closes_its_socket_and_cannot_reconnect(asker):
+    token, raw = await sync_to_async(services.token_issue)(user=asker)
+    sock = await open_socket(raw)
+    await sync_to_async(services.token_revoke)(user=asker, token_id=token.pk)
+    assert (await sock.receive_output(timeout=3))["code"] == CLOSE_RECONNECT
+    await sock.disconnect()
+    again = await open_socket(raw)
+    assert not await signed_in(again)
+    await again.disconnect()
+
+
+async def test_a_closed_account_loses_its_sockets_for_good(lawyer):
+    _token, raw = await sync_to_async(services.token_issue)(user=lawyer)
+    sock = await open_socket(raw)
+    await sync_to_async(services.user_delete)(
+        user=lawyer, password=TEST_PASSWORD, confirmed=True, address="127.0.0.1"
+    )
+    assert (await sock.receive_output(timeout=3))["code"] == CLOSE_RECONNECT
+    await sock.disconnect()
+    again = await open_socket(raw)
+    assert not await signed_in(again)
+    await again.disconnect()
