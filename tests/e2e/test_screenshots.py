@@ -75,6 +75,7 @@ def test_every_main_page_renders_without_script_errors(new_context, world, asker
         (None, "/", "home"),
         (None, "/accounts/login/", "login"),
         (asker, "/consults/", "my-consults"),
+        (asker, "/account/", "account"),
         (asker, f"/consults/{world['waiting'].pk}/", "consult-waiting"),
         (asker, f"/consults/{world['active'].pk}/", "consult-chat"),
         (asker, f"/consults/{world['resolved'].pk}/", "consult-rate"),
