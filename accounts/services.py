@@ -223,9 +223,9 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     financial or shared records), deactivated and stripped of everything that identifies the
     person: username replaced by a placeholder, names, phone and e-mail emptied, password
     unusable, every API token revoked. Every session ends with the password hash, and every
-    open socket is closed (its reconnect is refused). Their public
-    questions turn anonymous; a lawyer's published answers stay under "Former user", and an
-    inactive lawyer is never matched nor listed.
+    open socket is closed (its reconnect is refused). Their public questions turn anonymous; a
+    lawyer's published answers stay under "Former user", and an inactive lawyer is never
+    matched nor listed.
 
     Refused while the user has a consultation that is not finished (as asker or lawyer), or, for
     a lawyer, offers still waiting for an answer; staff accounts are closed by an administrator.
