@@ -231,7 +231,7 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     a lawyer, offers still waiting for an answer; staff accounts are closed by an administrator.
     A consult or offer created in the instant between this check and the commit is not seen:
     its other side then finds the account inactive (matching skips inactive lawyers)."""
-    from marketplace.models import Consult, Offer, Question
+    from marketplace.models import Consult, LawyerProfile, Offer, Question
     from marketplace.socket_frames import OPEN_STATES
     from qa.models import Answer
     from qa.page_cache import question_page_forget
@@ -261,6 +261,9 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         answered = Answer.objects.filter(lawyer=locked).values_list("question_id", flat=True)
         question_page_forget(*{*asked, *answered})
         ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=now)
+        # the licence number stays with staff (who answered, under which licence); the words
+        # the lawyer wrote about themselves go
+        LawyerProfile.objects.filter(user=locked).update(firm="", bio="")
         locked.username = f"{DELETED_USERNAME_PREFIX}{locked.pk}"
         locked.first_name = locked.last_name = locked.phone = locked.email = ""
         locked.set_unusable_password()

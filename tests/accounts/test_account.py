@@ -424,3 +424,25 @@ def test_an_open_consult_on_the_page_answers_409_with_the_reason(asker):
     )
     assert response.status_code == 409
     assert "您有尚未结束的咨询" in response.content.decode()
+
+
+def test_a_deleted_lawyers_answer_stays_on_the_question_page_without_their_name_or_links(
+    client, lawyer
+):
+    # given a lawyer with a firm and a published answer
+    from marketplace.models import LawyerProfile
+    from tests.factories import LawyerProfileFactory
+
+    LawyerProfileFactory(user=lawyer, firm="济宁明理律师事务所")
+    lawyer.last_name = "李"
+    lawyer.save()
+    answer = AnswerFactory(lawyer=lawyer)
+    # when they delete their account
+    user_delete(user=lawyer, password=TEST_PASSWORD, confirmed=True, address="127.0.0.1")
+    # then the answer is still read, by a former user, with no way to reach or consult them
+    page = client.get(f"/questions/{answer.question_id}/").content.decode()
+    assert answer.body[:20] in page
+    assert "已注销用户" in page
+    assert f"/lawyers/{lawyer.pk}/" not in page and f"?lawyer={lawyer.pk}" not in page
+    assert "济宁明理律师事务所" not in page
+    assert LawyerProfile.objects.get(user=lawyer).license_number  # kept for staff
