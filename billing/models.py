@@ -23,7 +23,7 @@ class Payment(models.Model):
         REQUIRES_PAYMENT = "requires_payment", _("Waiting for payment")
         AUTHORIZED = "authorized", _("Authorised")
         CAPTURED = "captured", _("Captured")
-        CANCELED = "canceled", _("Canceled")
+        CANCELED = "canceled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
 
     class Gateway(models.TextChoices):

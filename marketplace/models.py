@@ -166,7 +166,7 @@ class Consult(models.Model):
         RESOLVED = "resolved", _("Resolved")
         EXPIRED = "expired", _("Expired, not charged")
         REFUNDED = "refunded", _("Refunded")
-        CANCELED = "canceled", _("Canceled")
+        CANCELED = "canceled", _("Cancelled")
 
     class Scope(models.TextChoices):
         CITY = "city", _("City")

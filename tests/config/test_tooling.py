@@ -41,3 +41,17 @@ def test_ruff_is_clean(command):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_the_models_and_their_migrations_agree():
+    # a model change without its migration (a renamed choice label too) would fail here
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:
+        pytest.fail(f"makemigrations would write a migration (exit {exc.code}):\n{out.getvalue()}")
