@@ -3,13 +3,15 @@ from django.urls import include, path
 
 from config import health
 from config.api import api
-from pages.views import home, language_choose
+from pages.views import favicon, home, language_choose
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", health.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    # what browsers ask for on pages that name no icon (the Django admin's)
+    path("favicon.ico", favicon),
     path("i18n/setlang/", language_choose, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("account/", include("accounts.account_urls")),

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
@@ -173,6 +174,12 @@ def notices(request: HttpRequest) -> HttpResponse:
         "pages/notices.html",
         {"notices": inbox.notices, "read_before": inbox.last_read_seq},
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages that name no icon (the Django admin's)."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 # what each check means to a person using the site

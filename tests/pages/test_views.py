@@ -407,3 +407,10 @@ def test_notices_page_query_count_is_pinned(asker, django_assert_num_queries):
     # read already: no write
     with django_assert_num_queries(5):
         assert client.get("/notices/").status_code == 200
+
+
+def test_favicon_ico_leads_to_the_sites_icon():
+    # the Django admin's pages name no icon, so browsers ask for /favicon.ico
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg") and "favicon" in response["Location"]
