@@ -73,3 +73,11 @@ def test_dashboard_names_verification_outcomes_in_the_page_language(staff):
     )
     assert labels["verification"]["verified"] == "已认证"
     assert labels["verification"]["rejected"] == "已驳回"
+
+
+def test_dashboard_names_answered_consults_and_the_matching_column_in_its_own_words(staff):
+    # when
+    html = client_for(staff).get("/dashboard/").content.decode()
+    # then: not a public question's 已解答, nor the Q&A search button's 搜索
+    assert "<dt>已回复</dt>" in html
+    assert '<th scope="col">匹配</th>' in html
