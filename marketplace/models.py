@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -116,8 +116,9 @@ class LawyerProfile(models.Model):
 
 class Question(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ANSWERED = "answered", _("Answered")
+        # a report is "Open" and a consult "Answered" too, with other words in Chinese
+        OPEN = "open", pgettext_lazy("question status", "Open")
+        ANSWERED = "answered", pgettext_lazy("question status", "Answered")
         CLOSED = "closed", _("Closed")
         HIDDEN = "hidden", _("Hidden by moderation")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.models import Consult, Question
 
@@ -209,7 +210,8 @@ class Report(models.Model):
         OTHER = "other", _("Something else")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        # a public question is "Open" too, and says it with another word in Chinese
+        OPEN = "open", pgettext_lazy("report status", "Open")
         UPHELD = "upheld", _("Upheld")
         DISMISSED = "dismissed", _("Dismissed")
 

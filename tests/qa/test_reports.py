@@ -1,6 +1,7 @@
 """Reports (投诉/举报) and their staff decisions (qa.services)."""
 
 import pytest
+from django.utils import translation
 
 from config.errors import NotFound
 from marketplace.models import Question
@@ -28,6 +29,18 @@ def test_a_reader_reports_a_question_an_answer_and_a_lawyer(answer, other_asker)
     # then
     assert [r.status for r in reports] == ["open"] * 3
     assert Report.objects.filter(reporter=other_asker).count() == 3
+
+
+def test_an_open_report_reads_awaiting_handling_not_awaiting_an_answer(answer, other_asker):
+    # given
+    created = report(other_asker, "answer", answer.pk)
+    # when
+    with translation.override("zh-hans"):
+        shown = created.get_status_display()
+        open_question = Question(status=Question.Status.OPEN).get_status_display()
+    # then: an open public question waits for an answer (待解答), an open report for staff
+    assert shown == "待处理"
+    assert open_question == "待解答"
 
 
 def test_a_participant_reports_a_message_of_the_other_side():
