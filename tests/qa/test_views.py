@@ -113,6 +113,18 @@ def test_browsing_passes_the_city_and_area_on_to_the_ask_form(client, query, lin
     assert link in html
 
 
+def test_browse_pages_name_their_lists_apart_from_the_nav_links(client):
+    # when
+    questions = client.get("/questions/").content.decode()
+    lawyers = client.get("/lawyers/").content.decode()
+    # then: the nav's section names do not stand in for the lists' headings
+    assert 'id="results-title" class="visually-hidden">问题</h2>' in questions
+    assert 'id="lawyers-title" class="visually-hidden">律师</h2>' in lawyers
+    assert ">法律问答</a>" in questions
+    assert ">找律师</a>" in lawyers
+    assert 'class="button cta" href="/ask/">咨询律师</a>' in questions
+
+
 def test_the_question_page_leaves_its_live_figures_to_the_stats_api(client, page_question):
     # the figures and the ticker are filled in by the page's script from /api/v1/stats/public
     # (live, and the page stays cacheable); without the script they stay hidden, not empty
