@@ -86,3 +86,18 @@ def test_demo_questions_are_found_by_a_chinese_query(seeded_small):
     # then
     assert len(found) == 5
     assert all("信用卡" in q.title for q in found)
+
+
+def test_seeding_over_titles_with_half_width_punctuation_adds_no_duplicates(seeded_small):
+    # given a world seeded before the demo text used full-width punctuation
+    half_width = str.maketrans("，？：；（）！", ",?:;()!")
+    questions = list(Question.objects.filter(title__regex="[，？：；（）！]"))
+    for question in questions:
+        question.title = question.title.translate(half_width)
+    Question.objects.bulk_update(questions, ["title"])
+    before = counts()
+    # when
+    demo.seed(io.StringIO())
+    # then
+    assert questions
+    assert counts() == before
