@@ -103,6 +103,16 @@ def push_many(pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
                 logger.warning("push of %s frames failed: %s", kinds, type(exc).__name__)
 
 
+def push_to_staff(frame: dict[str, Any]) -> None:
+    """Publish now to every active staff member's sockets (staff are few: one query)."""
+    from django.db.models import Q
+
+    from accounts.models import User
+
+    staff = User.objects.filter(Q(is_staff=True) | Q(role=User.Role.STAFF), is_active=True)
+    push_to_users(staff.values_list("pk", flat=True), frame)
+
+
 def push_to_users_on_commit(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
     ids = list(user_ids)
     transaction.on_commit(lambda: push_to_users(ids, frame))

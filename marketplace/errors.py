@@ -81,6 +81,11 @@ class ReasonRequired(InvalidInput):
     message = _("Give the lawyer a reason when rejecting a verification.")
 
 
+class VerificationChanged(Conflict):
+    code = "verification_changed"
+    message = _("Someone else decided on this lawyer meanwhile; look at the profile again.")
+
+
 class LawyerNotVerified(DomainError):
     code = "lawyer_not_verified"
     status = 403

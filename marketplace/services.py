@@ -11,6 +11,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import cast
 
@@ -209,10 +210,15 @@ def lawyer_profile_update(
                 LawyerProfile.Verification.REJECTED,
             )
             if license_number != profile.license_number or resubmitted:
+                was_verified = profile.is_verified
                 profile.license_number = license_number
                 profile.verification = LawyerProfile.Verification.PENDING
                 profile.verified_at = None
                 profile.submitted_at = now
+                _tell_staff_of_verification(profile)
+                if was_verified:
+                    # no longer matched until staff verify the new number: live offers go too
+                    lawyer_offers_withdraw(lawyer_id=lawyer.pk)
         if home_city is not None:
             profile.home_city = home_city
         if capacity is not None:
@@ -238,10 +244,21 @@ def lawyer_profile_update(
 
 
 def lawyer_verify(
-    *, staff: User, lawyer_id: int, approved: bool, reason: str = ""
+    *,
+    staff: User,
+    lawyer_id: int,
+    approved: bool,
+    reason: str = "",
+    expected: str | None = None,
 ) -> VerificationDecision:
     """Staff decide on a lawyer's submitted license: recorded, and the profile becomes
-    verified (matched from now on) or rejected. Staff may also revoke an earlier approval."""
+    verified (matched from now on) or rejected. Staff may also revoke an earlier approval.
+
+    A lawyer who stops being verified stops being matched in the same transaction: their live
+    offers are revoked and those consults look for someone else (`lawyer_offers_withdraw`).
+    Consults they already took (active) go on to their end. An accept of theirs waits for the
+    profile lock taken here and then finds them unverified. `expected`: the status the staff
+    member saw; `verification_changed` when someone decided in between."""
     require_staff(staff)
     reason = (reason or "").strip()
     if not approved and not reason:
@@ -252,6 +269,8 @@ def lawyer_verify(
             raise NotFound()
         if not profile.license_number:
             raise errors.ProfileNotSubmitted()
+        if expected is not None and profile.verification != expected:
+            raise errors.VerificationChanged()
         decision = VerificationDecision.objects.create(
             profile=profile,
             decided_by=staff,
@@ -266,8 +285,100 @@ def lawyer_verify(
             profile.verification = LawyerProfile.Verification.REJECTED
             profile.verified_at = None
         profile.save(update_fields=["verification", "verified_at", "updated_at"])
+        if not approved:
+            lawyer_offers_withdraw(lawyer_id=lawyer_id)
         _tell_lawyer_of(decision, lawyer_id=lawyer_id)
+        _tell_staff_of_verification(profile)
     return decision
+
+
+def lawyer_offers_withdraw(*, lawyer_id: int, sweep_again: bool = True) -> list[int]:
+    """Revoke the live offers of a lawyer who is no longer verified (`offer.revoked`, reason
+    `withdrawn`, to the lawyer's sockets after commit); each consult re-matches as after a
+    decline: topped up from the next candidates, or queued again in the same scope when it has
+    no live offer left. Returns the revoked offer ids.
+
+    Precondition: the lawyer's profile row is locked (lock order: profile, consult, offers).
+    A matching pass that read the lawyer as verified just before the change may still write an
+    offer after it, so with `sweep_again` a task runs the withdrawal once more after commit;
+    such an offer can never be accepted meanwhile (`offer_accept` checks verification under
+    the profile lock)."""
+    consult_ids = sorted(
+        set(
+            Offer.objects.filter(lawyer_id=lawyer_id, state=Offer.State.PENDING).values_list(
+                "consult_id", flat=True
+            )
+        )
+    )
+    revoked: list[int] = []
+    now = timezone.now()
+    for consult_id in consult_ids:
+        consult = consult_states.lock_consult(consult_id)
+        offer_ids = list(
+            Offer.objects.select_for_update()
+            .filter(consult_id=consult_id, lawyer_id=lawyer_id, state=Offer.State.PENDING)
+            .values_list("pk", flat=True)
+        )
+        if not offer_ids:
+            continue
+        Offer.objects.filter(pk__in=offer_ids).update(state=Offer.State.REVOKED, responded_at=now)
+        for offer_id in offer_ids:
+            push_to_users_on_commit(
+                [lawyer_id],
+                socket_frames.offer_revoked(
+                    offer_id=offer_id, consult_id=consult_id, reason="withdrawn"
+                ),
+            )
+        _rematch_after_offer_gone(consult, now=now)
+        revoked += offer_ids
+    if sweep_again:
+        from marketplace.tasks import offers_withdraw_unverified
+
+        offers_withdraw_unverified.delay_on_commit(lawyer_id)
+    return revoked
+
+
+def lawyer_offers_withdraw_if_unverified(*, lawyer_id: int) -> list[int]:
+    """The sweep after commit (see `lawyer_offers_withdraw`); nothing when the lawyer is
+    verified again by now."""
+    with transaction.atomic():
+        profile = LawyerProfile.objects.select_for_update().filter(user_id=lawyer_id).first()
+        if profile is None or profile.is_verified:
+            return []
+        return lawyer_offers_withdraw(lawyer_id=lawyer_id, sweep_again=False)
+
+
+def _rematch_after_offer_gone(consult: Consult, *, now: datetime) -> None:
+    """One of the consult's offers just ended without an accept (declined, or its lawyer lost
+    verification): back to queued when none is live (matching runs again after commit, in the
+    same scope), otherwise the asker hears of the search and a pass tops the offers up.
+    Precondition: the consult row is locked."""
+    live = Offer.objects.filter(
+        consult=consult, state=Offer.State.PENDING, expires_at__gt=now
+    ).count()
+    if consult.state == Consult.State.OFFERED and live == 0:
+        consult_states.consult_requeue(consult_id=consult.pk)
+    elif consult.state in (Consult.State.QUEUED, Consult.State.OFFERED):
+        from marketplace.matching import push_search_update
+        from marketplace.tasks import match_consult
+
+        push_search_update(consult, offered=live)
+        match_consult.delay_on_commit(consult.pk, None)
+
+
+def _tell_staff_of_verification(profile: LawyerProfile) -> None:
+    """Staff sockets hear after commit that a lawyer joined or left the verification queue
+    (`verification.changed`, with how many wait now): the dashboard's list follows it."""
+    lawyer_id, status = profile.user_id, str(profile.verification)
+
+    def push() -> None:
+        from accounts.realtime import push_to_staff
+        from marketplace.selectors import verification_queue
+
+        waiting = verification_queue().count()
+        push_to_staff(socket_frames.verification_changed(lawyer_id, status, waiting=waiting))
+
+    transaction.on_commit(push)
 
 
 def _tell_lawyer_of(decision: VerificationDecision, *, lawyer_id: int) -> None:
@@ -474,11 +585,12 @@ def offer_accept(*, offer_id: int, lawyer: User) -> Consult:
         offer = Offer.objects.select_for_update().get(pk=offer_id)
         if offer.state == Offer.State.ACCEPTED and consult.lawyer_id == lawyer.pk:
             return consult
+        # first: a lawyer whose approval was revoked finds their offers withdrawn, and hears why
+        if not profile.is_verified:
+            raise errors.LawyerNotVerified()
         refusal = _offer_refusal(offer, consult, lawyer)
         if refusal is not None:
             raise refusal
-        if not profile.is_verified:
-            raise errors.LawyerNotVerified()
         active = Consult.objects.filter(lawyer=lawyer, state=Consult.State.ACTIVE).count()
         if active >= profile.capacity:
             raise errors.OverCapacity()
@@ -532,16 +644,5 @@ def offer_decline(*, offer_id: int, lawyer: User) -> Offer:
                 offer_id=offer.pk, consult_id=consult.pk, reason="declined"
             ),
         )
-        live = Offer.objects.filter(
-            consult=consult, state=Offer.State.PENDING, expires_at__gt=offer.responded_at
-        ).count()
-        if consult.state == Consult.State.OFFERED and live == 0:
-            # back to queued; matching runs again after commit, in the same scope
-            consult_states.consult_requeue(consult_id=consult.pk)
-        elif consult.state in (Consult.State.QUEUED, Consult.State.OFFERED):
-            from marketplace.matching import push_search_update
-            from marketplace.tasks import match_consult
-
-            push_search_update(consult, offered=live)
-            match_consult.delay_on_commit(consult.pk, None)
+        _rematch_after_offer_gone(consult, now=offer.responded_at)
     return offer

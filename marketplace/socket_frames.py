@@ -88,3 +88,14 @@ def offer_revoked(*, offer_id: int, consult_id: int, reason: str) -> dict[str, A
         "offer": {"id": offer_id, "consult": consult_id},
         "reason": reason,
     }
+
+
+def verification_changed(lawyer_id: int, verification: str, *, waiting: int) -> dict[str, Any]:
+    """To staff: a lawyer joined (`pending`) or left the verification queue; `waiting`: how
+    many wait now."""
+    return {
+        "type": "verification.changed",
+        "lawyer": lawyer_id,
+        "verification": verification,
+        "waiting": waiting,
+    }

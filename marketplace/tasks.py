@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import OperationalError
 from redis.exceptions import RedisError
 
-from marketplace import matching, presence
+from marketplace import matching, presence, services
 
 RETRYABLE = (OperationalError, RedisError)
 
@@ -64,6 +64,22 @@ def match_sweep(**_kwargs) -> int:
 )
 def offers_expire_due(**_kwargs) -> int:
     return matching.expire_due_offers()
+
+
+@shared_task(
+    name="marketplace.offers.withdraw_unverified",
+    acks_late=True,
+    time_limit=30,
+    soft_time_limit=25,
+    autoretry_for=RETRYABLE,
+    retry_backoff=0.2,
+    retry_backoff_max=5,
+    max_retries=5,
+)
+def offers_withdraw_unverified(lawyer_id: int, **_kwargs) -> int:
+    """After a lawyer lost verification: withdraw any live offer a matching pass wrote just
+    before the change committed (nothing when none, or when verified again)."""
+    return len(services.lawyer_offers_withdraw_if_unverified(lawyer_id=lawyer_id))
 
 
 @shared_task(
