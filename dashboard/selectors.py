@@ -7,8 +7,12 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# verification requests shown on the dashboard; the rest are in the admin
+from marketplace.selectors import STAFF_LAWYER_STATUSES
+
+# verification requests shown on the dashboard; the rest are on the lawyers' page
 VERIFICATIONS_LISTED = 20
+# the statuses the lawyers' page filters by
+LAWYER_STATUSES = STAFF_LAWYER_STATUSES
 
 
 def dashboard_figures() -> dict[str, Any]:
@@ -25,6 +29,13 @@ def pending_verifications() -> tuple[list, int]:
     if len(listed) < VERIFICATIONS_LISTED:
         return listed, len(listed)
     return listed, verification_queue().count()
+
+
+def lawyers(*, status: str = "", search: str = ""):
+    """Lawyers who submitted a license number, with what the lawyers' page shows of each."""
+    from marketplace.selectors import lawyers_for_staff
+
+    return lawyers_for_staff(status=status, search=search)
 
 
 def _url(name: str, *args: Any) -> str | None:

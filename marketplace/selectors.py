@@ -6,7 +6,8 @@ from functools import lru_cache
 from typing import cast
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from accounts.models import User
@@ -257,6 +258,49 @@ def verification_queue(*, status: str = LawyerProfile.Verification.PENDING) -> Q
         .select_related("user", "home_city")
         .prefetch_related("categories", "regions_served")
         .order_by("submitted_at", "pk")
+    )
+
+
+# the statuses staff list lawyers by (an unsubmitted profile has nothing to decide on)
+STAFF_LAWYER_STATUSES = (
+    LawyerProfile.Verification.PENDING,
+    LawyerProfile.Verification.VERIFIED,
+    LawyerProfile.Verification.REJECTED,
+)
+
+
+def lawyers_for_staff(*, status: str = "", search: str = "") -> QuerySet[LawyerProfile]:
+    """Lawyers who submitted a license number, for staff: in one verification status (all of
+    them when empty), whose name, username or license number contains `search`; the latest
+    submitted first. Each with its user, home city, practice areas and every verification
+    decision (newest first, with who decided)."""
+    profiles = LawyerProfile.objects.filter(verification__in=STAFF_LAWYER_STATUSES)
+    if status:
+        profiles = profiles.filter(verification=status)
+    search = search.strip()
+    if search:
+        # Chinese names read family name first with no space (User.display_name)
+        profiles = profiles.annotate(
+            family_first=Concat("user__last_name", "user__first_name"),
+            given_first=Concat("user__first_name", Value(" "), "user__last_name"),
+        ).filter(
+            Q(license_number__icontains=search)
+            | Q(user__username__icontains=search)
+            | Q(family_first__icontains=search)
+            | Q(given_first__icontains=search)
+        )
+    return (
+        profiles.select_related("user", "home_city")
+        .prefetch_related(
+            "categories",
+            Prefetch(
+                "verification_decisions",
+                queryset=VerificationDecision.objects.select_related("decided_by").order_by(
+                    "-decided_at", "-pk"
+                ),
+            ),
+        )
+        .order_by("-submitted_at", "-pk")
     )
 
 
