@@ -1,6 +1,8 @@
 // Staff live dashboard: renders GET /api/v1/admin/dashboard and polls it. Presence changes
 // within one heartbeat, so a few seconds of polling shows lawyers coming and going live.
-import { api } from "./socket.js";
+// The verification list follows the staff socket: on `verification.changed` (a lawyer joined or
+// left the queue) and on every (re)connect it fetches the list as the server renders it.
+import { LawlineSocket, api } from "./socket.js";
 import { clockText, durationText, integerText, moneyText, percentText, timeText } from "./format.js";
 
 const root = document.getElementById("dashboard");
@@ -170,6 +172,52 @@ async function refresh() {
 }
 
 // --- lawyer verification ---------------------------------------------------------------------
+// a decision made on this page stays in view with its outcome this long before it leaves
+const DECIDED_SHOWN_MS = 2500;
+
+function verificationCount(n) {
+  root.querySelector("[data-verification-count]").textContent = String(Math.max(0, n));
+}
+
+let syncing = null;
+let syncAgain = false;
+
+/** Replace the list with the server's, keeping the nodes of lawyers still in it (a reason being
+ * typed, a button in flight) and, for a moment, the ones just decided here. */
+async function syncVerifications() {
+  if (syncing) { syncAgain = true; return syncing; }
+  syncing = (async () => {
+    try {
+      const response = await fetch("/dashboard/verifications/", { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const template = document.createElement("template");
+      template.innerHTML = await response.text();
+      const fresh = template.content.querySelector("[data-verification-list]");
+      const current = root.querySelector("[data-verification-list]");
+      if (!fresh || !current) return;
+      const kept = new Map([...current.querySelectorAll("li[data-lawyer]")].map((li) => [li.dataset.lawyer, li]));
+      const freshList = fresh.querySelector("[data-verifications]");
+      for (const li of [...fresh.querySelectorAll("li[data-lawyer]")]) {
+        const old = kept.get(li.dataset.lawyer);
+        if (old && !old.dataset.decided) li.replaceWith(old);
+      }
+      for (const old of kept.values()) {
+        if (old.dataset.decided && old.isConnected && freshList && !freshList.querySelector(`li[data-lawyer="${old.dataset.lawyer}"]`)) {
+          freshList.prepend(old);
+        }
+      }
+      current.replaceWith(fresh);
+      verificationCount(Number(fresh.dataset.waiting || 0));
+    } catch (_) {
+      // the next frame or reconnect syncs again
+    } finally {
+      syncing = null;
+      if (syncAgain) { syncAgain = false; syncVerifications(); }
+    }
+  })();
+  return syncing;
+}
+
 root.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-verify]");
   if (!button) return;
@@ -183,9 +231,13 @@ root.addEventListener("click", async (event) => {
     const outcome = names.verification[decision.verification] || decision.verification;
     result.textContent = `${button.textContent} ✓ (${outcome})`;
     result.className = "small badge " + (approved ? "ok" : "bad");
-    // decided: its buttons stay disabled, so this runs once per lawyer
-    const waiting = root.querySelector("[data-verification-count]");
-    waiting.textContent = String(Math.max(0, Number(waiting.textContent) - 1));
+    // decided: its buttons stay disabled; it leaves after a moment (the socket's frame brings
+    // the exact count and the next lawyer waiting)
+    li.dataset.decided = "1";
+    li.classList.add("leaving");
+    const counter = root.querySelector("[data-verification-count]");
+    verificationCount(Number(counter.textContent) - 1);
+    setTimeout(() => { li.remove(); syncVerifications(); }, DECIDED_SHOWN_MS);
   } catch (err) {
     result.textContent = err.message;
     result.className = "small field-error";
@@ -193,6 +245,13 @@ root.addEventListener("click", async (event) => {
   }
   result.hidden = false;
 });
+
+const socket = new LawlineSocket();
+socket.on("state", (state) => { root.dataset.socket = state; });
+socket.on("verification.changed", () => syncVerifications());
+// frames missed while the socket was down: the list as it is now
+socket.on("open", () => syncVerifications());
+socket.connect();
 
 render(JSON.parse(document.getElementById("dashboard-initial").textContent));
 setInterval(() => { if (document.visibilityState === "visible") refresh(); }, refreshMs);

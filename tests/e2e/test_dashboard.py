@@ -56,3 +56,67 @@ def test_deciding_a_verification_counts_it_off_the_badge(new_context, web_server
     # then it reads decided and one is left waiting
     expect(row.locator("[data-verify-result]")).to_contain_text("已认证")
     expect(badge).to_have_text("1")
+
+
+def test_the_verification_list_follows_the_queue_without_a_reload(new_context, web_server, staff):
+    # given staff on the dashboard with one lawyer waiting, its socket open
+    from marketplace import services
+    from tests.factories import StaffFactory
+
+    waiting = LawyerProfileFactory(verification="pending", firm="齐鲁律师事务所")
+    newcomer = LawyerProfileFactory(verification="unsubmitted", license_number="", firm="泉城律所")
+    page = new_context().new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    page.goto("/dashboard/")
+    expect(page.locator("#dashboard")).to_have_attribute("data-socket", "open")
+    page.evaluate("window.notReloaded = true")
+    badge = page.locator("[data-verification-count]")
+    rows = page.locator("[data-verifications] > li[data-lawyer]")
+    expect(rows).to_have_count(1)
+    # when a lawyer submits a licence number
+    services.lawyer_profile_update(lawyer=newcomer.user, license_number="137012018105555555")
+    # then the lawyer appears in the list and the badge counts two
+    arrived = page.locator(f'li[data-lawyer="{newcomer.user_id}"]')
+    expect(arrived).to_be_visible()
+    expect(arrived).to_contain_text("137012018105555555")
+    expect(badge).to_have_text("2")
+    # when another staff member approves the one who waited
+    services.lawyer_verify(staff=StaffFactory(), lawyer_id=waiting.user_id, approved=True)
+    # then that one leaves the list, without a reload
+    expect(page.locator(f'li[data-lawyer="{waiting.user_id}"]')).to_have_count(0)
+    expect(rows).to_have_count(1)
+    expect(badge).to_have_text("1")
+    assert page.evaluate("window.notReloaded === true")
+    page.locator("#verify-title").scroll_into_view_if_needed()
+    screenshot(page, "dashboard_verification_live")
+
+
+def test_staff_revoke_a_lawyer_from_the_lawyers_page(new_context, web_server, staff):
+    # given a verified lawyer
+    from marketplace.models import LawyerProfile
+
+    profile = LawyerProfileFactory(firm="齐鲁律师事务所")
+    page = new_context().new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    # when staff find the lawyer by licence number and open the revocation
+    page.goto("/dashboard/")
+    page.locator("[data-lawyers-link]").click()
+    page.fill("#lawyer-q", profile.license_number)
+    page.get_by_role("button", name="搜索").click()
+    row = page.locator(f"#lawyer-{profile.user_id}")
+    row.locator("details.revoke > summary").click()
+    row.locator("input[name=reason]").fill("执业证已被注销")
+    screenshot(page, "staff_lawyers_revoke")
+    # then the browser itself asks for the confirmation before sending
+    row.locator("form[data-revoke-form] button[type=submit]").click()
+    assert LawyerProfile.objects.get(pk=profile.pk).verification == "verified"
+    row.locator("input[name=confirm]").check()
+    row.locator("form[data-revoke-form] button[type=submit]").click()
+    # and once confirmed, the lawyer is rejected, with the decision in the history
+    expect(page.locator(".flash")).to_be_visible()
+    row = page.locator(f"#lawyer-{profile.user_id}")
+    expect(row.locator("[data-status]")).to_have_text("已驳回")
+    row.locator("details.history > summary").click()
+    expect(row.locator("[data-history]")).to_contain_text("执业证已被注销")
+    assert LawyerProfile.objects.get(pk=profile.pk).verification == "rejected"
+    screenshot(page, "staff_lawyers_after_revoke")
