@@ -310,11 +310,13 @@ def test_the_decide_route_only_takes_post(staff):
 # --- the dashboard's list, fetched live -------------------------------------------------------
 
 
-def test_the_verification_list_alone_is_what_the_dashboard_shows(staff):
+def test_the_verification_list_alone_is_what_the_dashboard_shows(staff, django_assert_num_queries):
     # given two lawyers waiting
     waiting = LawyerProfileFactory.create_batch(2, verification=Verification.PENDING)
-    # when
-    response = client_for(staff).get("/dashboard/verifications/")
+    client = client_for(staff)
+    # when: session, user, the queue with its categories and regions
+    with django_assert_num_queries(5):
+        response = client.get("/dashboard/verifications/")
     # then
     html = response.content.decode()
     assert response.status_code == 200

@@ -235,6 +235,33 @@ async def test_an_expired_offer_is_revoked_on_the_lawyers_socket(ws):
     assert frame["reason"] == "expired"
 
 
+async def test_a_revoked_lawyer_hears_the_offer_withdrawn_and_staff_hear_the_queue(ws):
+    # given a lawyer with a live offer, and a staff member, both connected
+    from marketplace import services
+    from tests.factories import StaffFactory
+
+    offer = await db(OfferFactory)(lawyer=(await db(make_profile)()).user)
+    staff = await db(StaffFactory)()
+    lawyer_sock, staff_sock = await ws(offer.lawyer), await ws(staff)
+    await receive_until(lawyer_sock, "offer.new")
+    # when staff revoke the lawyer's approval
+    await db(services.lawyer_verify)(
+        staff=staff, lawyer_id=offer.lawyer_id, approved=False, reason="执业证已注销"
+    )
+    # then the lawyer's socket is told the offer is withdrawn
+    revoked = await receive_until(lawyer_sock, "offer.revoked")
+    assert revoked["offer"] == {"id": offer.pk, "consult": offer.consult_id}
+    assert revoked["reason"] == "withdrawn"
+    # and staff sockets that the lawyer is no longer verified
+    changed = await receive_until(staff_sock, "verification.changed")
+    assert changed == {
+        "type": "verification.changed",
+        "lawyer": offer.lawyer_id,
+        "verification": "rejected",
+        "waiting": 0,
+    }
+
+
 # --- accept and decline on the socket ---------------------------------------------------------
 
 
