@@ -176,7 +176,7 @@ def lawyer_profile_update(
 
     Submitting a license number (a new one, or again after a rejection) puts the profile in
     `pending` review: a verified lawyer who changes the number is no longer matched until staff
-    verify it again."""
+    verify it again, and their live offers are withdrawn at once (`lawyer_offers_withdraw`)."""
     require_role(lawyer, User.Role.LAWYER)
     # billing: 0 or integer minor units within the bounds, a supported ISO currency
     from billing.prices import clean_currency, clean_price
