@@ -120,3 +120,16 @@ def test_staff_revoke_a_lawyer_from_the_lawyers_page(new_context, web_server, st
     expect(row.locator("[data-history]")).to_contain_text("执业证已被注销")
     assert LawyerProfile.objects.get(pk=profile.pk).verification == "rejected"
     screenshot(page, "staff_lawyers_after_revoke")
+
+
+def test_the_lawyers_page_fits_a_phone_screen(new_context, web_server, staff):
+    # given a verified lawyer with a long firm name, and staff on a phone
+    LawyerProfileFactory(firm="山东省济南市历下区齐鲁律师事务所（特殊普通合伙）第二分所")
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    # when they open the revocation form
+    page.goto("/dashboard/lawyers/")
+    page.locator("details.revoke > summary").first.click()
+    screenshot(page, "staff_lawyers_phone")
+    # then nothing is wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
