@@ -134,6 +134,35 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 # Registrations per client address per hour.
 REGISTER_RATE_LIMIT = env.int("REGISTER_RATE_LIMIT", default=20)
 
+# --- e-mail (password reset links) --------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/email/#smtp-backend
+# SMTP from the environment; nothing secret in the repo. `make run` writes mail to files
+# instead (config/settings/local.py), production sends by SMTP (production.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# a stuck SMTP server must not hold a worker past the task's time limit
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lawline <noreply@lawline.example>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# where people without an e-mail on file (no reset by mail) ask for help; shown on reset pages
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@lawline.example")
+# Links in mails are absolute: the task that sends them has no request to take a host from.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- password reset by e-mail (accounts.services.password_reset_request) ------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#password-reset-timeout
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+# reset requests per client address, and per login typed, per hour (then 429)
+PASSWORD_RESET_RATE_LIMIT = env.int("PASSWORD_RESET_RATE_LIMIT", default=10)
+# reset mails one account gets per hour, however they were asked for; past it requests are
+# answered as usual and send nothing, so the limit never tells whether an account exists
+PASSWORD_RESET_MAILS_PER_ACCOUNT = env.int("PASSWORD_RESET_MAILS_PER_ACCOUNT", default=3)
+
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -24,3 +24,9 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))  # noqa: F405
+
+# https://docs.djangoproject.com/en/5.2/topics/email/#smtp-backend — EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS and DEFAULT_FROM_EMAIL from the environment
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# reset links point at the public site: PUBLIC_BASE_URL, else the first allowed host over HTTPS
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"https://{ALLOWED_HOSTS[0]}")
