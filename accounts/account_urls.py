@@ -7,6 +7,7 @@ from accounts import views
 urlpatterns = [
     path("", views.account_view, name="account"),
     path("profile/", views.account_profile_view, name="account_profile"),
+    path("email/", views.account_email_view, name="account_email"),
     path("password/", views.account_password_view, name="account_password"),
     path(
         "tokens/<int:token_id>/revoke/",

@@ -3,8 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout, update_session_auth_hash
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts import selectors, services
@@ -86,6 +89,48 @@ def me(request: HttpRequest):
     return user
 
 
+# --- a forgotten password: a link by e-mail, then a new password through it ------------------
+class PasswordResetIn(Schema):
+    login: str
+
+
+class PasswordResetOut(Schema):
+    message: str
+
+
+class PasswordResetConfirmIn(Schema):
+    uid: str
+    token: str
+    new_password: str
+
+
+@router.post("/password/reset", response={202: PasswordResetOut, 429: ErrorOut}, auth=None)
+def password_reset(request: HttpRequest, payload: PasswordResetIn):
+    """202 whether or not the account exists (or has an e-mail): the answer never tells. The
+    mail is in the language of the request (Accept-Language or the language cookie)."""
+    services.password_reset_request(
+        login=payload.login,
+        address=client_address(request),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    message = _(
+        "If an account with that username or e-mail exists and has an e-mail on file, we sent "
+        "it a link to set a new password."
+    )
+    return Status(202, {"message": message})
+
+
+@router.post(
+    "/password/reset/confirm", response={204: None, 400: ErrorOut, 422: ErrorOut}, auth=None
+)
+def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn):
+    """Every session and socket of the account ends; sign in again with the new password."""
+    services.password_reset_confirm(
+        uidb64=payload.uid, token=payload.token, new_password=payload.new_password
+    )
+    return Status(204, None)
+
+
 # --- the signed-in user's own account (the same services as the /account/ page) -------------
 class AccountOut(Schema):
     id: int
@@ -106,6 +151,11 @@ class AccountIn(Schema):
 class PasswordChangeIn(Schema):
     current_password: str
     new_password: str
+
+
+class EmailChangeIn(Schema):
+    email: str
+    password: str
 
 
 class AccountDeleteIn(Schema):
@@ -138,6 +188,21 @@ def account_update(request: HttpRequest, payload: AccountIn):
         first_name=payload.first_name,
         last_name=payload.last_name,
         phone=payload.phone,
+    )
+
+
+@router.post(
+    "/account/email",
+    response={200: AccountOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    auth=signed_in,
+)
+def account_email(request: HttpRequest, payload: EmailChangeIn):
+    """Set the e-mail reset links go to ("" removes it); the password is asked again."""
+    return services.user_email_change(
+        user=request.user,  # type: ignore[arg-type]
+        email=payload.email,
+        password=payload.password,
+        address=client_address(request),
     )
 
 

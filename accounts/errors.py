@@ -91,3 +91,27 @@ class StaffCannotSelfDelete(DomainError):
     code = "staff_account"
     status = 403
     message = _("Staff accounts are closed by an administrator.")
+
+
+class InvalidEmail(InvalidInput):
+    code = "invalid_email"
+    message = _("Enter a valid e-mail address.")
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = _("Another account already uses this e-mail address.")
+
+
+class ResetLinkInvalid(DomainError):
+    """Expired, already used (the password it would replace has changed), or not a link we
+    sent: one answer for all three, as the token cannot tell them apart."""
+
+    code = "reset_link_invalid"
+    status = 400
+    message = _("This password reset link has expired or was already used. Ask for a new one.")
+
+
+class ResetRequestsLimited(RateLimited):
+    code = "reset_rate_limited"
+    message = _("Too many password reset requests. Try again in an hour.")

@@ -51,3 +51,46 @@ class AccountDeleteForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that my account is closed for good."), required=False
     )
+
+
+class EmailChangeForm(forms.Form):
+    # checked by the service (accounts.services.email_clean): empty removes the address
+    email = forms.CharField(
+        label=_("E-mail (for password reset)"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PasswordResetRequestForm(forms.Form):
+    login = forms.CharField(
+        label=_("Username or e-mail"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+class PasswordResetSetForm(forms.Form):
+    new_password = forms.CharField(
+        label=_("New password"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password again"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        first, again = data.get("new_password"), data.get("new_password_again")
+        if first and again and first != again:
+            self.add_error("new_password_again", _("The two passwords are not the same."))
+        return data

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from functools import lru_cache
@@ -8,22 +9,34 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.http import urlsafe_base64_decode
 
 from accounts import errors
 from accounts.models import DELETED_USERNAME_PREFIX, ApiToken, User
 from accounts.realtime import sockets_reconnect_on_commit
-from accounts.throttling import login_clear_failures, login_is_locked, login_record_failure
+from accounts.throttling import (
+    login_clear_failures,
+    login_clear_failures_of_user,
+    login_is_locked,
+    login_record_failure,
+)
 from config import prepared_sql
-from config.errors import FieldProblems
+from config.errors import FieldProblems, RateLimited
 from config.rate_limits import rate_limit_check
 
 USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 SELF_SERVICE_ROLES = {User.Role.ASKER, User.Role.LAWYER}
+EMAIL_MAX_LENGTH = 254
+
+logger = logging.getLogger(__name__)
 
 
 def user_register(
@@ -38,6 +51,9 @@ def user_register(
     if role not in SELF_SERVICE_ROLES:
         problems.add(errors.InvalidRole(fields={"role": errors.InvalidRole.message}))
     phone = problems.check(lambda: phone_clean(phone)) or ""
+    email = problems.check(lambda: email_clean(email)) or ""
+    if email and _email_in_use(email):
+        problems.add(errors.EmailTaken(fields={"email": errors.EmailTaken.message}))
     candidate = User(username=username, role=role, phone=phone, email=email)
     try:
         validate_password(password or "", user=candidate)
@@ -49,7 +65,9 @@ def user_register(
     try:
         with transaction.atomic():
             candidate.save()
-    except IntegrityError as exc:  # two registrations racing for one name
+    except IntegrityError as exc:  # two registrations racing for one name or address
+        if EMAIL_CONSTRAINT in str(exc):
+            raise errors.EmailTaken(fields={"email": errors.EmailTaken.message}) from exc
         raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}) from exc
     _send_welcome(candidate)
     return candidate
@@ -62,6 +80,32 @@ def phone_clean(raw: str | None) -> str:
     if phone and not PHONE_RE.match(phone):
         raise errors.InvalidPhone(fields={"phone": errors.InvalidPhone.message})
     return phone
+
+
+EMAIL_CONSTRAINT = "accounts_user_email_ci_unique"
+
+
+def email_clean(raw: str | None) -> str:
+    """An e-mail address as stored: trimmed, its domain lower-cased, "" for none; InvalidEmail
+    unless it is an address. The one check for registration and the account page."""
+    email = (raw or "").strip()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise errors.InvalidEmail(fields={"email": errors.InvalidEmail.message}) from exc
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise errors.InvalidEmail(fields={"email": errors.InvalidEmail.message})
+    return User.objects.normalize_email(email)
+
+
+def _email_in_use(email: str, *, besides: User | None = None) -> bool:
+    """One account per address, whatever its case: a reset link goes to exactly one account."""
+    others = User.objects.filter(email__iexact=email)
+    if besides is not None:
+        others = others.exclude(pk=besides.pk)
+    return others.exists()
 
 
 def _send_welcome(user: User) -> None:
@@ -281,3 +325,115 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
             ]
         )
     user.refresh_from_db()
+
+
+def user_email_change(*, user: User, email: str, password: str, address: str) -> User:
+    """Set (or, with "", remove) the address password reset links go to. The password is asked
+    again: with only a stolen session, changing the address and then resetting the password
+    would take the account over. One address per account, compared case-insensitively."""
+    _password_confirm(user=user, password=password, address=address, field="password")
+    cleaned = email_clean(email)
+    if cleaned and _email_in_use(cleaned, besides=user):
+        raise errors.EmailTaken(fields={"email": errors.EmailTaken.message})
+    user.email = cleaned
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError as exc:  # another account took it in the meantime
+        raise errors.EmailTaken(fields={"email": errors.EmailTaken.message}) from exc
+    return user
+
+
+# --- forgotten passwords: a link by e-mail (accounts.reset_mail, accounts.tasks) -------------
+def _reset_limit(*, bucket: str, identity: object) -> None:
+    try:
+        rate_limit_check(
+            bucket=bucket,
+            identity=identity,
+            limit=settings.PASSWORD_RESET_RATE_LIMIT,
+            window_seconds=3600,
+        )
+    except RateLimited as exc:
+        raise errors.ResetRequestsLimited() from exc
+
+
+def _reset_target(login: str) -> User | None:
+    """The account a reset asked for by username or e-mail (usernames never hold "@"), if it
+    can get a link: active, with an address, and a password (not one set unusable)."""
+    lookup = "email__iexact" if "@" in login else "username__iexact"
+    user = User.objects.filter(is_active=True, **{lookup: login}).exclude(email="").first()
+    if user is None or not user.has_usable_password():
+        return None
+    return user
+
+
+def password_reset_request(*, login: str, address: str, language: str) -> None:
+    """Mail a reset link to the account named by `login` (username or e-mail), if there is one
+    that can get it. The caller answers the same whatever happened: nothing here tells whether
+    an account exists, and the mail goes by a task after commit, so a request costs about the
+    same time either way.
+
+    Rate limits that answer 429 count what the requester controls (their address, the login
+    typed), for accounts that exist and accounts that do not alike. The cap per account is
+    silent: past it requests send nothing but are answered as usual, since a 429 there would
+    say the account exists."""
+    from accounts.tasks import password_reset_mail_task
+
+    login = (login or "").strip()[:254]
+    _reset_limit(bucket="reset-address", identity=address)
+    _reset_limit(
+        bucket="reset-login", identity=salted_hmac("reset-login", login.lower()).hexdigest()[:16]
+    )
+    user = _reset_target(login) if login else None
+    if user is None:
+        return
+    try:
+        rate_limit_check(
+            bucket="reset-account",
+            identity=user.pk,
+            limit=settings.PASSWORD_RESET_MAILS_PER_ACCOUNT,
+            window_seconds=3600,
+        )
+    except RateLimited:
+        logger.info("password reset mail for user %s not sent: hourly cap reached", user.pk)
+        return
+    password_reset_mail_task.delay_on_commit(user.pk, language)
+
+
+def password_reset_link_user(*, uidb64: str, token: str) -> User:
+    """The account a reset link is for; ResetLinkInvalid if it expired (older than
+    PASSWORD_RESET_TIMEOUT), was used (the password, or the e-mail, changed since), or is not
+    a link we made."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        raise errors.ResetLinkInvalid() from None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise errors.ResetLinkInvalid()
+    return user
+
+
+def password_reset_confirm(*, uidb64: str, token: str, new_password: str) -> User:
+    """Set a new password through a reset link. Every session ends (their password hash no
+    longer matches; the caller's own too), every open socket is told to reconnect, and the
+    sign-in lockouts on the account are lifted: they counted guesses at a password that is
+    gone, and the owner has just proved they read the account's mail. API tokens stay, as
+    after a password change; the account page lists them to revoke."""
+    user = password_reset_link_user(uidb64=uidb64, token=token)
+    try:
+        validate_password(new_password or "", user=user)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        raise errors.WeakPassword(message, fields={"new_password": message}) from exc
+    with transaction.atomic():
+        # two tabs posting one link: the second finds the password changed and the link used
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not default_token_generator.check_token(locked, token):
+            raise errors.ResetLinkInvalid()
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        sockets_reconnect_on_commit([locked.pk])
+        username = locked.username
+        transaction.on_commit(lambda: login_clear_failures_of_user(username=username))
+    return locked

@@ -60,3 +60,15 @@ def login_clear_failures(*, username: str, address: str) -> None:
         get_redis().delete(_failure_key(username, address))
     except RedisError as exc:
         logger.warning("sign-in failures not cleared: %s", type(exc).__name__)
+
+
+def login_clear_failures_of_user(*, username: str) -> None:
+    """Lift every lockout of this username, from whichever address (after a password reset)."""
+    pattern = _failure_key(username, "*")
+    try:
+        client = get_redis()
+        stale = list(client.scan_iter(match=pattern, count=500))
+        if stale:
+            client.delete(*stale)
+    except RedisError as exc:
+        logger.warning("sign-in failures not cleared: %s", type(exc).__name__)

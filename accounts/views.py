@@ -1,20 +1,25 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import errors, selectors, services
 from accounts.forms import (
     AccountDeleteForm,
+    EmailChangeForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetRequestForm,
+    PasswordResetSetForm,
     ProfileForm,
     RegisterForm,
 )
@@ -83,6 +88,7 @@ def _account_page(
     status: int = 200,
     profile_form: ProfileForm | None = None,
     password_form: PasswordChangeForm | None = None,
+    email_form: EmailChangeForm | None = None,
     delete_form: AccountDeleteForm | None = None,
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -96,6 +102,7 @@ def _account_page(
             }
         ),
         "password_form": password_form or PasswordChangeForm(),
+        "email_form": email_form or EmailChangeForm(prefix="email", initial={"email": user.email}),
         "delete_form": delete_form or AccountDeleteForm(prefix="delete"),
         "tokens": list(selectors.api_tokens_active(user=user)),
     }
@@ -132,6 +139,30 @@ def account_profile_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your profile is saved."))
             return redirect("account")
     return _account_page(request, status=status, profile_form=form)
+
+
+@login_required
+@require_POST
+def account_email_view(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST, prefix="email")
+    status = 422
+    if form.is_valid():
+        try:
+            user = services.user_email_change(
+                user=request.user,  # type: ignore[arg-type]
+                address=_address(request),
+                **form.cleaned_data,
+            )
+        except DomainError as exc:
+            _add_errors(form, exc)
+            status = exc.status
+        else:
+            if user.email:
+                messages.success(request, _("Your e-mail is saved: password reset links go there."))
+            else:
+                messages.success(request, _("Your e-mail is removed."))
+            return redirect("account")
+    return _account_page(request, status=status, email_form=form)
 
 
 @login_required
@@ -184,3 +215,83 @@ def account_delete_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your account is deleted. Thank you for using Lawline."))
             return redirect("home")
     return _account_page(request, status=status, delete_form=form)
+
+
+# --- "Forgot your password?": ask for a link, then set a password through it ---------------
+# The token of the link moves into the session and the page continues at .../set-password/,
+# as Django's own PasswordResetConfirmView does: the token then never sits in the address bar,
+# the history, or the Referer of anything the page loads.
+RESET_TOKEN_SESSION_KEY = "_password_reset_token"  # noqa: S105 - a session key name
+RESET_URL_TOKEN = "set-password"  # noqa: S105 - a path segment
+
+
+def _support(context: dict | None = None) -> dict:
+    return {"support_email": settings.SUPPORT_EMAIL, **(context or {})}
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.password_reset_request(
+                    login=form.cleaned_data["login"],
+                    address=_address(request),
+                    language=translation.get_language() or settings.LANGUAGE_CODE,
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc.detail))
+                status = exc.status
+            else:
+                return redirect("accounts:password_reset_sent")
+    return render(request, "accounts/password_reset.html", _support({"form": form}), status=status)
+
+
+@require_GET
+def password_reset_sent_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_sent.html", _support())
+
+
+def _reset_link_refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    request.session.pop(RESET_TOKEN_SESSION_KEY, None)
+    context = _support({"message": exc.detail, "code": exc.code})
+    return render(request, "accounts/password_reset_invalid.html", context, status=exc.status)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_link_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    if token != RESET_URL_TOKEN:  # the link as mailed
+        try:
+            services.password_reset_link_user(uidb64=uidb64, token=token)
+        except DomainError as exc:
+            return _reset_link_refused(request, exc)
+        request.session[RESET_TOKEN_SESSION_KEY] = token
+        return redirect("accounts:password_reset_link", uidb64=uidb64, token=RESET_URL_TOKEN)
+    token = request.session.get(RESET_TOKEN_SESSION_KEY, "")
+    form = PasswordResetSetForm(request.POST or None)
+    status = 200
+    try:
+        if request.method != "POST":
+            services.password_reset_link_user(uidb64=uidb64, token=token)
+        elif form.is_valid():
+            services.password_reset_confirm(
+                uidb64=uidb64, token=token, new_password=form.cleaned_data["new_password"]
+            )
+            # every session of the account has ended, this one too; the person signs in with
+            # the new password (see README: why not signed in at once)
+            logout(request)
+            messages.success(
+                request, _("Your password is set and every device is signed out. Sign in with it.")
+            )
+            return redirect("accounts:login")
+        else:
+            status = 422
+    except errors.ResetLinkInvalid as exc:
+        return _reset_link_refused(request, exc)
+    except DomainError as exc:
+        _add_errors(form, exc)
+        status = exc.status
+    return render(request, "accounts/password_reset_set.html", {"form": form}, status=status)
