@@ -1,5 +1,5 @@
-"""Open sockets do not outlive a change of credentials: a password change, a revoked token and
-a closed account each close the user's sockets with 4001, and only a client still signed in by
+"""Open sockets do not outlive a change of credentials: a password change or reset, a revoked
+token and a closed account each close the user's sockets with 4001, and only a client still signed in by
 what it holds gets back in."""
 
 from __future__ import annotations
@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts import services
 from accounts.consumers import CLOSE_RECONNECT, CLOSE_UNAUTHENTICATED
@@ -81,3 +84,21 @@ async def test_a_closed_account_loses_its_sockets_for_good(lawyer):
     again = await open_socket(raw)
     assert not await signed_in(again)
     await again.disconnect()
+
+
+async def test_a_password_reset_by_link_closes_the_users_sockets(asker):
+    # given a socket open with an API token
+    _token, raw = await sync_to_async(services.token_issue)(user=asker)
+    sock = await open_socket(raw)
+    # when the password is set through a reset link
+    await sync_to_async(services.password_reset_confirm)(
+        uidb64=urlsafe_base64_encode(force_bytes(asker.pk)),
+        token=await sync_to_async(default_token_generator.make_token)(asker),
+        new_password="Lawline-reset-2026",
+    )
+    # then the socket is told to reconnect
+    assert await sock.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": CLOSE_RECONNECT,
+    }
+    await sock.disconnect()
