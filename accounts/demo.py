@@ -8,12 +8,16 @@ from __future__ import annotations
 import random
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import Value
+from django.db.models.functions import Concat
 
 from accounts.models import User
 
 DEMO_PASSWORD = "lawline-demo"
 LAWYER_COUNT = 300
 ASKER_COUNT = 500
+# every demo account can try "Forgot your password?": the mail lands in .devdata/mail/
+DEMO_EMAIL_DOMAIN = "demo.lawline.example"
 DEMO_LOGINS = (("asker", "asker001"), ("lawyer", "lawyer001"), ("staff", "admin"))
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -59,4 +63,8 @@ def seed(stdout) -> None:
         )
     )
     User.objects.bulk_create(users, ignore_conflicts=True)
+    # also for demo worlds seeded before demo accounts had an address
+    User.objects.filter(email="", username__regex=r"^((asker|lawyer)\d{3}|admin)$").update(
+        email=Concat("username", Value(f"@{DEMO_EMAIL_DOMAIN}"))
+    )
     stdout.write(f"  accounts: {User.objects.count()} users")
