@@ -1,6 +1,6 @@
 """Open sockets do not outlive a change of credentials: a password change or reset, a revoked
-token and a closed account each close the user's sockets with 4001, and only a client still signed in by
-what it holds gets back in."""
+token and a closed account each close the user's sockets with 4001, and only a client still
+signed in by what it holds gets back in."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts import errors
 from accounts.models import User
+from accounts.services import password_reset_request
 from accounts.tasks import password_reset_mail_task
 from accounts.throttling import login_is_locked, login_record_failure
 from tests.factories import TEST_PASSWORD, AskerFactory
@@ -158,6 +159,14 @@ def test_the_task_is_given_the_user_id_and_language_only(client, member, enqueue
     assert member.email not in repr(enqueued) and member.phone not in repr(enqueued)
 
 
+@pytest.mark.parametrize("login", ["li.ming@example.cn", "nobody@example.cn", "nobody-here"])
+def test_a_request_costs_one_query_whether_or_not_the_account_exists(
+    member, enqueued, django_assert_num_queries, login
+):
+    with django_assert_num_queries(1):
+        password_reset_request(login=login, address="10.0.0.1", language="zh-hans")
+
+
 def test_the_sent_page_tells_everyone_about_accounts_without_an_e_mail(client, settings):
     page = client.get(SAME_ANSWER, HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
@@ -181,6 +190,24 @@ def test_a_redelivered_task_sends_no_second_mail(member, mailoutbox):
     password_reset_mail_task.apply(args=(member.pk, "zh-hans"), task_id="reset-once")
 
     assert len(mailoutbox) == 1
+
+
+def test_a_mail_server_that_fails_once_is_tried_again(member, mailoutbox, monkeypatch):
+    from accounts import reset_mail
+
+    send = reset_mail.password_reset_mail_send
+    failures = [ConnectionRefusedError("smtp down")]
+
+    def flaky(**kwargs):
+        if failures:
+            raise failures.pop()
+        send(**kwargs)
+
+    monkeypatch.setattr(reset_mail, "password_reset_mail_send", flaky)
+
+    password_reset_mail_task.apply(args=(member.pk, "zh-hans"))
+
+    assert failures == [] and len(mailoutbox) == 1
 
 
 def test_a_task_for_an_account_closed_since_sends_nothing(member, mailoutbox):
