@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 
 from celery import shared_task
 from django.db import DatabaseError
@@ -12,6 +13,11 @@ from redis.exceptions import RedisError
 from config.redis_connections import get_redis, key
 
 logger = logging.getLogger(__name__)
+
+
+class ResetMailNotSent(Exception):
+    """What a retry carries instead of the mail server's error, whose text may hold the
+    recipient's address (Celery logs the exception of every retry and failure)."""
 
 
 def _sent_key(task_id: str) -> str:
@@ -48,11 +54,20 @@ def password_reset_mail_task(self, user_id: int, language: str, **_kwargs: objec
     if user is None:  # deleted, or the address removed, since the request
         logger.info("reset mail for user %s not sent: no active account with an address", user_id)
         return False
+    failure = ""
     try:
         password_reset_mail_send(user=user, language=language)
-    except (OSError, DatabaseError) as exc:  # smtplib's errors are OSErrors
-        logger.warning("reset mail for user %s not sent yet: %s", user_id, type(exc).__name__)
-        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 120)) from exc
+    except smtplib.SMTPRecipientsRefused:  # the address itself is refused: asking again won't help
+        logger.warning("reset mail for user %s refused by the mail server: not retried", user_id)
+        return False
+    except (OSError, DatabaseError) as exc:  # smtplib's other errors are OSErrors too
+        failure = type(exc).__name__
+    if failure:
+        # raised outside the except block, so the original error (and its text) is not chained
+        logger.warning("reset mail for user %s not sent yet: %s", user_id, failure)
+        raise self.retry(
+            exc=ResetMailNotSent(failure), countdown=min(5 * 2**self.request.retries, 120)
+        )
     try:
         if task_id:
             redis.set(_sent_key(task_id), 1, ex=24 * 3600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import smtplib
 import time
 from datetime import datetime, timedelta
 
@@ -208,6 +209,30 @@ def test_a_mail_server_that_fails_once_is_tried_again(member, mailoutbox, monkey
     password_reset_mail_task.apply(args=(member.pk, "zh-hans"))
 
     assert failures == [] and len(mailoutbox) == 1
+
+
+def test_mail_server_errors_never_put_the_address_in_the_logs(
+    member, mailoutbox, monkeypatch, caplog
+):
+    from accounts import reset_mail
+
+    caplog.set_level(logging.DEBUG)
+    errors_to_raise = [
+        smtplib.SMTPRecipientsRefused({member.email: (550, b"no such mailbox")}),
+        smtplib.SMTPServerDisconnected(f"lost the line while sending to {member.email}"),
+    ]
+
+    def failing(**kwargs):
+        raise errors_to_raise.pop()
+
+    monkeypatch.setattr(reset_mail, "password_reset_mail_send", failing)
+
+    password_reset_mail_task.apply(args=(member.pk, "zh-hans"))
+
+    # the disconnect was retried, the refused address was not tried again
+    assert errors_to_raise == [] and mailoutbox == []
+    assert "SMTPServerDisconnected" in caplog.text
+    assert member.email not in caplog.text
 
 
 def test_a_task_for_an_account_closed_since_sends_nothing(member, mailoutbox):
