@@ -62,6 +62,10 @@ class InvalidReport(InvalidInput):
     message = _("Choose what you report and why.")
 
 
+# the details are optional except for the reason "Other", which says nothing by itself
+REPORT_OTHER_NEEDS_DETAILS = _("When you choose “Other”, say what is wrong.")
+
+
 class AlreadyReported(Conflict):
     code = "already_reported"
     message = _("You have already reported this; our team will look at it.")

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from qa.errors import PublishNotConfirmed
+from qa.errors import REPORT_OTHER_NEEDS_DETAILS, PublishNotConfirmed
 from qa.models import Report
 
 
@@ -54,6 +54,12 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What is wrong, and where? Do not include your own personal data."),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("reason") == Report.Reason.OTHER and not cleaned.get("details", "").strip():
+            self.add_error("details", REPORT_OTHER_NEEDS_DETAILS)
+        return cleaned
 
 
 class ReviewForm(forms.Form):

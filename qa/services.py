@@ -316,7 +316,10 @@ def report_create(
     if len(details) > 1000:
         raise errors.InvalidReport(fields={"details": "at most 1000 characters"})
     if reason == Report.Reason.OTHER and not details:
-        raise errors.InvalidReport(fields={"details": errors.ReasonRequired.message})
+        raise errors.InvalidReport(
+            errors.REPORT_OTHER_NEEDS_DETAILS,
+            fields={"details": errors.REPORT_OTHER_NEEDS_DETAILS},
+        )
     report_target_check(reporter=reporter, target_type=target_type, target_id=target_id)
     open_reports = Report.objects.filter(
         reporter=reporter, target_type=target_type, target_id=target_id, status=Report.Status.OPEN

@@ -650,6 +650,26 @@ def test_the_report_form_quotes_the_message_and_returns_to_the_room():
     assert Report.objects.get().target_id == message.pk
 
 
+def test_reporting_for_other_without_details_says_the_details_are_needed():
+    # given a lawyer's message in a consultation
+    consult = resolved_consult(replies=["加我微信私下聊"])
+    message = consult.conversation.messages.get()
+    reporter = signed_in(consult.asker)
+    # when the asker reports it for "Other" and leaves the (otherwise optional) details empty
+    with translation.override("zh-hans"):
+        sent = reporter.post(
+            "/report/",
+            {"type": "message", "id": message.pk, "reason": "other", "details": "  "},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    # then the form says what is missing, beside the details, not "choose what you report"
+    html = sent.content.decode()
+    assert sent.status_code == 422
+    assert escape("选择“其他”时，请说明问题所在。") in html
+    assert escape("请选择举报对象和举报理由。") not in html
+    assert not Report.objects.exists()
+
+
 def test_a_stranger_cannot_read_a_message_through_the_report_form():
     # given a message in someone else's consultation
     consult = resolved_consult(replies=["这是私下的建议"])
