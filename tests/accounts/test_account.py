@@ -408,6 +408,20 @@ def test_a_wrong_current_password_on_the_page_answers_422_with_the_message(asker
     assert "当前密码不正确" in response.content.decode()
 
 
+def test_a_too_short_new_password_is_refused_in_chinese_on_the_page(asker):
+    # given a Chinese page (the default language)
+    client = signed_in_client(asker)
+    # when the new password is shorter than Django's minimum
+    response = client.post(
+        "/account/password/", {"current_password": TEST_PASSWORD, "new_password": "q7%Lw"}
+    )
+    # then the validator's refusal is in Chinese, not Django 5.2's untranslated English
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "密码太短，至少需要 8 个字符。" in page
+    assert "too short" not in page
+
+
 def test_deleting_without_the_box_ticked_re_renders_the_page(asker):
     client = signed_in_client(asker)
     response = client.post("/account/delete/", {"delete-password": TEST_PASSWORD})
