@@ -48,6 +48,9 @@ ANSWER_REMOVED = "answer_removed"
 
 # how much of a question's title a notice quotes
 TITLE_QUOTED_CHARS = 40
+# what may end a reviewer's reason; the notice's text ends the sentence itself, in the
+# reader's language (a Chinese reason must not end "。" and then an ASCII space)
+SENTENCE_ENDINGS = " \t\r\n.。．!！?？;；,，、"
 
 
 # ISO 4217 currencies without minor units among those a payment gateway may report
@@ -179,7 +182,7 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
     ),
     LAWYER_REJECTED: NoticeKind(
         _(
-            "Staff could not verify your profile: %(reason)s Correct it on your profile page "
+            "Staff could not verify your profile: %(reason)s. Correct it on your profile page "
             "and submit it again."
         ),
         _decision_params,
@@ -190,7 +193,7 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
     ),
     ANSWER_REJECTED: NoticeKind(
         _(
-            "Your answer to “%(title)s” was not published: %(reason)s You may answer the "
+            "Your answer to “%(title)s” was not published: %(reason)s. You may answer the "
             "question again."
         ),
         _answer_params,
@@ -259,4 +262,6 @@ def render_notice(kind: str, params: Mapping[str, Any]) -> str:
     values = dict(params)
     if kind == REFUND_DONE:
         values["amount"] = format_money(int(values["amount"]), str(values["currency"]))
+    if "reason" in values:
+        values["reason"] = str(values["reason"]).rstrip(SENTENCE_ENDINGS)
     return str(notice_kind(kind).text) % values

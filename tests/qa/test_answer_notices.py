@@ -66,6 +66,29 @@ def test_the_lawyer_hears_when_an_answer_is_published_rejected_or_removed(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "reason", "expected"),
+    [
+        ("zh-hans", "请引用法条原文。", "：请引用法条原文。您可以重新回答这个问题。"),
+        ("zh-hans", "请引用法条原文", "：请引用法条原文。您可以重新回答这个问题。"),
+        ("en", "Cite the article.", ": Cite the article. You may answer the question again."),
+        ("en", "Cite the article", ": Cite the article. You may answer the question again."),
+    ],
+)
+def test_a_rejection_notice_ends_the_reviewers_reason_in_the_readers_language(
+    language, reason, expected
+):
+    # given an answer rejected with a reason that may or may not end its sentence
+    answer = AnswerFactory(status="rejected", rejection_reason=reason)
+    notice = notice_send(user=answer.lawyer, kind="answer_rejected", context={"answer": answer.pk})
+    # when the notice is read
+    with translation.override(language):
+        text = render_notice(notice.notice["kind"], notice.notice["params"])
+    # then the reason ends with one full stop of the reader's language, and no stray space
+    assert text.endswith(expected)
+
+
+@pytest.mark.django_db
 def test_an_approval_short_of_the_rounds_needed_sends_nothing(
     django_capture_on_commit_callbacks, staff, settings
 ):
