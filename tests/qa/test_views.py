@@ -70,6 +70,21 @@ def test_the_question_page_shows_what_the_reference_page_shows(client, page_ques
     assert "济南" in html and "匿名" in html
 
 
+def test_a_lawyer_cards_figures_use_chinese_punctuation():
+    from django.template.loader import render_to_string
+
+    # given a well-rated lawyer with public answers that helped people
+    profile = LawyerProfileFactory(rating_avg="4.90", rating_count=31)
+    profile.answer_count, profile.helped_total = 14, 45  # type: ignore[attr-defined]
+    # when the card is shown on a Chinese page
+    with translation.override("zh-hans"):
+        card = render_to_string("qa/partials/lawyer_card.html", {"p": profile})
+    # then the count of ratings sits in full-width brackets and the figures are not joined
+    # by an ASCII comma
+    assert "（31条评价）" in card and "(31" not in card
+    assert "14条公开回答 · 帮助45人" in card
+
+
 def test_the_question_pages_ask_buttons_start_from_its_city_category_and_masked_title(client):
     # given a question whose title carries a phone number
     question = PublicQuestionFactory(title="欠款不还怎么办 联系13812345678", city=city("370100"))
