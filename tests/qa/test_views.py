@@ -376,6 +376,20 @@ def test_reporting_needs_a_sign_in(client, page_question):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_answer_excerpts_keep_their_line_breaks(verified_lawyer, staff):
+    # given a published answer written in lines, and a report on it
+    answer = AnswerFactory(lawyer=verified_lawyer, body="您好，\n构成恶意透支需要经过两次催收。")
+    signed_in(AskerFactory()).post(
+        "/report/", {"type": "answer", "id": answer.pk, "reason": "misleading"}
+    )
+    # when the lawyer lists their answers and staff open the moderation page
+    mine = signed_in(verified_lawyer).get("/answers/mine/").content.decode()
+    moderation = signed_in(staff).get("/moderation/").content.decode()
+    # then the line break stays a break: a bare newline shows as a space inside Chinese text
+    for html in (mine, moderation):
+        assert "您好，<br>构成恶意透支" in html
+
+
 def test_the_moderation_page_is_for_staff_only(
     page_question, staff, verified_lawyer, django_assert_num_queries
 ):
