@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
 
 from config.money import format_money
 
@@ -33,6 +33,13 @@ def duration(seconds: Any) -> str:
 def list_separator() -> str:
     """Between the items of an inline list: "、" in Chinese, ", " in English."""
     return pgettext("between the items of a list", ", ")
+
+
+@register.simple_tag
+def sentence_space() -> str:
+    """Between two sentences translated apart: a space in English, nothing in Chinese, whose
+    full stop "。" already holds the room. (A catalogue cannot translate " " as empty.)"""
+    return "" if (get_language() or "").startswith("zh") else " "
 
 
 @register.simple_tag

@@ -85,6 +85,24 @@ def test_a_lawyer_cards_figures_use_chinese_punctuation():
     assert "14条公开回答 · 帮助45人" in card
 
 
+@pytest.mark.parametrize(
+    ("language", "joined"),
+    [
+        ("zh-hans", "专业法律意见。以上内容仅供参考"),
+        ("en", "full circumstances. They are for reference only"),
+    ],
+)
+def test_the_qa_footer_joins_its_two_disclaimer_sentences_as_the_language_does(
+    client, language, joined
+):
+    # given a question page
+    question = PublicQuestionFactory()
+    # when it is read in each language
+    html = client.get(f"/questions/{question.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+    # then the footer's sentences follow each other with a space in English only
+    assert joined in html.content.decode()
+
+
 def test_the_question_pages_ask_buttons_start_from_its_city_category_and_masked_title(client):
     # given a question whose title carries a phone number
     question = PublicQuestionFactory(title="欠款不还怎么办 联系13812345678", city=city("370100"))
