@@ -55,6 +55,22 @@ def test_the_demo_world_has_about_two_thousand_answered_public_questions(seeded)
     assert Report.objects.filter(status="open").exists()
 
 
+def test_a_demo_questions_body_tells_the_same_amount_as_its_title(seeded_small):
+    from qa.demo_content import SLOTS
+
+    # given the demo questions whose title names an amount
+    amounts = sorted(SLOTS["amount"], key=len, reverse=True)  # "12万元" before "2万元"
+    checked = 0
+    for title, body in Question.objects.filter(is_public=True).values_list("title", "body"):
+        in_title = next((a for a in amounts if a in title), None)
+        in_body = next((a for a in amounts if a in body), None)
+        if in_title and in_body:
+            # then the body speaks of the same sum ("欠的货款8万元" is not "欠我货款8000元")
+            assert in_title == in_body, (title, body)
+            checked += 1
+    assert checked > 10
+
+
 def test_demo_counts_come_from_real_rows(seeded_small):
     # then
     likes = dict(
