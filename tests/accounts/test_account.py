@@ -422,6 +422,20 @@ def test_a_too_short_new_password_is_refused_in_chinese_on_the_page(asker):
     assert "too short" not in page
 
 
+@pytest.mark.parametrize(
+    ("factory", "says", "not_said"),
+    [
+        (LawyerFactory, "您已发布的公开回答将以“已注销用户”的名义保留", "您公开的问题将匿名保留"),
+        (AskerFactory, "您公开的问题将匿名保留", "已注销用户"),
+    ],
+)
+def test_the_delete_section_says_what_stays_of_a_lawyer_and_of_an_asker(factory, says, not_said):
+    # when a lawyer or an asker reads what deleting the account does
+    page = html.unescape(signed_in_client(factory()).get("/account/").content.decode())
+    # then each is told about what they published: a lawyer's answers, an asker's questions
+    assert says in page and not_said not in page
+
+
 def test_deleting_without_the_box_ticked_re_renders_the_page(asker):
     client = signed_in_client(asker)
     response = client.post("/account/delete/", {"delete-password": TEST_PASSWORD})
