@@ -173,19 +173,19 @@ def seed(stdout) -> None:
         for _attempt in range(5):  # an asker does not ask the same title twice
             city = _pick_city(rng, pools)
             asker = rng.choice(askers)
-            template = rng.choice(topic.titles)
+            title_text = rng.choice(topic.titles)
             values = _slot_values(rng)
-            title = _fill(template, city, values)[:120]
+            title = _fill(title_text, city, values)[:120]
             if (asker.pk, title) not in seen_titles:
                 break
         else:
             continue
         seen_titles.add((asker.pk, title))
-        opening, template = rng.choice(OPENINGS), rng.choice(topic.bodies)
+        opening, body_text = rng.choice(OPENINGS), rng.choice(topic.bodies)
         # the body tells the title's story (the same amount, months, ...); the draw the body once
         # made is still taken, so the plan, and the titles a seeded database holds, stay as they were
         _slot_values(rng)
-        body = opening + _fill(template, city, values) + rng.choice(CLOSINGS)
+        body = opening + _fill(body_text, city, values) + rng.choice(CLOSINGS)
         created = _created_at(rng, now)
         question = Question(
             asker=asker,
