@@ -30,6 +30,7 @@ from accounts.throttling import (
 from config import prepared_sql
 from config.errors import FieldProblems, RateLimited
 from config.rate_limits import rate_limit_check
+from config.sentences import sentences_join
 
 USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -58,7 +59,7 @@ def user_register(
     try:
         validate_password(password or "", user=candidate)
     except ValidationError as exc:
-        message = " ".join(exc.messages)
+        message = sentences_join(exc.messages)
         problems.add(errors.WeakPassword(message, fields={"password": message}))
     problems.raise_any()
     candidate.set_password(password)
@@ -253,7 +254,7 @@ def user_password_change(
     try:
         validate_password(new_password or "", user=user)
     except ValidationError as exc:
-        message = " ".join(exc.messages)
+        message = sentences_join(exc.messages)
         raise errors.WeakPassword(message, fields={"new_password": message}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
+from config import sentences
 from config.money import format_money
 
 register = template.Library()
@@ -37,9 +38,8 @@ def list_separator() -> str:
 
 @register.simple_tag
 def sentence_space() -> str:
-    """Between two sentences translated apart: a space in English, nothing in Chinese, whose
-    full stop "。" already holds the room. (A catalogue cannot translate " " as empty.)"""
-    return "" if (get_language() or "").startswith("zh") else " "
+    """Between two sentences translated apart (config.sentences)."""
+    return sentences.sentence_space()
 
 
 @register.simple_tag

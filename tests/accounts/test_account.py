@@ -436,6 +436,15 @@ def test_the_delete_section_says_what_stays_of_a_lawyer_and_of_an_asker(factory,
     assert says in page and not_said not in page
 
 
+def test_two_refusals_of_a_new_password_read_as_two_chinese_sentences(asker):
+    # when the new password is both too short and too common
+    response = signed_in_client(asker).post(
+        "/account/password/", {"current_password": TEST_PASSWORD, "new_password": "abc"}
+    )
+    # then the refusals follow each other as Chinese sentences do, with no space between
+    assert "密码太短，至少需要 8 个字符。这个密码太常见了。" in response.content.decode()
+
+
 def test_deleting_without_the_box_ticked_re_renders_the_page(asker):
     client = signed_in_client(asker)
     response = client.post("/account/delete/", {"delete-password": TEST_PASSWORD})
