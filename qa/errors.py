@@ -64,6 +64,7 @@ class InvalidReport(InvalidInput):
 
 # the details are optional except for the reason "Other", which says nothing by itself
 REPORT_OTHER_NEEDS_DETAILS = _("When you choose “Other”, say what is wrong.")
+REPORT_OWN = _("You cannot report yourself or what you wrote.")
 
 
 class AlreadyReported(Conflict):

@@ -264,7 +264,7 @@ def report_target_check(*, reporter: User, target_type: str, target_id: int) -> 
         if question is None:
             raise NotFound()
         if question["asker_id"] == reporter.pk:
-            raise errors.InvalidReport(fields={"target": "own question"})
+            raise errors.InvalidReport(errors.REPORT_OWN, fields={"target": "own question"})
     elif target_type == TargetType.ANSWER:
         answer = visible_answers().filter(pk=target_id).values("lawyer_id").first()
         if answer is None:
@@ -282,14 +282,16 @@ def report_target_check(*, reporter: User, target_type: str, target_id: int) -> 
         ):
             raise NotFound()
         if row["sender_id"] in (None, reporter.pk):
-            raise errors.InvalidReport(fields={"target": "not another person's message"})
+            raise errors.InvalidReport(
+                errors.REPORT_OWN, fields={"target": "not another person's message"}
+            )
     elif target_type == TargetType.LAWYER:
         if not LawyerProfile.objects.filter(
             user_id=target_id, user__role=User.Role.LAWYER
         ).exists():
             raise NotFound()
         if target_id == reporter.pk:
-            raise errors.InvalidReport(fields={"target": "yourself"})
+            raise errors.InvalidReport(errors.REPORT_OWN, fields={"target": "yourself"})
     else:
         raise errors.InvalidReport(fields={"target_type": "question, answer, message or lawyer"})
 

@@ -385,6 +385,33 @@ def test_reporting_from_the_page(page_question, other_asker):
     assert Report.objects.get().details == "广告"
 
 
+def test_an_asker_is_not_offered_to_report_their_own_question(page_question, asker):
+    # given the asker's own public question, with two answers by lawyers
+    question, _, _ = page_question
+    # when the asker opens it, and tries the report form all the same
+    page = signed_in(asker).get(f"/questions/{question.pk}/").content.decode()
+    sent = signed_in(asker).post(
+        "/report/", {"type": "question", "id": question.pk, "reason": "spam"}
+    )
+    # then the question has no report link (the answers keep theirs), and the form says why
+    assert f"/report/?type=question&amp;id={question.pk}" not in page
+    assert "/report/?type=answer&amp;id=" in page
+    assert sent.status_code == 422
+    assert escape("不能举报您自己或您自己发布的内容。") in sent.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_a_lawyer_is_not_offered_to_report_their_own_answer(page_question):
+    # given a question with an answer by a lawyer
+    question, _, _ = page_question
+    answer = Answer.objects.filter(question=question).first()
+    # when that lawyer reads the question
+    page = signed_in(answer.lawyer).get(f"/questions/{question.pk}/").content.decode()
+    # then their answer has no report link, and the question keeps its own
+    assert f"/report/?type=answer&amp;id={answer.pk}" not in page
+    assert f"/report/?type=question&amp;id={question.pk}" in page
+
+
 def test_reporting_needs_a_sign_in(client, page_question):
     # given
     question, _, _ = page_question
