@@ -13,17 +13,21 @@ from redis.exceptions import RedisError
 from marketplace import matching, presence, services
 
 RETRYABLE = (OperationalError, RedisError)
+# a job about one consult or one lawyer: short, and tried again soon when a server is briefly away
+PER_LAWYER_OR_CONSULT = {
+    "acks_late": True,
+    "time_limit": 30,
+    "soft_time_limit": 25,
+    "autoretry_for": RETRYABLE,
+    "retry_backoff": 0.2,
+    "retry_backoff_max": 5,
+    "max_retries": 5,
+}
 
 
 @shared_task(
     name="marketplace.match_consult",
-    acks_late=True,
-    time_limit=30,
-    soft_time_limit=25,
-    autoretry_for=RETRYABLE,
-    retry_backoff=0.2,
-    retry_backoff_max=5,
-    max_retries=5,
+    **PER_LAWYER_OR_CONSULT,
 )
 def match_consult(consult_id: int, search_round: int | None = None, **_kwargs) -> int:
     """One matching pass; a repeat delivery for an already-served round does nothing."""
@@ -32,13 +36,7 @@ def match_consult(consult_id: int, search_round: int | None = None, **_kwargs) -
 
 @shared_task(
     name="marketplace.match_for_lawyer",
-    acks_late=True,
-    time_limit=30,
-    soft_time_limit=25,
-    autoretry_for=RETRYABLE,
-    retry_backoff=0.2,
-    retry_backoff_max=5,
-    max_retries=5,
+    **PER_LAWYER_OR_CONSULT,
 )
 def match_for_lawyer(lawyer_id: int, **_kwargs) -> int:
     return matching.match_for_lawyer(lawyer_id=lawyer_id)
@@ -68,13 +66,7 @@ def offers_expire_due(**_kwargs) -> int:
 
 @shared_task(
     name="marketplace.offers.withdraw_unverified",
-    acks_late=True,
-    time_limit=30,
-    soft_time_limit=25,
-    autoretry_for=RETRYABLE,
-    retry_backoff=0.2,
-    retry_backoff_max=5,
-    max_retries=5,
+    **PER_LAWYER_OR_CONSULT,
 )
 def offers_withdraw_unverified(lawyer_id: int, **_kwargs) -> int:
     """After a lawyer lost verification: withdraw any live offer a matching pass wrote just
