@@ -74,6 +74,8 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(platform_fee_bp__lte=10000), name="billing_payment_fee_bp_max"
@@ -119,6 +121,8 @@ class GatewayEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("gateway event")
+        verbose_name_plural = _("gateway events")
         indexes = [models.Index(fields=["status", "received_at"])]
 
     def __str__(self) -> str:
@@ -152,7 +156,8 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name_plural = "ledger entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["payment", "kind", "is_reversal"], name="billing_ledger_once_per_payment"
@@ -190,6 +195,8 @@ class Rating(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
         constraints = [
             models.CheckConstraint(
                 condition=Q(score__gte=1, score__lte=5), name="billing_rating_score_1_to_5"

@@ -104,6 +104,8 @@ class LawyerProfile(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("lawyer profile")
+        verbose_name_plural = _("lawyer profiles")
         indexes = [models.Index(fields=["verification", "home_city"])]
 
     def __str__(self) -> str:
@@ -140,6 +142,8 @@ class Question(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         indexes = [
             models.Index(fields=["is_public", "status", "-created_at"]),
             models.Index(fields=["city", "category", "-created_at"]),
@@ -222,6 +226,8 @@ class Consult(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = pgettext_lazy("admin model", "consultations")
         indexes = [
             models.Index(fields=["state", "sla_deadline"]),
             models.Index(fields=["lawyer", "state"]),
@@ -269,6 +275,8 @@ class Offer(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("consultation offer")
+        verbose_name_plural = _("consultation offers")
         constraints = [
             # one live offer per lawyer per consult
             models.UniqueConstraint(
@@ -308,6 +316,8 @@ class VerificationDecision(models.Model):
     decided_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("verification decision")
+        verbose_name_plural = _("verification decisions")
         ordering = ["decided_at", "pk"]
         indexes = [models.Index(fields=["profile", "-decided_at"])]
 

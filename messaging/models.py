@@ -22,6 +22,10 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+
     def __str__(self) -> str:
         return f"Conversation {self.pk} ({self.kind})"
 
@@ -106,6 +110,10 @@ class StaffAccessRecord(models.Model):
     )
     reason = models.CharField(max_length=200, blank=True)
     accessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff access record")
+        verbose_name_plural = _("staff access records")
 
     def __str__(self) -> str:
         return f"staff {self.staff_id} read conversation {self.conversation_id}"

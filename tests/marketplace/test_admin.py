@@ -117,3 +117,15 @@ def test_the_dashboard_links_to_the_lawyer_and_consult_lists(admin_client):
 
     assert reverse("admin:marketplace_lawyerprofile_changelist") in html
     assert reverse("admin:marketplace_consult_changelist") in html
+
+
+def test_the_admin_names_its_sections_and_models_in_the_readers_language(admin_client):
+    # when staff open the admin's index in Chinese (the default), then in English
+    zh = admin_client.get(reverse("admin:index")).content.decode()
+    admin_client.get("/i18n/setlang/", {"language": "en", "next": "/"})
+    en = admin_client.get(reverse("admin:index")).content.decode()
+    # then sections and models read in that language
+    for text in ("咨询与律师", "律师资料", "咨询推送", "支付与结算", "工作人员查阅记录"):
+        assert text in zh
+    for text in ("Marketplace", "Lawyer profiles", "Consultation offers", "Billing"):
+        assert text in en
