@@ -10,6 +10,7 @@ What callers pass as `context` (ids and amounts only, so it may travel as task a
 |-------------------|--------------------------------------------------------|
 | `welcome`         | nothing (an asker's)                                   |
 | `welcome_lawyer`  | nothing (a lawyer's)                                   |
+| `welcome_lawyer_verified` | nothing (a lawyer verified from the start: staff-made, the demo's) |
 | `consult_matched` | `{"consult": id}` (the consult has its lawyer)         |
 | `consult_expired` | `{"consult": id}` (a paid consult: nothing was charged) |
 | `consult_expired_free` | `{"consult": id}` (a free consult)                |
@@ -36,6 +37,7 @@ from messaging.errors import InvalidNotice
 
 WELCOME = "welcome"
 WELCOME_LAWYER = "welcome_lawyer"
+WELCOME_LAWYER_VERIFIED = "welcome_lawyer_verified"
 CONSULT_MATCHED = "consult_matched"
 CONSULT_EXPIRED = "consult_expired"
 CONSULT_EXPIRED_FREE = "consult_expired_free"
@@ -155,6 +157,13 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         ),
         _welcome_params,
     ),
+    WELCOME_LAWYER_VERIFIED: NoticeKind(
+        _(
+            "Welcome to Lawline, %(name)s! Your licence is verified: go online on your "
+            "workbench to receive consultations for your regions and practice areas."
+        ),
+        _welcome_params,
+    ),
     CONSULT_MATCHED: NoticeKind(
         _("Lawyer %(lawyer)s has taken your consultation #%(consult)s. You can chat now."),
         _matched_params,
@@ -216,7 +225,16 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
 
 
 def welcome_kind(user: User) -> str:
-    return WELCOME_LAWYER if user.is_lawyer else WELCOME
+    """An asker's welcome, or a lawyer's: asked to complete the profile, unless already
+    verified."""
+    if not user.is_lawyer:
+        return WELCOME
+    from marketplace.models import LawyerProfile
+
+    verified = LawyerProfile.objects.filter(
+        user_id=user.pk, verification=LawyerProfile.Verification.VERIFIED
+    ).exists()
+    return WELCOME_LAWYER_VERIFIED if verified else WELCOME_LAWYER
 
 
 def notice_kind(kind: str) -> NoticeKind:
