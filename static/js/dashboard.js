@@ -34,7 +34,7 @@ function derived(data) {
     },
     sla_breaches: {
       ...data.sla_breaches,
-      week_text: data.sla_breaches ? `${integerText(data.sla_breaches.last_7_days)} · ${labels.labelThisWeek}` : "",
+      week_text: data.sla_breaches ? labels.labelWeekBreaches.replace("{count}", integerText(data.sla_breaches.last_7_days)) : "",
     },
     revenue: { ...data.revenue, today_text: revenueText(data.revenue && data.revenue.today) },
   };

@@ -29,6 +29,18 @@ def test_the_dashboard_fits_a_phone_screen(new_context, web_server, staff):
     assert card.evaluate("c => c.getBoundingClientRect().right <= window.innerWidth")
 
 
+def test_the_sla_breaches_of_the_week_say_what_they_count(new_context, web_server, staff):
+    # given staff on the dashboard, in Chinese and then in English
+    page = new_context().new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    week = page.locator('[data-fig="sla_breaches.week_text"]')
+    page.goto("/dashboard/")
+    # then the week's figure is a phrase, not a second bare number beside today's
+    expect(week).to_have_text("近 7 天共 0 次")
+    page.goto("/i18n/setlang/?language=en&next=/dashboard/")
+    expect(week).to_have_text("0 in the last 7 days")
+
+
 def test_the_dashboards_rows_of_cards_do_not_touch(new_context, web_server, staff):
     # given staff on a desktop
     page = new_context().new_page()
