@@ -288,6 +288,11 @@ class LawyerProfileOut(LawyerPublicOut):
 class VerifyIn(Schema):
     approved: bool
     reason: str = Field("", max_length=500)
+    expected: str | None = Field(
+        None,
+        description="the status you saw (pending, verified or rejected): a colleague's decision "
+        "since then answers 409 verification_changed",
+    )
 
 
 class VerifyOut(Schema):
@@ -391,6 +396,7 @@ def admin_lawyer_verify(request: HttpRequest, lawyer_id: int, payload: VerifyIn)
         lawyer_id=lawyer_id,
         approved=payload.approved,
         reason=payload.reason,
+        expected=payload.expected,
     )
     return {
         "lawyer": lawyer_id,

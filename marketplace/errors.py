@@ -81,6 +81,11 @@ class ReasonRequired(InvalidInput):
     message = _("Give the lawyer a reason when rejecting a verification.")
 
 
+class InvalidExpectedStatus(InvalidInput):
+    code = "invalid_expected"
+    message = _("The status you saw is pending, verified or rejected.")
+
+
 class VerificationChanged(Conflict):
     code = "verification_changed"
     message = _("Someone else decided on this lawyer meanwhile; look at the profile again.")

@@ -243,6 +243,16 @@ def lawyer_profile_update(
     return profile
 
 
+# the statuses a decision can be taken on: a profile with a license number is in one of them
+DECIDABLE_STATUSES = frozenset(
+    {
+        LawyerProfile.Verification.PENDING,
+        LawyerProfile.Verification.VERIFIED,
+        LawyerProfile.Verification.REJECTED,
+    }
+)
+
+
 def lawyer_verify(
     *,
     staff: User,
@@ -258,8 +268,11 @@ def lawyer_verify(
     offers are revoked and those consults look for someone else (`lawyer_offers_withdraw`).
     Consults they already took (active) go on to their end. An accept of theirs waits for the
     profile lock taken here and then finds them unverified. `expected`: the status the staff
-    member saw; `verification_changed` when someone decided in between."""
+    member saw (pending, verified or rejected: `invalid_expected` otherwise);
+    `verification_changed` when someone decided in between."""
     require_staff(staff)
+    if expected is not None and expected not in DECIDABLE_STATUSES:
+        raise _invalid(errors.InvalidExpectedStatus, "expected")
     reason = (reason or "").strip()
     if not approved and not reason:
         raise _invalid(errors.ReasonRequired, "reason")

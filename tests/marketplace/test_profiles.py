@@ -8,11 +8,11 @@ import time
 import pytest
 from django.utils import translation
 
-from marketplace import services
+from marketplace import errors, services
 from marketplace.models import LawyerProfile, VerificationDecision
 from messaging.models import Message
 from messaging.notices import render_notice
-from tests.factories import LawyerProfileFactory
+from tests.factories import LawyerProfileFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +264,46 @@ def test_the_lawyer_hears_of_each_verification_decision(celery_test_worker, staf
     assert verified.notice["kind"] == "lawyer_verified"
     with translation.override("zh-hans"):
         assert "证号不符" in render_notice(rejected.notice["kind"], rejected.notice["params"])
+
+
+def test_verify_with_the_status_seen_decides(api, lawyer, staff):
+    # given a lawyer waiting for review
+    api(lawyer).put("lawyer/profile", PROFILE)
+    # when staff approve, saying they saw it pending
+    response = api(staff).post(
+        f"admin/lawyers/{lawyer.pk}/verify", {"approved": True, "expected": "pending"}
+    )
+    # then
+    assert response.status_code == 200
+    assert response.json()["verification"] == "verified"
+
+
+def test_verify_after_a_colleague_decided_is_verification_changed(api, lawyer, staff):
+    # given a lawyer a colleague has just approved
+    api(lawyer).put("lawyer/profile", PROFILE)
+    api(StaffFactory()).post(f"admin/lawyers/{lawyer.pk}/verify", {"approved": True})
+    # when staff reject what they saw as pending
+    response = api(staff).post(
+        f"admin/lawyers/{lawyer.pk}/verify",
+        {"approved": False, "reason": "证号不符", "expected": "pending"},
+    )
+    # then nothing is recorded over the colleague's decision
+    assert response.status_code == 409
+    assert response.json()["code"] == errors.VerificationChanged.code
+    assert LawyerProfile.objects.get(user=lawyer).verification == "verified"
+    assert VerificationDecision.objects.count() == 1
+
+
+@pytest.mark.parametrize("expected", ["unsubmitted", "approved", ""])
+def test_verify_with_an_unknown_expected_status_is_invalid_expected(api, lawyer, staff, expected):
+    # given
+    api(lawyer).put("lawyer/profile", PROFILE)
+    # when
+    response = api(staff).post(
+        f"admin/lawyers/{lawyer.pk}/verify", {"approved": True, "expected": expected}
+    )
+    # then
+    assert response.status_code == 422
+    assert response.json()["code"] == errors.InvalidExpectedStatus.code == "invalid_expected"
+    assert response.json()["fields"].keys() == {"expected"}
+    assert not VerificationDecision.objects.exists()
