@@ -483,3 +483,20 @@ def test_a_deleted_lawyers_answer_stays_on_the_question_page_without_their_name_
     assert f"/lawyers/{lawyer.pk}/" not in page and f"?lawyer={lawyer.pk}" not in page
     assert "济宁明理律师事务所" not in page
     assert LawyerProfile.objects.get(user=lawyer).license_number  # kept for staff
+
+
+@pytest.mark.parametrize(
+    ("language", "never", "used"),
+    [("en", "Never used", "Last used "), ("zh-hans", "从未使用", "最近使用 ")],
+)
+def test_a_token_never_used_says_so_in_a_phrase_of_its_own(asker, language, never, used):
+    # given one token never used and one used
+    token_issue(user=asker, name="unused")
+    used_token, _ = token_issue(user=asker, name="used")
+    ApiToken.objects.filter(pk=used_token.pk).update(last_used_at=timezone.now())
+    # when the owner reads the account page
+    page = signed_in_client(asker).get("/account/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    # then the unused one reads "Never used", not "Last used Never"
+    assert page.count(never) == 1
+    assert page.count(used) == 1
+    assert "Last used Never" not in page and "最近使用 从未使用" not in page
