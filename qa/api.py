@@ -221,7 +221,8 @@ def _lawyer_brief(user) -> dict:
         "id": user.pk,
         "name": person_name(user),
         "firm": profile.firm if profile else "",
-        "verified": bool(profile and profile.is_verified),
+        # a former user's answers stay, vouched for by nobody
+        "verified": bool(profile and profile.is_verified and not user.is_deleted),
     }
 
 

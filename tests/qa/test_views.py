@@ -765,3 +765,27 @@ def test_labels_end_in_the_page_languages_colon(client, verified_lawyer, languag
     html = client.get(f"/lawyers/{verified_lawyer.pk}/").content.decode()
     # then a label ends in that language's colon: full width in Chinese
     assert f"{label}</strong>" in html
+
+
+# --- former users ----------------------------------------------------------------------------
+def test_a_former_lawyers_answer_vouches_for_nobody(api):
+    from accounts.services import user_delete
+    from tests.factories import TEST_PASSWORD
+
+    # given a verified lawyer from 济南 (surname 王) whose answer is published, who then
+    # closed the account
+    profile = LawyerProfileFactory(user__last_name="王")
+    answer = AnswerFactory(lawyer=profile.user, question__city=city("370200"))
+    user_delete(user=profile.user, password=TEST_PASSWORD, confirmed=True, address="127.0.0.1")
+    # when the question is read, on its page and through the API
+    html = Client().get(f"/questions/{answer.question_id}/").content.decode()
+    listed = api(None).get(f"questions/{answer.question_id}/answers").json()
+    # then the answer stays under "Former user" with no verified badge, no home city and a
+    # blank avatar, not the initial of a placeholder name
+    match = re.search(rf'<article class="answer" id="answer-{answer.pk}".*?</header>', html, re.S)
+    assert match
+    head = match.group(0)
+    assert "已注销用户" in head
+    assert "已认证" not in head and profile.home_city.name not in head
+    assert '<span class="avatar former" aria-hidden="true"></span>' in head
+    assert listed[0]["lawyer"]["verified"] is False
