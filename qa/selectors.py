@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from messaging.models import Message
 from qa import page_sql
 from qa.models import (
     Answer,
+    AnswerReview,
     ConsultPublication,
     ModerationDecision,
     Report,
@@ -401,8 +403,28 @@ def reports_open(*, limit: int = 500) -> list[ReportGroup]:
     return sorted(groups.values(), key=lambda g: (-len(g.reports), g.first.created_at))
 
 
-def decisions_recent(*, limit: int = 20) -> QuerySet[ModerationDecision]:
-    return ModerationDecision.objects.select_related("staff").order_by("-created_at")[:limit]
+@dataclass(frozen=True)
+class ModerationLogEntry:
+    """One thing moderation did: a decision on reports, or one round of an answer's review."""
+
+    at: datetime
+    decision: ModerationDecision | None = None
+    review: AnswerReview | None = None
+
+
+def moderation_log(*, limit: int = 20) -> list[ModerationLogEntry]:
+    """Report decisions and answer reviews together, newest first: the `limit` newest of each
+    kind are read (two queries whatever the number), merged and cut to `limit`."""
+    decisions = ModerationDecision.objects.select_related("staff").order_by("-created_at", "-pk")
+    reviews = (
+        AnswerReview.objects.select_related("reviewer", "answer__lawyer", "answer__question")
+        .defer("answer__body", "answer__question__body", "answer__question__search_vector")
+        .order_by("-created_at", "-pk")
+    )
+    entries = [ModerationLogEntry(at=d.created_at, decision=d) for d in decisions[:limit]]
+    entries += [ModerationLogEntry(at=r.created_at, review=r) for r in reviews[:limit]]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
 
 
 # --- sitemap ---------------------------------------------------------------------------

@@ -422,54 +422,81 @@ MODERATION_ANSWERS = "answers"
 MODERATION_REPORTS = "reports"
 
 
+def _render_moderation(
+    request: HttpRequest, *, refused: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    """The moderation page; `refused`: a review of one answer that was refused (`answer_id`,
+    `message`, and what was posted), shown in that answer's form."""
+    queue = list(selectors.answers_pending_review()[:100])
+    for answer in queue:
+        reviewed = any(r.reviewer_id == request.user.pk for r in answer.reviews.all())
+        # display flags for the page
+        setattr(answer, "reviewed_by_me", reviewed)  # noqa: B010
+        mine = refused is not None and refused["answer_id"] == answer.pk
+        setattr(answer, "refused", refused if mine else None)  # noqa: B010
+    if refused is not None and not any(a.pk == refused["answer_id"] for a in queue):
+        # the answer left the queue (someone decided it meanwhile): say so atop the section
+        messages.error(request, refused["message"], extra_tags=MODERATION_ANSWERS)
+    context = {
+        "pending_answers": queue,
+        "report_groups": selectors.reports_open(),
+        "log": selectors.moderation_log(),
+        "review_form": ReviewForm(),
+        "decide_form": DecideForm(),
+    }
+    return render(request, "qa/moderation.html", context, status=status)
+
+
 @login_required
 @require_GET
 @not_found_as_404
 def moderation(request: HttpRequest) -> HttpResponse:
     require_staff(request.user)  # type: ignore[arg-type]
-    queue = list(selectors.answers_pending_review()[:100])
-    for answer in queue:
-        reviewed = any(r.reviewer_id == request.user.pk for r in answer.reviews.all())
-        setattr(answer, "reviewed_by_me", reviewed)  # noqa: B010 - a display flag for the page
-    context = {
-        "pending_answers": queue,
-        "report_groups": selectors.reports_open(),
-        "decisions": list(selectors.decisions_recent()),
-        "review_form": ReviewForm(),
-        "decide_form": DecideForm(),
-    }
-    return render(request, "qa/moderation.html", context)
+    return _render_moderation(request)
 
 
 @login_required
 @require_POST
 @not_found_as_404
 def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
+    """A refused review is shown in the answer's own form (the form posts to the answer's
+    anchor, so the page opens there), with what staff chose and typed."""
     require_staff(request.user)  # type: ignore[arg-type]
-    back = reverse("qa:moderation") + f"#{MODERATION_ANSWERS}"
     form = ReviewForm(request.POST)
+    refusal: str | None = None
+    status = 422
     if not form.is_valid():
-        messages.error(request, _("Choose approve or reject."), extra_tags=MODERATION_ANSWERS)
-        return redirect(back)
-    try:
-        answer = services.answer_review(
-            staff=request.user,  # type: ignore[arg-type]
-            answer_id=answer_id,
-            approve=form.cleaned_data["decision"] == "approve",
-            reason=form.cleaned_data["reason"],
-        )
-    except NotFound:
-        raise
-    except DomainError as exc:
-        messages.error(request, str(exc.detail), extra_tags=MODERATION_ANSWERS)
+        if "decision" in form.errors:
+            refusal = _("Choose approve or reject.")
+        else:
+            refusal = " ".join(str(e) for e in form.errors.get("reason", []))
     else:
-        messages.success(
-            request,
-            _("Answer %(id)s: %(status)s.")
-            % {"id": answer.pk, "status": answer.get_status_display()},
-            extra_tags=MODERATION_ANSWERS,
-        )
-    return redirect(back)
+        try:
+            answer = services.answer_review(
+                staff=request.user,  # type: ignore[arg-type]
+                answer_id=answer_id,
+                approve=form.cleaned_data["decision"] == "approve",
+                reason=form.cleaned_data["reason"],
+            )
+        except NotFound:
+            raise
+        except DomainError as exc:
+            refusal, status = str(exc.detail), exc.status
+        else:
+            messages.success(
+                request,
+                _("Answer %(id)s: %(status)s.")
+                % {"id": answer.pk, "status": answer.get_status_display()},
+                extra_tags=MODERATION_ANSWERS,
+            )
+            return redirect(reverse("qa:moderation") + f"#{MODERATION_ANSWERS}")
+    refused = {
+        "answer_id": answer_id,
+        "message": refusal,
+        "decision": request.POST.get("decision", ""),
+        "reason": request.POST.get("reason", ""),
+    }
+    return _render_moderation(request, refused=refused, status=status)
 
 
 @login_required

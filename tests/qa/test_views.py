@@ -448,9 +448,9 @@ def test_the_moderation_page_is_for_staff_only(
     )
     moderator = signed_in(staff)
     # when
-    # session, user, answers, bases, reviews, reports, reported questions, decisions, the nav's
-    # unread notices
-    with django_assert_num_queries(9):
+    # session, user, answers, bases, reviews, reports, reported questions, report decisions,
+    # answer reviews (the decision log), the nav's unread notices
+    with django_assert_num_queries(10):
         html = moderator.get("/moderation/").content.decode()
     as_lawyer = signed_in(verified_lawyer).get("/moderation/")
     # then
@@ -492,19 +492,112 @@ def test_a_moderation_decision_is_confirmed_inside_the_section_it_returns_to(
     )
     answer = Answer.objects.get(lawyer=verified_lawyer)
     moderator = signed_in(staff)
-    # when staff reject it without the required reason
+    # when staff approve it
     response = moderator.post(
-        f"/moderation/answers/{answer.pk}/review/", {"decision": "reject"}, follow=True
+        f"/moderation/answers/{answer.pk}/review/", {"decision": "approve"}, follow=True
     )
-    # then the page opens at the answers and the refusal is shown there, not above the
-    # heading where the anchor scrolled it out of view
+    # then the page opens at the answers and says so there, not above the heading where the
+    # anchor scrolled it out of view
     assert response.redirect_chain[-1][0].endswith("#answers")
+    html = response.content.decode()
+    assert html.index('id="answers"') < html.index(f"回答 {answer.pk}") < html.index('id="reports"')
+
+
+def review_article(html: str, answer_id: int) -> str:
+    """One answer's item in the moderation page's review queue."""
+    match = re.search(rf'<article [^>]*id="review-{answer_id}".*?</article>', html, flags=re.S)
+    assert match, f"answer {answer_id} is not in the queue"
+    return match.group(0)
+
+
+def test_a_refused_review_is_shown_beside_its_answer_among_many(staff):
+    # given several answers waiting for review
+    queued = [AnswerFactory(status=Answer.Status.PENDING, approvals=0) for _ in range(4)]
+    rejected = queued[2]
+    moderator = signed_in(staff)
+    # when staff reject the third without the required reason
+    response = moderator.post(f"/moderation/answers/{rejected.pk}/review/", {"decision": "reject"})
+    # then the page comes back at that answer, the refusal inside its form, "reject" still
+    # chosen, and nowhere else on the page
     html = response.content.decode()
     with translation.override("zh-hans"):
         refusal = str(qa_errors.ReasonRequired.message)
-    assert html.count(refusal) == 1
-    assert html.index('id="answers"') < html.index(refusal)
-    assert Answer.objects.get(pk=answer.pk).status == "pending"
+    assert response.status_code == 422
+    article = review_article(html, rejected.pk)
+    assert refusal in article and html.count(refusal) == 1
+    assert f'action="/moderation/answers/{rejected.pk}/review/#review-{rejected.pk}"' in article
+    assert re.search(r'value="reject"[^>]*checked', article)
+    assert Answer.objects.get(pk=rejected.pk).status == "pending"
+
+
+def test_a_refused_review_keeps_the_reason_typed(staff):
+    # given an answer waiting for review
+    answer = AnswerFactory(status=Answer.Status.PENDING, approvals=0)
+    too_long = "理由" * 251
+    # when staff reject it with a reason over the limit
+    response = signed_in(staff).post(
+        f"/moderation/answers/{answer.pk}/review/", {"decision": "reject", "reason": too_long}
+    )
+    # then the reason is still in its field, beside the refusal
+    article = review_article(response.content.decode(), answer.pk)
+    assert response.status_code == 422
+    assert f'value="{too_long}"' in article and 'aria-invalid="true"' in article
+
+
+def decision_log(html: str) -> str:
+    start = html.index('id="decisions"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_decision_log_lists_answer_reviews_with_report_decisions_newest_first(
+    staff, other_staff, django_assert_num_queries
+):
+    # given one answer approved, one rejected with a reason, and a report decided
+    approved, rejected = (
+        AnswerFactory(status=Answer.Status.PENDING, approvals=0, question__title=title)
+        for title in ("工伤认定需要哪些材料", "离婚后孩子抚养权归谁")
+    )
+    moderator = signed_in(staff)
+    moderator.post(f"/moderation/answers/{approved.pk}/review/", {"decision": "approve"})
+    reported = PublicQuestionFactory()
+    signed_in(AskerFactory()).post(
+        "/report/", {"type": "question", "id": reported.pk, "reason": "spam"}
+    )
+    moderator.post(
+        f"/moderation/reports/{Report.objects.get().pk}/decide/",
+        {"outcome": "dismissed", "note": "没有问题"},
+    )
+    signed_in(other_staff).post(
+        f"/moderation/answers/{rejected.pk}/review/",
+        {"decision": "reject", "reason": "未引用法条"},
+    )
+    # when staff open the moderation page: session, user, answer queue (empty), open reports
+    # (none), report decisions, answer reviews, the nav's unread notices
+    with django_assert_num_queries(7):
+        html = moderator.get("/moderation/").content.decode()
+    # then the log shows what each did to which answer, newest first
+    log = decision_log(html)
+    assert "暂无处理记录" not in log
+    rows = re.findall(r"<tr>.*?</tr>", log.split("<tbody>")[1], flags=re.S)
+    assert len(rows) == 3
+    assert "离婚后孩子抚养权归谁" in rows[0] and "已驳回" in rows[0]
+    assert "未引用法条" in rows[0] and other_staff.username in rows[0]
+    assert "没有问题" in rows[1]
+    assert "工伤认定需要哪些材料" in rows[2] and "回答已发布" in rows[2]
+    assert staff.username in rows[2]
+
+
+def test_the_decision_log_is_bounded_and_read_in_the_same_queries(staff, django_assert_num_queries):
+    # given more reviews than the log shows
+    for _ in range(25):
+        answer = AnswerFactory(status=Answer.Status.PENDING, approvals=0)
+        signed_in(staff).post(f"/moderation/answers/{answer.pk}/review/", {"decision": "approve"})
+    moderator = signed_in(staff)
+    # when (as above: 7 queries with 3 entries)
+    with django_assert_num_queries(7):
+        log = decision_log(moderator.get("/moderation/").content.decode())
+    # then
+    assert log.count("<tr>") == 1 + 20  # the head and the twenty newest
 
 
 def test_reading_a_reported_message_is_recorded(staff):
