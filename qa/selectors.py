@@ -31,9 +31,10 @@ from django.db.models.functions import Coalesce, Substr
 
 from accounts.models import User
 from config.errors import NotFound
-from marketplace.models import Category, LawyerProfile, Question, Region
+from marketplace.models import Category, Consult, LawyerProfile, Question, Region
 from messaging.models import Message
 from qa import page_sql
+from qa.masking import mask_personal_data
 from qa.models import (
     Answer,
     AnswerReview,
@@ -401,6 +402,33 @@ def reports_open(*, limit: int = 500) -> list[ReportGroup]:
     for group in groups.values():
         group.target = targets.get(group.target_type, {}).get(group.target_id)
     return sorted(groups.values(), key=lambda g: (-len(g.reports), g.first.created_at))
+
+
+REPORTED_EXCERPT_CHARS = 80
+
+
+def report_target_named(*, reporter: User, target_type: str, target_id: int) -> str:
+    """What the report form names, as the reporter may see it elsewhere: a question's title
+    and an answer's opening words (masked as on the public pages), a lawyer's name when the
+    lawyer is listed publicly or consulted the reporter ("" otherwise, and for messages, which
+    the form quotes). The caller has already checked that the reporter may report it."""
+    if target_type == TargetType.QUESTION:
+        title = public_questions().filter(pk=target_id).values_list("title", flat=True).first()
+        return mask_personal_data(title or "")
+    if target_type == TargetType.ANSWER:
+        body = visible_answers().filter(pk=target_id).values_list("body", flat=True).first()
+        text = " ".join(mask_personal_data(body or "").split())
+        if len(text) > REPORTED_EXCERPT_CHARS:
+            text = text[: REPORTED_EXCERPT_CHARS - 1] + "…"
+        return text
+    if target_type == TargetType.LAWYER:
+        lawyer = User.objects.filter(pk=target_id).first()
+        if lawyer is None or lawyer.is_deleted:
+            return ""
+        listed = verified_lawyers().filter(user_id=target_id).exists()
+        if listed or Consult.objects.filter(asker=reporter, lawyer_id=target_id).exists():
+            return lawyer.display_name
+    return ""
 
 
 @dataclass(frozen=True)

@@ -383,6 +383,11 @@ def report_view(request: HttpRequest) -> HttpResponse:
     quoted = ""
     if target_type == TargetType.MESSAGE:
         quoted = Message.objects.filter(pk=target_id).values_list("body", flat=True).first() or ""
+    named = selectors.report_target_named(
+        reporter=request.user,  # type: ignore[arg-type]
+        target_type=target_type,
+        target_id=target_id,
+    )
     back = _safe_next(request, _report_target_url(target_type, target_id))
     form = ReportForm(request.POST or None)
     status = 200
@@ -411,6 +416,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
         "target_label": TargetType(target_type).label,
         "target_id": target_id,
         "quoted": quoted,
+        "named": named,
         "next": back,
     }
     return render(request, "qa/report_form.html", context, status=status)

@@ -882,3 +882,66 @@ def test_a_former_lawyers_answer_vouches_for_nobody(api):
     assert "已认证" not in head and profile.home_city.name not in head
     assert '<span class="avatar former" aria-hidden="true"></span>' in head
     assert listed[0]["lawyer"]["verified"] is False
+
+
+# --- the report form -------------------------------------------------------------------------
+def test_the_report_form_names_the_question_it_reports(asker):
+    # given a public question with a phone number in its title
+    question = PublicQuestionFactory(title="被13812345678骚扰怎么办")
+    # when someone opens the form to report it
+    html = signed_in(asker).get("/report/", {"type": "question", "id": question.pk})
+    # then the title shows, masked as on the question page
+    page = html.content.decode()
+    assert "被138****5678骚扰怎么办" in page and "13812345678" not in page
+
+
+def test_the_report_form_quotes_the_start_of_the_answer_it_reports(asker):
+    # given a long published answer
+    answer = AnswerFactory(body="建议先与银行协商分期还款。" + "后面还有很长的分析。" * 30)
+    # when
+    page = signed_in(asker).get("/report/", {"type": "answer", "id": answer.pk}).content.decode()
+    # then an excerpt names it, not the whole answer
+    assert "开头为“建议先与银行协商分期还款。" in page
+    assert "后面还有很长的分析。" * 10 not in page
+
+
+def test_the_report_form_names_a_listed_lawyer(asker):
+    # given a verified lawyer
+    lawyer = LawyerProfileFactory(user__last_name="李", user__first_name="建国").user
+    # when
+    page = signed_in(asker).get("/report/", {"type": "lawyer", "id": lawyer.pk}).content.decode()
+    # then
+    assert "李建国律师" in page
+
+
+def test_the_report_form_does_not_name_a_lawyer_the_reporter_cannot_see(asker):
+    # given a lawyer still waiting for verification, whom the reporter never consulted
+    from marketplace.models import LawyerProfile
+
+    lawyer = LawyerProfileFactory(
+        user__last_name="赵",
+        user__first_name="未审",
+        verification=LawyerProfile.Verification.PENDING,
+    ).user
+    # when someone opens the form by the lawyer's id
+    page = signed_in(asker).get("/report/", {"type": "lawyer", "id": lawyer.pk}).content.decode()
+    # then the form does not tell the name
+    assert "赵未审" not in page
+
+
+def test_the_report_form_names_the_lawyer_of_the_reporters_own_consult():
+    # given a consult whose lawyer is no longer listed (verification revoked)
+    from marketplace.models import LawyerProfile
+
+    consult = resolved_consult()
+    LawyerProfile.objects.filter(user=consult.lawyer).update(
+        verification=LawyerProfile.Verification.REJECTED
+    )
+    # when the asker reports the lawyer from the room
+    page = (
+        signed_in(consult.asker)
+        .get("/report/", {"type": "lawyer", "id": consult.lawyer_id})
+        .content.decode()
+    )
+    # then
+    assert f"{consult.lawyer.display_name}律师" in page
