@@ -43,6 +43,13 @@ def sentence_space() -> str:
 
 
 @register.simple_tag
+def bracket_space() -> str:
+    """Before a bracketed remark: "5.0 (1 rating)" in English; none before a full-width
+    bracket, "5.0（1条评价）", which holds its own room."""
+    return sentences.sentence_space()
+
+
+@register.simple_tag
 def label_colon() -> str:
     """After a label: "：" in Chinese, ": " in English."""
     return pgettext("after a label", ": ")

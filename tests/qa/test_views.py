@@ -945,3 +945,53 @@ def test_the_report_form_names_the_lawyer_of_the_reporters_own_consult():
     )
     # then
     assert f"{consult.lawyer.display_name}律师" in page
+
+
+# --- punctuation and spacing -----------------------------------------------------------------
+def test_an_answers_flags_follow_a_full_width_colon_without_a_space(staff, verified_lawyer):
+    # given an answer flagged for promising an outcome
+    question = PublicQuestionFactory()
+    signed_in(verified_lawyer).post(
+        f"/questions/{question.pk}/answer/", {"body": "这个官司包赢，请放心委托。"}
+    )
+    # when staff open the queue
+    html = signed_in(staff).get("/moderation/").content.decode()
+    # then
+    assert re.search(r"已标记：</strong>承诺", html)
+
+
+@pytest.mark.parametrize(
+    ("language", "figure"),
+    [
+        ("zh-hans", '★ 4.9<span class="muted">（31条评价）'),
+        ("en", '★ 4.9 <span class="muted">(31 ratings)'),
+    ],
+)
+def test_a_lawyer_cards_rating_count_is_spaced_as_the_language_writes_brackets(language, figure):
+    from django.template.loader import render_to_string
+
+    # given a rated lawyer
+    profile = LawyerProfileFactory(rating_avg="4.90", rating_count=31)
+    profile.answer_count, profile.helped_total = 14, 45  # type: ignore[attr-defined]
+    # when the card is shown
+    with translation.override(language):
+        card = render_to_string("qa/partials/lawyer_card.html", {"p": profile})
+    # then a space before "(" in English, none before "（" in Chinese
+    assert figure in card
+
+
+def test_the_reported_message_pages_decision_button_and_back_link_are_set_apart(staff):
+    # given a reported message
+    consult = resolved_consult(replies=["私下转账给我"])
+    message = consult.conversation.messages.get()
+    signed_in(consult.asker).post(
+        "/report/", {"type": "message", "id": message.pk, "reason": "fraud"}
+    )
+    # when staff open it
+    html = signed_in(staff).get(f"/moderation/messages/{message.pk}/").content.decode()
+    # then the button and the link sit in a row (which spaces its items), not side by side
+    assert re.search(
+        r'<div class="row">\s*<button type="submit"[^>]*>提交决定</button>\s*'
+        r'<a href="/moderation/#reports">返回审核页面</a>\s*</div>',
+        html,
+    )
