@@ -183,3 +183,68 @@ def test_a_lawyer_adds_legal_basis_rows_as_needed(new_context, qa_world):
     page.click("[data-add-basis]")
     # then
     assert rows.nth(2).is_visible() and rows.nth(3).is_hidden()
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_a_refused_review_opens_the_moderation_page_at_its_answer(new_context, lang):
+    from qa import services
+
+    # given a long review queue, and a log with an approval, a rejection and a report decision
+    staff = StaffFactory()
+    decided = [AnswerFactory(status=Answer.Status.PENDING, approvals=0) for _ in range(2)]
+    services.answer_review(staff=staff, answer_id=decided[0].pk, approve=True)
+    services.answer_review(
+        staff=StaffFactory(), answer_id=decided[1].pk, approve=False, reason="未引用法条"
+    )
+    report = Report.objects.create(
+        reporter=AskerFactory(),
+        target_type="question",
+        target_id=decided[0].question_id,
+        reason="spam",
+    )
+    services.report_decide(staff=staff, report_id=report.pk, upheld=False, note="没有问题")
+    queued = [
+        AnswerFactory(
+            status=Answer.Status.PENDING,
+            approvals=0,
+            body="这个官司包赢，请放心委托。" if n == 0 else "建议先与对方协商，保留证据。" * 8,
+            is_flagged=n == 0,
+            flags=[{"code": "outcome_promise", "match": "包赢"}] if n == 0 else [],
+        )
+        for n in range(6)
+    ]
+    page, errors = visit(new_context, staff, lang, "/moderation/", "moderation-log")
+    # when staff reject the fifth answer without giving a reason
+    target = queued[4]
+    form = page.locator(f"#review-{target.pk} form")
+    form.locator("input[value=reject]").check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    page.screenshot(path=f".screenshots/qa-{lang}-moderation-refused.png")
+    # then the page opens at that answer with the refusal in its form, in view
+    refusal = page.locator(f"#review-{target.pk}-error")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_be_in_viewport()
+    expect(page.locator(f"#review-{target.pk} input[value=reject]")).to_be_checked()
+    assert page.url.endswith(f"#review-{target.pk}")
+    assert Answer.objects.get(pk=target.pk).status == Answer.Status.PENDING
+    # (the refused form's page comes with its 422, which the console notes)
+    assert [e for e in errors if "422" not in e] == []
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_reported_message_page(new_context, lang):
+    # given a reported message
+    consult = resolved_consult(replies=["私下转账给我，不走平台"])
+    message = consult.conversation.messages.get()
+    Report.objects.create(
+        reporter=consult.asker, target_type="message", target_id=message.pk, reason="fraud"
+    )
+    # when staff open it, then it renders without script errors (and a screenshot to look at)
+    page, errors = visit(
+        new_context, StaffFactory(), lang, f"/moderation/messages/{message.pk}/", "message"
+    )
+    button = page.locator("main form button[type=submit]").bounding_box()
+    back = page.locator("main form a").bounding_box()
+    assert button and back and back["x"] - (button["x"] + button["width"]) >= 8
+    assert errors == []
