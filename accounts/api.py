@@ -53,6 +53,11 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
+def request_language() -> str:
+    """The request's language (Accept-Language or the language cookie), for mails."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 @router.post(
     "/register", response={201: UserOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=None
 )
@@ -64,6 +69,7 @@ def register(request: HttpRequest, payload: RegisterIn):
         role=payload.role,
         phone=payload.phone or "",
         email=payload.email or "",
+        language=request_language(),
     )
     return Status(201, user)
 
@@ -111,7 +117,7 @@ def password_reset(request: HttpRequest, payload: PasswordResetIn):
     services.password_reset_request(
         login=payload.login,
         address=client_address(request),
-        language=translation.get_language() or settings.LANGUAGE_CODE,
+        language=request_language(),
     )
     message = _(
         "If an account with that username or e-mail exists and has an e-mail on file, we sent "
@@ -126,7 +132,10 @@ def password_reset(request: HttpRequest, payload: PasswordResetIn):
 def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn):
     """Every session and socket of the account ends; sign in again with the new password."""
     services.password_reset_confirm(
-        uidb64=payload.uid, token=payload.token, new_password=payload.new_password
+        uidb64=payload.uid,
+        token=payload.token,
+        new_password=payload.new_password,
+        language=request_language(),
     )
     return Status(204, None)
 
@@ -140,6 +149,7 @@ class AccountOut(Schema):
     last_name: str
     phone: str
     email: str
+    email_pending: str
 
 
 class AccountIn(Schema):
@@ -156,6 +166,10 @@ class PasswordChangeIn(Schema):
 class EmailChangeIn(Schema):
     email: str
     password: str
+
+
+class EmailConfirmIn(Schema):
+    token: str
 
 
 class AccountDeleteIn(Schema):
@@ -197,13 +211,36 @@ def account_update(request: HttpRequest, payload: AccountIn):
     auth=signed_in,
 )
 def account_email(request: HttpRequest, payload: EmailChangeIn):
-    """Set the e-mail reset links go to ("" removes it); the password is asked again."""
+    """Ask for a new e-mail for reset links: it is `email_pending` until confirmed by the link
+    mailed to it ("" removes the address at once); the password is asked again."""
     return services.user_email_change(
         user=request.user,  # type: ignore[arg-type]
         email=payload.email,
         password=payload.password,
         address=client_address(request),
+        language=request_language(),
     )
+
+
+@router.post(
+    "/account/email/resend",
+    response={202: None, 401: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    auth=signed_in,
+)
+def account_email_resend(request: HttpRequest):
+    """Mail the confirmation link of the pending address again."""
+    services.email_confirm_resend(user=request.user, language=request_language())  # type: ignore[arg-type]
+    return Status(202, None)
+
+
+@router.post(
+    "/account/email/confirm", response={204: None, 400: ErrorOut, 409: ErrorOut}, auth=None
+)
+def account_email_confirm(request: HttpRequest, payload: EmailConfirmIn):
+    """Confirm the pending address with the token of the mailed link (its last path segment).
+    No sign-in needed, as the link proves the mailbox; so nothing of the account is answered."""
+    services.email_confirm(token=payload.token)
+    return Status(204, None)
 
 
 @router.post(
@@ -216,6 +253,7 @@ def password_change(request: HttpRequest, payload: PasswordChangeIn):
         current_password=payload.current_password,
         new_password=payload.new_password,
         address=client_address(request),
+        language=request_language(),
     )
     if _signed_in_by_session(request, user):
         update_session_auth_hash(request, user)

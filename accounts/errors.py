@@ -115,3 +115,33 @@ class ResetLinkInvalid(DomainError):
 class ResetRequestsLimited(RateLimited):
     code = "reset_rate_limited"
     message = _("Too many password reset requests. Try again in an hour.")
+
+
+class EmailLinkExpired(DomainError):
+    code = "email_link_expired"
+    status = 400
+    message = _(
+        "This confirmation link has expired. Send a new one from your account page and open it "
+        "within a day."
+    )
+
+
+class EmailLinkInvalid(DomainError):
+    """Already used, made for an address changed since, or not a link we sent: one answer."""
+
+    code = "email_link_invalid"
+    status = 400
+    message = _(
+        "This confirmation link is no longer valid: it was already used, or a newer address "
+        "was set since. Your account page shows the address waiting for confirmation."
+    )
+
+
+class NoPendingEmail(Conflict):
+    code = "no_pending_email"
+    message = _("No e-mail address is waiting for confirmation.")
+
+
+class EmailConfirmLimited(RateLimited):
+    code = "email_confirm_rate_limited"
+    message = _("Too many confirmation mails. Try again in an hour.")

@@ -18,11 +18,21 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ASKER)
     # personal data: shown masked in public, never logged or passed to tasks
     phone = models.CharField(max_length=20, blank=True)
+    # `email` is the confirmed address, the only one reset links and security mails go to, and
+    # unique among accounts; a new address waits in `email_pending` until its owner opens the
+    # link mailed to it (accounts.services.user_email_change, email_confirm). A pending claim
+    # is unique to nothing, so typing someone else's address never blocks its owner.
+    email_pending = models.EmailField(max_length=254, blank=True)
+    # when the pending address was set: a confirmation link is bound to it, so a link mailed
+    # for an earlier claim (even of the same address) cannot confirm a later one
+    email_pending_at = models.DateTimeField(null=True, blank=True)
+    # when the password last changed (account page, API or reset), told in the security mail
+    password_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
-            # a password reset link goes to one account (accounts.services.email_clean)
+            # among confirmed addresses only: a password reset link goes to one account
             models.UniqueConstraint(
                 Lower("email"),
                 condition=~models.Q(email=""),

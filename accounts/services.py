@@ -41,8 +41,15 @@ logger = logging.getLogger(__name__)
 
 
 def user_register(
-    *, username: str, password: str, role: str, phone: str = "", email: str = ""
+    *,
+    username: str,
+    password: str,
+    role: str,
+    phone: str = "",
+    email: str = "",
+    language: str = settings.LANGUAGE_CODE,
 ) -> User:
+    """A new account; an e-mail given waits for confirmation (a link is mailed to it)."""
     username = (username or "").strip()
     problems = FieldProblems()
     if not USERNAME_RE.match(username):
@@ -55,7 +62,13 @@ def user_register(
     email = problems.check(lambda: email_clean(email)) or ""
     if email and _email_in_use(email):
         problems.add(errors.EmailTaken(fields={"email": errors.EmailTaken.message}))
-    candidate = User(username=username, role=role, phone=phone, email=email)
+    candidate = User(
+        username=username,
+        role=role,
+        phone=phone,
+        email_pending=email,
+        email_pending_at=timezone.now() if email else None,
+    )
     try:
         validate_password(password or "", user=candidate)
     except ValidationError as exc:
@@ -66,11 +79,11 @@ def user_register(
     try:
         with transaction.atomic():
             candidate.save()
-    except IntegrityError as exc:  # two registrations racing for one name or address
-        if EMAIL_CONSTRAINT in str(exc):
-            raise errors.EmailTaken(fields={"email": errors.EmailTaken.message}) from exc
+    except IntegrityError as exc:  # two registrations racing for one name
         raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}) from exc
     _send_welcome(candidate)
+    if email:
+        _email_confirm_mail_on_commit(candidate, language=language)
     return candidate
 
 
@@ -81,9 +94,6 @@ def phone_clean(raw: str | None) -> str:
     if phone and not PHONE_RE.match(phone):
         raise errors.InvalidPhone(fields={"phone": errors.InvalidPhone.message})
     return phone
-
-
-EMAIL_CONSTRAINT = "accounts_user_email_ci_unique"
 
 
 def email_clean(raw: str | None) -> str:
@@ -102,7 +112,8 @@ def email_clean(raw: str | None) -> str:
 
 
 def _email_in_use(email: str, *, besides: User | None = None) -> bool:
-    """One account per address, whatever its case: a reset link goes to exactly one account."""
+    """One account per confirmed address, whatever its case: a reset link goes to exactly one
+    account. Pending claims do not count: typing an address never takes it from its owner."""
     others = User.objects.filter(email__iexact=email)
     if besides is not None:
         others = others.exclude(pk=besides.pk)
@@ -242,9 +253,14 @@ def _password_confirm(*, user: User, password: str, address: str, field: str) ->
 
 
 def user_password_change(
-    *, user: User, current_password: str, new_password: str, address: str
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    address: str,
+    language: str = settings.LANGUAGE_CODE,
 ) -> None:
-    """Every session signed in with the old password ends at its next request (Django checks a
+    """A short security mail tells the confirmed address (accounts.tasks). Every session signed in with the old password ends at its next request (Django checks a
     session's password hash), and every open socket is told to reconnect, which such a session
     cannot; the caller keeps its own session with update_session_auth_hash. API tokens stay:
     they are listed on the account page to be revoked one by one."""
@@ -257,8 +273,18 @@ def user_password_change(
         message = sentences_join(exc.messages)
         raise errors.WeakPassword(message, fields={"new_password": message}) from exc
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
     sockets_reconnect_on_commit([user.pk])
+    _password_changed_mail_on_commit(user, language=language)
+
+
+def _password_changed_mail_on_commit(user: User, *, language: str) -> None:
+    """The security notice after a password change or reset, to the confirmed address only."""
+    from accounts.tasks import password_changed_mail_task
+
+    if user.email:
+        password_changed_mail_task.delay_on_commit(user.pk, language)
 
 
 def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> None:
@@ -311,6 +337,7 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         LawyerProfile.objects.filter(user=locked).update(firm="", bio="")
         locked.username = f"{DELETED_USERNAME_PREFIX}{locked.pk}"
         locked.first_name = locked.last_name = locked.phone = locked.email = ""
+        locked.email_pending, locked.email_pending_at = "", None
         locked.set_unusable_password()
         locked.is_active = False
         sockets_reconnect_on_commit([locked.pk])
@@ -321,6 +348,8 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
                 "last_name",
                 "phone",
                 "email",
+                "email_pending",
+                "email_pending_at",
                 "password",
                 "is_active",
             ]
@@ -328,21 +357,100 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     user.refresh_from_db()
 
 
-def user_email_change(*, user: User, email: str, password: str, address: str) -> User:
-    """Set (or, with "", remove) the address password reset links go to. The password is asked
-    again: with only a stolen session, changing the address and then resetting the password
-    would take the account over. One address per account, compared case-insensitively."""
+def user_email_change(
+    *, user: User, email: str, password: str, address: str, language: str = settings.LANGUAGE_CODE
+) -> User:
+    """Ask to change the address password reset links go to; with "", remove it at once.
+
+    The password is asked again: with only a stolen session, changing the address and then
+    resetting the password would take the account over. A new address is only pending: a link
+    is mailed to it (accounts.tasks) and the confirmed address, if any, stays in use until the
+    link is opened (email_confirm). Typing the confirmed address again withdraws a pending
+    claim. EmailTaken when another account has confirmed the address (in any case); pending
+    claims of others never block it. EmailConfirmLimited past EMAIL_CONFIRM_MAILS_PER_HOUR."""
     _password_confirm(user=user, password=password, address=address, field="password")
     cleaned = email_clean(email)
-    if cleaned and _email_in_use(cleaned, besides=user):
+    if not cleaned or cleaned.lower() == user.email.lower():
+        user.email = cleaned
+        user.email_pending, user.email_pending_at = "", None
+        user.save(update_fields=["email", "email_pending", "email_pending_at"])
+        return user
+    if _email_in_use(cleaned, besides=user):
         raise errors.EmailTaken(fields={"email": errors.EmailTaken.message})
-    user.email = cleaned
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["email"])
-    except IntegrityError as exc:  # another account took it in the meantime
-        raise errors.EmailTaken(fields={"email": errors.EmailTaken.message}) from exc
+    _email_confirm_mail_limit(user)
+    user.email_pending, user.email_pending_at = cleaned, timezone.now()
+    user.save(update_fields=["email_pending", "email_pending_at"])
+    _email_confirm_mail_on_commit(user, language=language)
     return user
+
+
+def email_confirm_resend(*, user: User, language: str = settings.LANGUAGE_CODE) -> None:
+    """Mail the confirmation link again (a new token for the same claim: earlier links keep
+    working). NoPendingEmail when nothing waits; EmailConfirmLimited past the hourly cap."""
+    if not user.email_pending:
+        raise errors.NoPendingEmail()
+    _email_confirm_mail_limit(user)
+    _email_confirm_mail_on_commit(user, language=language)
+
+
+def email_confirm(*, token: str) -> User:
+    """Make the pending address the account's confirmed one, through the link mailed to it.
+    EmailLinkExpired after EMAIL_CONFIRM_TIMEOUT; EmailLinkInvalid if the link was used, made
+    for an earlier claim, or not made by us; EmailTaken if another account confirmed the
+    address first (the claim stays pending, to be changed). Reset links made for the previous
+    address stop working (Django's reset token covers the address)."""
+    from accounts.email_confirmation import (
+        email_confirm_token_matches,
+        email_confirm_token_user_id,
+    )
+
+    user_id = email_confirm_token_user_id(token)
+    with transaction.atomic():
+        # two tabs opening one link: the second finds nothing pending and the link used
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or not email_confirm_token_matches(user, token):
+            raise errors.EmailLinkInvalid()
+        if _email_in_use(user.email_pending, besides=user):
+            raise errors.EmailTaken()
+        user.email = user.email_pending
+        user.email_pending, user.email_pending_at = "", None
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_pending", "email_pending_at"])
+        except IntegrityError as exc:  # another account confirmed it in the meantime
+            raise errors.EmailTaken() from exc
+    logger.info("e-mail address of user %s confirmed", user.pk)
+    return user
+
+
+def email_confirm_check(*, token: str) -> None:
+    """What email_confirm would refuse, without confirming: for the page the link opens."""
+    from accounts.email_confirmation import (
+        email_confirm_token_matches,
+        email_confirm_token_user_id,
+    )
+
+    user = User.objects.filter(pk=email_confirm_token_user_id(token), is_active=True).first()
+    if user is None or not email_confirm_token_matches(user, token):
+        raise errors.EmailLinkInvalid()
+
+
+def _email_confirm_mail_limit(user: User) -> None:
+    try:
+        rate_limit_check(
+            bucket="email-confirm",
+            identity=user.pk,
+            limit=settings.EMAIL_CONFIRM_MAILS_PER_HOUR,
+            window_seconds=3600,
+        )
+    except RateLimited as exc:
+        raise errors.EmailConfirmLimited() from exc
+
+
+def _email_confirm_mail_on_commit(user: User, *, language: str) -> None:
+    from accounts.tasks import email_confirm_mail_task
+
+    email_confirm_mail_task.delay_on_commit(user.pk, language)
 
 
 # --- forgotten passwords: a link by e-mail (accounts.reset_mail, accounts.tasks) -------------
@@ -415,8 +523,10 @@ def password_reset_link_user(*, uidb64: str, token: str) -> User:
     return user
 
 
-def password_reset_confirm(*, uidb64: str, token: str, new_password: str) -> User:
-    """Set a new password through a reset link. Every session ends (their password hash no
+def password_reset_confirm(
+    *, uidb64: str, token: str, new_password: str, language: str = settings.LANGUAGE_CODE
+) -> User:
+    """Set a new password through a reset link, and tell the address by a security mail. Every session ends (their password hash no
     longer matches; the caller's own too), every open socket is told to reconnect, and the
     sign-in lockouts on the account are lifted: they counted guesses at a password that is
     gone, and the owner has just proved they read the account's mail. API tokens stay, as
@@ -433,8 +543,10 @@ def password_reset_confirm(*, uidb64: str, token: str, new_password: str) -> Use
         if not default_token_generator.check_token(locked, token):
             raise errors.ResetLinkInvalid()
         locked.set_password(new_password)
-        locked.save(update_fields=["password"])
+        locked.password_changed_at = timezone.now()
+        locked.save(update_fields=["password", "password_changed_at"])
         sockets_reconnect_on_commit([locked.pk])
+        _password_changed_mail_on_commit(locked, language=language)
         username = locked.username
         transaction.on_commit(lambda: login_clear_failures_of_user(username=username))
     return locked

@@ -40,7 +40,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.registration_throttle(address=request.META.get("REMOTE_ADDR") or "unknown")
-            user = services.user_register(**form.cleaned_data)
+            user = services.user_register(**form.cleaned_data, language=_language())
         except DomainError as exc:
             for field, message in (exc.fields or {"__all__": exc.detail}).items():
                 form.add_error(None if field == "__all__" else field, str(message))
@@ -90,6 +90,7 @@ def _account_page(
     password_form: PasswordChangeForm | None = None,
     email_form: EmailChangeForm | None = None,
     delete_form: AccountDeleteForm | None = None,
+    resend_error: str = "",
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     context = {
@@ -102,9 +103,11 @@ def _account_page(
             }
         ),
         "password_form": password_form or PasswordChangeForm(),
-        "email_form": email_form or EmailChangeForm(prefix="email", initial={"email": user.email}),
+        "email_form": email_form
+        or EmailChangeForm(prefix="email", initial={"email": user.email_pending or user.email}),
         "delete_form": delete_form or AccountDeleteForm(prefix="delete"),
         "tokens": list(selectors.api_tokens_active(user=user)),
+        "resend_error": resend_error,
     }
     return render(request, "accounts/account.html", context, status=status)
 
@@ -116,6 +119,10 @@ def _add_errors(form: forms.Form, exc: DomainError) -> None:
 
 def _address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 @login_required
@@ -151,18 +158,54 @@ def account_email_view(request: HttpRequest) -> HttpResponse:
             user = services.user_email_change(
                 user=request.user,  # type: ignore[arg-type]
                 address=_address(request),
+                language=_language(),
                 **form.cleaned_data,
             )
         except DomainError as exc:
             _add_errors(form, exc)
             status = exc.status
         else:
-            if user.email:
+            if user.email_pending:
+                messages.success(
+                    request,
+                    _("We sent a confirmation link to the new address: open it to start using it."),
+                )
+            elif user.email:
                 messages.success(request, _("Your e-mail is saved: password reset links go there."))
             else:
                 messages.success(request, _("Your e-mail is removed."))
             return redirect("account")
     return _account_page(request, status=status, email_form=form)
+
+
+@login_required
+@require_POST
+def account_email_resend_view(request: HttpRequest) -> HttpResponse:
+    try:
+        services.email_confirm_resend(user=request.user, language=_language())  # type: ignore[arg-type]
+    except DomainError as exc:
+        return _account_page(request, status=exc.status, resend_error=str(exc.detail))
+    else:
+        messages.success(request, _("The confirmation link is sent again."))
+    return redirect("account")
+
+
+@require_http_methods(["GET", "POST"])
+def email_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only checks the link and shows a button; POST confirms."""
+    try:
+        if request.method != "POST":
+            services.email_confirm_check(token=token)
+        else:
+            services.email_confirm(token=token)
+            messages.success(
+                request, _("Your e-mail address is confirmed: password reset links go there.")
+            )
+            return redirect("account" if request.user.is_authenticated else "accounts:login")
+    except DomainError as exc:
+        context = {"message": exc.detail, "code": exc.code}
+        return render(request, "accounts/email_confirm.html", context, status=exc.status)
+    return render(request, "accounts/email_confirm.html")
 
 
 @login_required
@@ -173,7 +216,9 @@ def account_password_view(request: HttpRequest) -> HttpResponse:
     status = 422
     if form.is_valid():
         try:
-            services.user_password_change(user=user, address=_address(request), **form.cleaned_data)
+            services.user_password_change(
+                user=user, address=_address(request), language=_language(), **form.cleaned_data
+            )
         except DomainError as exc:
             _add_errors(form, exc)
             status = exc.status
@@ -278,7 +323,10 @@ def password_reset_link_view(request: HttpRequest, uidb64: str, token: str) -> H
             services.password_reset_link_user(uidb64=uidb64, token=token)
         elif form.is_valid():
             services.password_reset_confirm(
-                uidb64=uidb64, token=token, new_password=form.cleaned_data["new_password"]
+                uidb64=uidb64,
+                token=token,
+                new_password=form.cleaned_data["new_password"],
+                language=_language(),
             )
             # every session of the account has ended, this one too; the person signs in with
             # the new password (see README: why not signed in at once)

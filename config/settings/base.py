@@ -164,6 +164,13 @@ PASSWORD_RESET_RATE_LIMIT = env.int("PASSWORD_RESET_RATE_LIMIT", default=10)
 # answered as usual and send nothing, so the limit never tells whether an account exists
 PASSWORD_RESET_MAILS_PER_ACCOUNT = env.int("PASSWORD_RESET_MAILS_PER_ACCOUNT", default=3)
 
+# --- confirming a new e-mail address (accounts.services.user_email_change, email_confirm) ---
+# how long the link mailed to a new address works, in seconds
+EMAIL_CONFIRM_TIMEOUT = env.int("EMAIL_CONFIRM_TIMEOUT", default=24 * 60 * 60)
+# confirmation mails one account may have sent per hour (setting an address, or "send again"),
+# so that nobody can flood someone else's mailbox by claiming their address over and over
+EMAIL_CONFIRM_MAILS_PER_HOUR = env.int("EMAIL_CONFIRM_MAILS_PER_HOUR", default=3)
+
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

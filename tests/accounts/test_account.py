@@ -49,6 +49,7 @@ def test_profile_update_saves_names_and_the_phone_as_registration_stores_it(api,
         "last_name": "李",
         "phone": "13912345678",
         "email": "",
+        "email_pending": "",
     }
     asker.refresh_from_db()
     assert (asker.display_name, asker.phone) == ("李建国", "13912345678")

@@ -1,0 +1,73 @@
+"""The account's mails besides the reset link (accounts.reset_mail): the link that confirms a
+new address, and the notice that the password changed. Each is plain text and HTML in the
+user's language, rendered from accounts/mail/<name>{_subject.txt,.txt,.html}. Only
+accounts.tasks calls them; tokens are made here, in the worker, never sent through the broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+
+from accounts.email_confirmation import email_confirm_token_make
+from accounts.models import User
+
+
+def public_url(path: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def mail_send(*, template: str, to: str, language: str, context: Callable[[], dict]) -> None:
+    """Render and send one mail. `context` is called inside the language, so what it formats
+    (dates, lazy strings) comes out in it. Raises what the mail backend raises."""
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        values = {**context(), "LANGUAGE_CODE": language}
+        subject = render_to_string(f"accounts/mail/{template}_subject.txt", values)
+        text = render_to_string(f"accounts/mail/{template}.txt", values)
+        html = render_to_string(f"accounts/mail/{template}.html", values)
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def email_confirm_link(user: User) -> str:
+    token = email_confirm_token_make(user)
+    return public_url(reverse("accounts:email_confirm", kwargs={"token": token}))
+
+
+def email_confirm_mail_send(*, user: User, language: str) -> None:
+    """Precondition: the user has a pending address, which the mail goes to."""
+    mail_send(
+        template="email_confirm",
+        to=user.email_pending,
+        language=language,
+        context=lambda: {
+            "user": user,
+            "link": email_confirm_link(user),
+            "hours": settings.EMAIL_CONFIRM_TIMEOUT // 3600,
+        },
+    )
+
+
+def password_changed_mail_send(*, user: User, language: str) -> None:
+    """Precondition: the user has a confirmed address. Says when (in China time) and what to
+    do if it was not them; it holds no link that signs in or sets a password."""
+    changed_at = timezone.localtime(user.password_changed_at or timezone.now())
+    mail_send(
+        template="password_changed",
+        to=user.email,
+        language=language,
+        context=lambda: {
+            "user": user,
+            "when": date_format(changed_at, "Y-m-d H:i"),
+            "reset": public_url(reverse("accounts:password_reset")),
+            "support_email": settings.SUPPORT_EMAIL,
+        },
+    )
