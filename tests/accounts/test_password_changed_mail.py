@@ -1,0 +1,174 @@
+"""The security mail after a password change (account page, API) or a reset
+(accounts.services._password_changed_mail_on_commit, accounts.tasks.password_changed_mail_task)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from accounts.tasks import password_changed_mail_task
+from tests.factories import TEST_PASSWORD, AskerFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "Lawline-changed-2026"
+
+
+@pytest.fixture
+def member(db) -> User:
+    return AskerFactory(email="li.ming@example.cn", phone="13912345678")
+
+
+@pytest.fixture
+def notices(monkeypatch) -> list[tuple[tuple, dict]]:
+    """The password-changed mail tasks asked for (args, kwargs of each `delay_on_commit`)."""
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(
+        password_changed_mail_task, "delay_on_commit", lambda *a, **kw: calls.append((a, kw))
+    )
+    return calls
+
+
+def change(api, user: User, current: str = TEST_PASSWORD):
+    return api(user).post(
+        "auth/password", {"current_password": current, "new_password": NEW_PASSWORD}
+    )
+
+
+def reset(user: User, **headers):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return Client().post(
+        "/api/v1/auth/password/reset/confirm",
+        {
+            "uid": uid,
+            "token": default_token_generator.make_token(user),
+            "new_password": NEW_PASSWORD,
+        },
+        content_type="application/json",
+        **headers,
+    )
+
+
+def wait_for_mail(count: int = 1, timeout: float = 10) -> list:
+    deadline = time.monotonic() + timeout
+    while len(mail.outbox) < count:
+        assert time.monotonic() < deadline, f"{len(mail.outbox)} mails after {timeout}s"
+        time.sleep(0.05)
+    return mail.outbox
+
+
+# --- with a real worker ----------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_a_reset_is_followed_by_a_security_mail_to_the_confirmed_address(celery_test_worker):
+    member = AskerFactory(email="li.ming@example.cn")
+
+    assert reset(member).status_code == 204
+
+    (message,) = wait_for_mail()
+    assert message.to == ["li.ming@example.cn"]
+    assert message.subject == "您的律连密码已修改"
+    assert "（北京时间）" in message.body and "support@lawline.example" in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_on_the_account_page_is_followed_by_a_security_mail(celery_test_worker):
+    member = AskerFactory(email="li.ming@example.cn")
+    client = Client()
+    client.force_login(member)
+
+    response = client.post(
+        "/account/password/",
+        {"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 302
+    (message,) = wait_for_mail()
+    assert message.to == ["li.ming@example.cn"]
+    assert message.subject == "Your Lawline password was changed"
+
+
+# --- when it is sent, and with what --------------------------------------------------------
+def test_the_api_change_asks_for_the_mail_with_the_user_id_and_language_only(api, member, notices):
+    assert change(api, member).status_code == 204
+
+    assert notices == [((member.pk, "zh-hans"), {})]
+    assert "li.ming" not in repr(notices) and member.phone not in repr(notices)
+
+
+def test_a_reset_asks_for_the_mail_in_the_language_of_the_request(member, notices):
+    assert reset(member, HTTP_ACCEPT_LANGUAGE="en").status_code == 204
+
+    assert notices == [((member.pk, "en"), {})]
+
+
+def test_a_refused_change_sends_nothing(api, member, notices):
+    assert change(api, member, current="not my password").status_code == 422
+
+    assert notices == []
+
+
+@pytest.mark.parametrize("pending", ["", "li.ming@work.cn"])
+def test_no_mail_without_a_confirmed_address(api, notices, pending):
+    member = AskerFactory(email="", email_pending=pending)
+
+    assert change(api, member).status_code == 204
+
+    assert notices == []
+
+
+def test_the_mail_says_when_and_what_to_do_and_holds_no_link_that_signs_in(
+    api, member, notices, mailoutbox
+):
+    change(api, member)
+    member.refresh_from_db()
+
+    password_changed_mail_task.apply(args=(member.pk, "en"))
+
+    (message,) = mailoutbox
+    assert message.subject == "Your Lawline password was changed"
+    when = timezone.localtime(member.password_changed_at).strftime("%Y-%m-%d %H:%M")
+    assert when in message.body
+    assert "(China time)" in message.body and "support@lawline.example" in message.body
+    urls = re.findall(r"https?://\S+", message.body + message.alternatives[0][0])
+    assert urls and all(url.rstrip(").,").endswith("/accounts/password/reset/") for url in urls)
+
+
+def test_a_redelivered_notice_task_sends_no_second_mail(member, mailoutbox):
+    password_changed_mail_task.apply(args=(member.pk, "zh-hans"), task_id="notice-once")
+    password_changed_mail_task.apply(args=(member.pk, "zh-hans"), task_id="notice-once")
+
+    assert len(mailoutbox) == 1
+
+
+def test_a_failing_mail_server_is_retried_and_the_address_never_logged(
+    member, mailoutbox, monkeypatch, caplog
+):
+    from accounts import account_mail
+
+    caplog.set_level(logging.DEBUG)
+    send = account_mail.password_changed_mail_send
+    failures = [ConnectionRefusedError(f"smtp down while sending to {member.email}")]
+
+    def flaky(**kwargs):
+        if failures:
+            raise failures.pop()
+        send(**kwargs)
+
+    monkeypatch.setattr(account_mail, "password_changed_mail_send", flaky)
+
+    password_changed_mail_task.apply(args=(member.pk, "zh-hans"))
+
+    assert failures == [] and len(mailoutbox) == 1
+    assert "ConnectionRefusedError" in caplog.text
+    assert "li.ming" not in caplog.text and member.phone not in caplog.text
