@@ -423,8 +423,9 @@ def email_confirm(*, token: str) -> User:
     return user
 
 
-def email_confirm_check(*, token: str) -> None:
-    """What email_confirm would refuse, without confirming: for the page the link opens."""
+def email_confirm_check(*, token: str) -> str:
+    """What email_confirm would refuse, without confirming: for the page the link opens, which
+    shows the pending address (the link's reader holds that mailbox)."""
     from accounts.email_confirmation import (
         email_confirm_token_matches,
         email_confirm_token_user_id,
@@ -433,6 +434,7 @@ def email_confirm_check(*, token: str) -> None:
     user = User.objects.filter(pk=email_confirm_token_user_id(token), is_active=True).first()
     if user is None or not email_confirm_token_matches(user, token):
         raise errors.EmailLinkInvalid()
+    return user.email_pending
 
 
 def _email_confirm_mail_limit(user: User) -> None:

@@ -193,9 +193,10 @@ def account_email_resend_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def email_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
     """GET only checks the link and shows a button; POST confirms."""
+    email = ""
     try:
         if request.method != "POST":
-            services.email_confirm_check(token=token)
+            email = services.email_confirm_check(token=token)
         else:
             services.email_confirm(token=token)
             messages.success(
@@ -205,7 +206,7 @@ def email_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as exc:
         context = {"message": exc.detail, "code": exc.code}
         return render(request, "accounts/email_confirm.html", context, status=exc.status)
-    return render(request, "accounts/email_confirm.html")
+    return render(request, "accounts/email_confirm.html", {"email": email})
 
 
 @login_required

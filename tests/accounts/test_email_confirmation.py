@@ -100,6 +100,7 @@ def test_a_new_address_is_used_only_once_the_link_mailed_to_it_is_opened(api, ce
     browser = Client()
     opened = browser.get(path, HTTP_ACCEPT_LANGUAGE="en")
     assert opened.status_code == 200 and "Confirm this address" in opened.content.decode()
+    assert "Li.Ming@work.cn" in opened.content.decode()
     member.refresh_from_db()
     assert member.email == "li.ming@example.cn"
     # and press it
