@@ -8,7 +8,12 @@ from accounts.models import ApiToken, User
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "role", "is_staff", "is_active", "date_joined")
     list_filter = ("role", "is_staff", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Lawline", {"fields": ("role", "phone")}))  # type: ignore[misc]
+    fieldsets = (  # type: ignore[misc]
+        *BaseUserAdmin.fieldsets,
+        ("Lawline", {"fields": ("role", "phone", "email_pending", "password_changed_at")}),
+    )
+    # `email` above is the confirmed address; a pending one is confirmed only by its link
+    readonly_fields = ("email_pending", "password_changed_at")
 
 
 @admin.register(ApiToken)

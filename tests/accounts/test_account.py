@@ -264,6 +264,7 @@ def test_deleting_scrubs_the_person_and_keeps_the_records(asker):
     consult = ConsultFactory(asker=asker, question=question, state=Consult.State.RESOLVED)
     other_device = signed_in_client(asker)
     asker.first_name, asker.last_name, asker.email = "建国", "李", "li@example.com"
+    asker.email_pending = "li@work.example.com"
     asker.save()
     # when
     response = delete(asker)
@@ -272,6 +273,7 @@ def test_deleting_scrubs_the_person_and_keeps_the_records(asker):
     asker.refresh_from_db()
     assert asker.username == f"~deleted-{asker.pk}"
     assert (asker.first_name, asker.last_name, asker.phone, asker.email) == ("", "", "", "")
+    assert asker.email_pending == ""
     assert not asker.is_active and not asker.has_usable_password()
     assert Consult.objects.get(pk=consult.pk).asker_id == asker.pk
     # their public question stays, anonymous
