@@ -234,7 +234,9 @@ def account_email_resend(request: HttpRequest):
 
 
 @router.post(
-    "/account/email/confirm", response={204: None, 400: ErrorOut, 409: ErrorOut}, auth=None
+    "/account/email/confirm",
+    response={204: None, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    auth=None,
 )
 def account_email_confirm(request: HttpRequest, payload: EmailConfirmIn):
     """Confirm the pending address with the token of the mailed link (its last path segment).
