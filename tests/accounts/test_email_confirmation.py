@@ -17,6 +17,7 @@ from accounts.email_confirmation import email_confirm_token_make
 from accounts.models import User
 from accounts.services import email_confirm, password_reset_request
 from accounts.tasks import email_confirm_mail_task, password_reset_mail_task
+from tests.accounts.mails import tasks_asked, wait_for_mail
 from tests.concurrency import run_at_once
 from tests.factories import TEST_PASSWORD, AskerFactory
 
@@ -33,20 +34,12 @@ def member(db) -> User:
 @pytest.fixture
 def confirm_mails(monkeypatch) -> list[tuple[tuple, dict]]:
     """The confirmation mail tasks asked for (args, kwargs of each `delay_on_commit`)."""
-    calls: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(
-        email_confirm_mail_task, "delay_on_commit", lambda *a, **kw: calls.append((a, kw))
-    )
-    return calls
+    return tasks_asked(monkeypatch, email_confirm_mail_task)
 
 
 @pytest.fixture
 def reset_mails(monkeypatch) -> list[tuple[tuple, dict]]:
-    calls: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(
-        password_reset_mail_task, "delay_on_commit", lambda *a, **kw: calls.append((a, kw))
-    )
-    return calls
+    return tasks_asked(monkeypatch, password_reset_mail_task)
 
 
 def claim(api, user: User, email: str):
@@ -66,14 +59,6 @@ def token_for(user: User) -> str:
 
 def code_of(response) -> str:
     return response.json()["code"]
-
-
-def wait_for_mail(count: int = 1, timeout: float = 10) -> list:
-    deadline = time.monotonic() + timeout
-    while len(mail.outbox) < count:
-        assert time.monotonic() < deadline, f"{len(mail.outbox)} mails after {timeout}s"
-        time.sleep(0.05)
-    return mail.outbox
 
 
 # --- the whole flow, with the mail sent by a real worker --------------------------------------

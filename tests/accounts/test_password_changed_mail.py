@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
 from django.test import Client
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -17,6 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
 from accounts.tasks import password_changed_mail_task
+from tests.accounts.mails import tasks_asked, wait_for_mail
 from tests.factories import TEST_PASSWORD, AskerFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +31,7 @@ def member(db) -> User:
 @pytest.fixture
 def notices(monkeypatch) -> list[tuple[tuple, dict]]:
     """The password-changed mail tasks asked for (args, kwargs of each `delay_on_commit`)."""
-    calls: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(
-        password_changed_mail_task, "delay_on_commit", lambda *a, **kw: calls.append((a, kw))
-    )
-    return calls
+    return tasks_asked(monkeypatch, password_changed_mail_task)
 
 
 def change(api, user: User, current: str = TEST_PASSWORD):
@@ -57,14 +52,6 @@ def reset(user: User, **headers):
         content_type="application/json",
         **headers,
     )
-
-
-def wait_for_mail(count: int = 1, timeout: float = 10) -> list:
-    deadline = time.monotonic() + timeout
-    while len(mail.outbox) < count:
-        assert time.monotonic() < deadline, f"{len(mail.outbox)} mails after {timeout}s"
-        time.sleep(0.05)
-    return mail.outbox
 
 
 # --- with a real worker ----------------------------------------------------------------------

@@ -6,13 +6,11 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-import time
 from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
 from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -22,6 +20,7 @@ from accounts.models import User
 from accounts.services import password_reset_request
 from accounts.tasks import password_reset_mail_task
 from accounts.throttling import login_is_locked, login_record_failure
+from tests.accounts.mails import tasks_asked, wait_for_mail
 from tests.factories import TEST_PASSWORD, AskerFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,11 +40,7 @@ def member(db) -> User:
 @pytest.fixture
 def enqueued(monkeypatch) -> list[tuple[tuple, dict]]:
     """The reset mail tasks asked for (args, kwargs of each `delay_on_commit`), none sent."""
-    calls: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(
-        password_reset_mail_task, "delay_on_commit", lambda *a, **kw: calls.append((a, kw))
-    )
-    return calls
+    return tasks_asked(monkeypatch, password_reset_mail_task)
 
 
 def link_of(message) -> tuple[str, str]:
@@ -68,14 +63,6 @@ def confirm(uid: str, token: str, password: str = NEW_PASSWORD):
 
 def uid_of(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
-
-
-def wait_for_mail(count: int = 1, timeout: float = 10) -> list:
-    deadline = time.monotonic() + timeout
-    while len(mail.outbox) < count:
-        assert time.monotonic() < deadline, f"{len(mail.outbox)} mails after {timeout}s"
-        time.sleep(0.05)
-    return mail.outbox
 
 
 # --- the whole flow, with the mail sent by a real worker --------------------------------------
