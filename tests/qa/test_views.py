@@ -582,7 +582,7 @@ def test_the_decision_log_lists_answer_reviews_with_report_decisions_newest_firs
     assert len(rows) == 3
     assert "离婚后孩子抚养权归谁" in rows[0] and "已驳回" in rows[0]
     assert "未引用法条" in rows[0] and other_staff.username in rows[0]
-    assert "没有问题" in rows[1]
+    assert "没有问题" in rows[1] and "举报不成立" in rows[1] and "已驳回" not in rows[1]
     assert "工伤认定需要哪些材料" in rows[2] and "回答已发布" in rows[2]
     assert staff.username in rows[2]
 
