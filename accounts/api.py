@@ -3,16 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout, update_session_auth_hash
 from django.http import HttpRequest
-from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts import selectors, services
 from accounts.api_auth import signed_in
 from accounts.models import User
+from accounts.request_info import client_address, request_language
 
 router = Router(tags=["auth"])
 
@@ -47,15 +46,6 @@ class ErrorOut(Schema):
     code: str
     message: str
     fields: dict[str, str] | None = None
-
-
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def request_language() -> str:
-    """The request's language (Accept-Language or the language cookie), for mails."""
-    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 @router.post(

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,7 +22,8 @@ from accounts.forms import (
     RegisterForm,
 )
 from accounts.models import User
-from config.errors import DomainError
+from accounts.request_info import client_address, request_language
+from config.errors import DomainError, form_add_errors
 
 
 def safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -39,11 +38,10 @@ def register_view(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.registration_throttle(address=request.META.get("REMOTE_ADDR") or "unknown")
-            user = services.user_register(**form.cleaned_data, language=_language())
+            services.registration_throttle(address=client_address(request))
+            user = services.user_register(**form.cleaned_data, language=request_language())
         except DomainError as exc:
-            for field, message in (exc.fields or {"__all__": exc.detail}).items():
-                form.add_error(None if field == "__all__" else field, str(message))
+            form_add_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(safe_next(request))
@@ -62,7 +60,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 user = services.user_check_credentials(
                     username=form.cleaned_data["username"],
                     password=form.cleaned_data["password"],
-                    address=request.META.get("REMOTE_ADDR") or "unknown",
+                    address=client_address(request),
                     request=request,
                 )
             except DomainError as exc:
@@ -112,19 +110,6 @@ def _account_page(
     return render(request, "accounts/account.html", context, status=status)
 
 
-def _add_errors(form: forms.Form, exc: DomainError) -> None:
-    for field, message in (exc.fields or {"__all__": exc.detail}).items():
-        form.add_error(field if field in form.fields else None, str(message))
-
-
-def _address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def _language() -> str:
-    return translation.get_language() or settings.LANGUAGE_CODE
-
-
 @login_required
 @require_GET
 def account_view(request: HttpRequest) -> HttpResponse:
@@ -140,7 +125,7 @@ def account_profile_view(request: HttpRequest) -> HttpResponse:
         try:
             services.user_profile_update(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
             status = exc.status
         else:
             messages.success(request, _("Your profile is saved."))
@@ -157,12 +142,12 @@ def account_email_view(request: HttpRequest) -> HttpResponse:
         try:
             user = services.user_email_change(
                 user=request.user,  # type: ignore[arg-type]
-                address=_address(request),
-                language=_language(),
+                address=client_address(request),
+                language=request_language(),
                 **form.cleaned_data,
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
             status = exc.status
         else:
             if user.email_pending:
@@ -182,7 +167,7 @@ def account_email_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_email_resend_view(request: HttpRequest) -> HttpResponse:
     try:
-        services.email_confirm_resend(user=request.user, language=_language())  # type: ignore[arg-type]
+        services.email_confirm_resend(user=request.user, language=request_language())  # type: ignore[arg-type]
     except DomainError as exc:
         return _account_page(request, status=exc.status, resend_error=str(exc.detail))
     else:
@@ -218,10 +203,13 @@ def account_password_view(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.user_password_change(
-                user=user, address=_address(request), language=_language(), **form.cleaned_data
+                user=user,
+                address=client_address(request),
+                language=request_language(),
+                **form.cleaned_data,
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
             status = exc.status
         else:
             update_session_auth_hash(request, user)
@@ -251,10 +239,10 @@ def account_delete_view(request: HttpRequest) -> HttpResponse:
                 user=request.user,  # type: ignore[arg-type]
                 password=form.cleaned_data["password"],
                 confirmed=form.cleaned_data["confirm"],
-                address=_address(request),
+                address=client_address(request),
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
             status = exc.status
         else:
             logout(request)
@@ -285,8 +273,8 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
             try:
                 services.password_reset_request(
                     login=form.cleaned_data["login"],
-                    address=_address(request),
-                    language=translation.get_language() or settings.LANGUAGE_CODE,
+                    address=client_address(request),
+                    language=request_language(),
                 )
             except DomainError as exc:
                 form.add_error(None, str(exc.detail))
@@ -327,7 +315,7 @@ def password_reset_link_view(request: HttpRequest, uidb64: str, token: str) -> H
                 uidb64=uidb64,
                 token=token,
                 new_password=form.cleaned_data["new_password"],
-                language=_language(),
+                language=request_language(),
             )
             # every session of the account has ended, this one too; the person signs in with
             # the new password (see README: why not signed in at once)
@@ -341,6 +329,6 @@ def password_reset_link_view(request: HttpRequest, uidb64: str, token: str) -> H
     except errors.ResetLinkInvalid as exc:
         return _reset_link_refused(request, exc)
     except DomainError as exc:
-        _add_errors(form, exc)
+        form_add_errors(form, exc)
         status = exc.status
     return render(request, "accounts/password_reset_set.html", {"form": form}, status=status)

@@ -6,10 +6,13 @@ its status, and the socket answers an `error` frame with the same code and messa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django import forms
 
 
 class DomainError(Exception):
@@ -27,6 +30,16 @@ class DomainError(Exception):
         if self.fields:
             body["fields"] = {k: str(v) for k, v in self.fields.items()}
         return body
+
+
+def form_add_errors(
+    form: forms.Form, exc: DomainError, *, shown: Collection[str] | None = None
+) -> None:
+    """A service's refusal on the page's form: each field's message beside that field when the
+    form shows it (`shown`, by default every field of the form), the rest above the form."""
+    shown = form.fields if shown is None else shown
+    for field, message in (exc.fields or {"__all__": exc.detail}).items():
+        form.add_error(field if field in shown else None, str(message))
 
 
 class NotFound(DomainError):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from config.errors import DomainError, NotFound
+from config.errors import DomainError, NotFound, form_add_errors
 from marketplace import selectors, services
 from marketplace.forms import MODE_PUBLIC, AskForm, LawyerProfileForm
 
@@ -80,8 +80,7 @@ def ask(request: HttpRequest) -> HttpResponse:
                             currency=named.currency if named and fixed_price else "CNY",
                         )
             except DomainError as exc:
-                for field, message in (exc.fields or {"__all__": exc.detail}).items():
-                    form.add_error(field if field in FORM_FIELDS else None, str(message))
+                form_add_errors(form, exc, shown=FORM_FIELDS)
                 status = exc.status
             else:
                 if consult is not None:
@@ -114,8 +113,7 @@ def lawyer_profile(request: HttpRequest) -> HttpResponse:
             try:
                 services.lawyer_profile_update(lawyer=user, **form.service_arguments())
             except DomainError as exc:
-                for field, message in (exc.fields or {"__all__": exc.detail}).items():
-                    form.add_error(field if field in form.fields else None, str(message))
+                form_add_errors(form, exc)
                 status = exc.status
             else:
                 messages.success(request, _("Your profile is saved."))
