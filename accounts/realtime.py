@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -92,15 +92,25 @@ def push_many(pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
     batch = [(ids, frame) for user_ids, frame in pushes if (ids := list(dict.fromkeys(user_ids)))]
     if not batch:
         return
+
+    def failure() -> str:
+        kinds = ",".join(sorted({str(frame.get("type")) for _, frame in batch}))
+        return f"push of {kinds} frames failed"
+
+    _publish(lambda publisher: publisher.publish_many(batch), failure)
+
+
+def _publish(send: Callable[[SyncLayerPublisher], None], failure: Callable[[], str]) -> None:
+    """Send through the process's publisher, once more on a fresh one if Redis failed; a second
+    failure is logged (`failure()` says what was lost) and dropped: every push is best effort."""
     for attempt in (1, 2):
         try:
-            _get_publisher().publish_many(batch)
+            send(_get_publisher())
             return
         except redis.RedisError as exc:
             reset_publisher()
             if attempt == 2:
-                kinds = ",".join(sorted({str(frame.get("type")) for _, frame in batch}))
-                logger.warning("push of %s frames failed: %s", kinds, type(exc).__name__)
+                logger.warning("%s: %s", failure(), type(exc).__name__)
 
 
 def push_to_staff(frame: dict[str, Any]) -> None:
@@ -132,14 +142,10 @@ def sockets_reconnect(user_ids: Iterable[int]) -> None:
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return
-    for attempt in (1, 2):
-        try:
-            _get_publisher().publish_events([(ids, {"type": "client.reconnect"})])
-            return
-        except redis.RedisError as exc:
-            reset_publisher()
-            if attempt == 2:
-                logger.warning("sockets not told to reconnect: %s", type(exc).__name__)
+    _publish(
+        lambda publisher: publisher.publish_events([(ids, {"type": "client.reconnect"})]),
+        lambda: "sockets not told to reconnect",
+    )
 
 
 def sockets_reconnect_on_commit(user_ids: Iterable[int]) -> None:
