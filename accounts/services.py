@@ -302,6 +302,7 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     a lawyer, offers still waiting for an answer; staff accounts are closed by an administrator.
     A consult or offer created in the instant between this check and the commit is not seen:
     its other side then finds the account inactive (matching skips inactive lawyers)."""
+    from marketplace import presence
     from marketplace.models import Consult, LawyerProfile, Offer, Question
     from marketplace.socket_frames import OPEN_STATES
     from qa.models import Answer
@@ -341,6 +342,9 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         locked.set_unusable_password()
         locked.is_active = False
         sockets_reconnect_on_commit([locked.pk])
+        if locked.role == User.Role.LAWYER:
+            # out of "lawyers online" now, not when the sockets' close or the reaper gets to it
+            presence.remove_on_commit(locked.pk)
         locked.save(
             update_fields=[
                 "username",

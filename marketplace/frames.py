@@ -54,21 +54,26 @@ def _offer_id(frame: dict[str, Any]) -> int:
 
 
 def _lawyer_home(lawyer_id: int) -> presence.Home:
+    """The home of a lawyer who may be online: verified, account open, a home city set."""
     row = (
         LawyerProfile.objects.filter(user_id=lawyer_id)
-        .values("verification", "home_city_id", "home_city__parent_id")
+        .values("verification", "user__is_active", "home_city_id", "home_city__parent_id")
         .first()
     )
-    if row is None or row["verification"] != LawyerProfile.Verification.VERIFIED:
+    if (
+        row is None
+        or row["verification"] != LawyerProfile.Verification.VERIFIED
+        or not row["user__is_active"]
+    ):
         raise errors.LawyerNotVerified()
     if row["home_city_id"] is None or row["home_city__parent_id"] is None:
         raise errors.ProfileIncomplete()
     return presence.Home(city=row["home_city_id"], province=row["home_city__parent_id"])
 
 
-async def _home(consumer: ClientConsumer) -> presence.Home:
+async def _home(consumer: ClientConsumer, *, max_age: float = HOME_CACHE_SECONDS) -> presence.Home:
     cached = consumer.state.get("marketplace.home")
-    if cached is not None and time.monotonic() - cached[1] < HOME_CACHE_SECONDS:
+    if cached is not None and time.monotonic() - cached[1] < max_age:
         return cached[0]
     home = await _db(_lawyer_home)(consumer.user_id)
     consumer.state["marketplace.home"] = (home, time.monotonic())
@@ -94,8 +99,18 @@ async def presence_frame(consumer: ClientConsumer, frame: dict[str, Any]) -> Non
     status = frame.get("status", presence.ONLINE)
     if status not in (presence.ONLINE, presence.AWAY):
         raise errors.InvalidPresenceStatus(fields={"status": errors.InvalidPresenceStatus.message})
+    asked_at = time.monotonic()
     home = await _home(consumer)
-    became_available = await presence.heartbeat(_uid(consumer), home=home, status=status)
+    read_now = consumer.state["marketplace.home"][1] >= asked_at
+
+    async def current_home() -> presence.Home:
+        # a beat that may put the lawyer back in the sets (after a revocation took them out,
+        # say) reads verification afresh, unless this frame has just read it
+        return home if read_now else await _home(consumer, max_age=0)
+
+    became_available = await presence.heartbeat(
+        _uid(consumer), home=home, status=status, current_home=current_home
+    )
     if became_available:
         # consults waiting for someone like this lawyer get a matching pass
         await sync_to_async(_enqueue_match_for_lawyer, thread_sensitive=False)(_uid(consumer))

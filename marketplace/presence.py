@@ -17,12 +17,13 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from django.conf import settings
+from django.db import transaction
 from redis.exceptions import RedisError
 
 from config.redis_connections import get_async_redis, get_redis, key
@@ -35,43 +36,60 @@ AWAY = "away"
 OFFLINE = "offline"
 Status = Literal["online", "away"]
 
+# Take a lawyer out of every set that holds them: their home city's and province's (from the
+# home hash), the nation's, the away set. The scripts below start with it.
+# forget(id, home hash, nation set, away set, region set key prefix)
+_FORGET_FUNCTION = """
+local function forget(id, home_key, nation_key, away_key, prefix)
+  local home = redis.call('HGET', home_key, id)
+  if home then
+    local sep = string.find(home, ':', 1, true)
+    redis.call('ZREM', prefix .. string.sub(home, 1, sep - 1), id)
+    redis.call('ZREM', prefix .. string.sub(home, sep + 1), id)
+    redis.call('HDEL', home_key, id)
+  end
+  redis.call('ZREM', nation_key, id)
+  redis.call('SREM', away_key, id)
+end
+"""
+
 # The last socket closed: forget the lawyer everywhere, atomically with the decrement.
 # KEYS: sockets hash, home hash, nation set, away set; ARGV: lawyer id, region set key prefix
-_SOCKET_CLOSED = """
+_SOCKET_CLOSED = (
+    _FORGET_FUNCTION
+    + """
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if n > 0 then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-local home = redis.call('HGET', KEYS[2], ARGV[1])
-if home then
-  local sep = string.find(home, ':', 1, true)
-  redis.call('ZREM', ARGV[2] .. string.sub(home, 1, sep - 1), ARGV[1])
-  redis.call('ZREM', ARGV[2] .. string.sub(home, sep + 1), ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-end
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('SREM', KEYS[4], ARGV[1])
+forget(ARGV[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2])
 return 1
 """
+)
 
 # Remove lawyers not heard from since the cutoff (re-checked inside the script, so a heartbeat
 # that lands while the reaper runs is never undone).
 # KEYS: nation set, away set, home hash, sockets hash; ARGV: cutoff, region set key prefix, limit
-_REAP = """
+_REAP = (
+    _FORGET_FUNCTION
+    + """
 local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, id in ipairs(stale) do
-  local home = redis.call('HGET', KEYS[3], id)
-  if home then
-    local sep = string.find(home, ':', 1, true)
-    redis.call('ZREM', ARGV[2] .. string.sub(home, 1, sep - 1), id)
-    redis.call('ZREM', ARGV[2] .. string.sub(home, sep + 1), id)
-  end
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('SREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
+  forget(id, KEYS[3], KEYS[1], KEYS[2], ARGV[2])
   redis.call('HDEL', KEYS[4], id)
 end
 return stale
 """
+)
+
+# A lawyer who may no longer be online (no longer verified, account closed), whatever their
+# sockets say. KEYS: home hash, nation set, away set; ARGV: lawyer id, region set key prefix
+_REMOVE = (
+    _FORGET_FUNCTION
+    + """
+forget(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2])
+return 1
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -145,20 +163,26 @@ _last_beats: dict[int, _Beat] = {}
 
 
 async def heartbeat(
-    lawyer_id: int, *, home: Home, status: Status, now: float | None = None
+    lawyer_id: int,
+    *,
+    home: Home,
+    status: Status,
+    now: float | None = None,
+    current_home: Callable[[], Awaitable[Home]] | None = None,
 ) -> bool:
     """Record a heartbeat. True when the lawyer has just become available for offers (was
     offline or away, is now online) and consults may be waiting: the caller then matches
     waiting consults for this lawyer. (After a restart every lawyer reconnects at once; the
     waiting hint keeps that from flooding the matching queue when nothing waits.)
 
-    The steady beat is three ZADDs in one round trip. ZADD answers whether the lawyer was new
-    to the nation set: if so (reaped, or Redis lost its data) the full beat runs and puts the
-    away flag, the home and the arrival back."""
+    The steady beat is three ZADDs in one round trip. They only refresh a lawyer already in the
+    sets (XX): one who was taken out (reaped, revoked, deleted, or Redis lost its data) is put
+    back only by the full beat, which first awaits `current_home` when given: the socket passes
+    a fresh lookup there that raises when the lawyer may not be online (no longer verified), so
+    a revoked lawyer's open socket never counts again on a home it read before."""
     now = time.time() if now is None else now
     member = str(lawyer_id)
     last = _last_beats.get(lawyer_id)
-    rejoined = False
     if (
         last is not None
         and last.home == home.packed
@@ -167,23 +191,22 @@ async def heartbeat(
     ):
         pipe = get_async_redis().pipeline(transaction=False)
         for code in (home.city, home.province, NATION):
-            pipe.zadd(region_set(code), {member: now})
+            pipe.zadd(region_set(code), {member: now}, xx=True, ch=True)
         async with _limit():
-            *_, new_to_nation = await pipe.execute()
-        if not new_to_nation:
+            *_, refreshed = await pipe.execute()
+        if refreshed:
             _last_beats[lawyer_id] = _Beat(home.packed, status, now)
             return False
-        rejoined = True
-    became_available = await _full_heartbeat(
-        lawyer_id, home=home, status=status, now=now, rejoined=rejoined
-    )
+    # until the full beat has stored it, nothing this process remembers of the lawyer holds
+    _last_beats.pop(lawyer_id, None)
+    if current_home is not None:
+        home = await current_home()
+    became_available = await _full_heartbeat(lawyer_id, home=home, status=status, now=now)
     _last_beats[lawyer_id] = _Beat(home.packed, status, now)
     return became_available
 
 
-async def _full_heartbeat(
-    lawyer_id: int, *, home: Home, status: Status, now: float, rejoined: bool
-) -> bool:
+async def _full_heartbeat(lawyer_id: int, *, home: Home, status: Status, now: float) -> bool:
     member = str(lawyer_id)
     redis = get_async_redis()
     pipe = redis.pipeline(transaction=True)
@@ -211,10 +234,7 @@ async def _full_heartbeat(
             async with _limit():
                 await cleanup.execute()
     was_available = (
-        not rejoined
-        and previous_seen is not None
-        and previous_seen >= _cutoff(now)
-        and not bool(was_away)
+        previous_seen is not None and previous_seen >= _cutoff(now) and not bool(was_away)
     )
     # no hint yet (a fresh Redis): nothing is known to wait; the first queued consult sets it,
     # and beat's sweep keeps it true
@@ -250,6 +270,24 @@ def reap(*, now: float | None = None, limit: int = 5000) -> list[int]:
         args=[_cutoff(now), _set_prefix(), limit],
     )
     return [int(member) for member in stale]
+
+
+def remove(lawyer_id: int) -> None:
+    """Take a lawyer who may no longer be online (no longer verified, account closed) out of
+    every count now, in one round trip; their open sockets' heartbeats do not put them back
+    (`heartbeat`, the socket's fresh lookup). Best effort: if Redis fails, the reaper takes
+    them out after PRESENCE_TIMEOUT_SECONDS, their heartbeats being refused meanwhile."""
+    redis = get_redis()
+    try:
+        redis.register_script(_REMOVE)(
+            keys=[_home_key(), region_set(NATION), _away_key()], args=[lawyer_id, _set_prefix()]
+        )
+    except RedisError as exc:
+        logger.warning("presence of lawyer %s not removed: %s", lawyer_id, type(exc).__name__)
+
+
+def remove_on_commit(lawyer_id: int) -> None:
+    transaction.on_commit(lambda: remove(lawyer_id))
 
 
 def note_waiting() -> None:

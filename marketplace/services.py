@@ -25,7 +25,7 @@ from accounts.roles import require_role, require_staff
 from config import prepared_sql
 from config.errors import FieldProblems, NotFound
 from config.rate_limits import rate_limit_check
-from marketplace import consult_states, errors, socket_frames
+from marketplace import consult_states, errors, presence, socket_frames
 from marketplace.models import (
     Category,
     Consult,
@@ -217,8 +217,10 @@ def lawyer_profile_update(
                 profile.submitted_at = now
                 _tell_staff_of_verification(profile)
                 if was_verified:
-                    # no longer matched until staff verify the new number: live offers go too
+                    # no longer matched until staff verify the new number: live offers go too,
+                    # and the lawyer stops counting as online
                     lawyer_offers_withdraw(lawyer_id=lawyer.pk)
+                    presence.remove_on_commit(lawyer.pk)
         if home_city is not None:
             profile.home_city = home_city
         if capacity is not None:
@@ -265,7 +267,9 @@ def lawyer_verify(
     verified (matched from now on) or rejected. Staff may also revoke an earlier approval.
 
     A lawyer who stops being verified stops being matched in the same transaction: their live
-    offers are revoked and those consults look for someone else (`lawyer_offers_withdraw`).
+    offers are revoked and those consults look for someone else (`lawyer_offers_withdraw`);
+    after commit they stop counting as online (`presence.remove`), and their open sockets'
+    heartbeats are refused (`lawyer_not_verified`) until staff approve them again.
     Consults they already took (active) go on to their end. An accept of theirs waits for the
     profile lock taken here and then finds them unverified. `expected`: the status the staff
     member saw (pending, verified or rejected: `invalid_expected` otherwise);
@@ -300,6 +304,7 @@ def lawyer_verify(
         profile.save(update_fields=["verification", "verified_at", "updated_at"])
         if not approved:
             lawyer_offers_withdraw(lawyer_id=lawyer_id)
+            presence.remove_on_commit(lawyer_id)
         _tell_lawyer_of(decision, lawyer_id=lawyer_id)
         _tell_staff_of_verification(profile)
     return decision

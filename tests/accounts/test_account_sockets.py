@@ -4,6 +4,8 @@ signed in by what it holds gets back in."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -101,4 +103,31 @@ async def test_a_password_reset_by_link_closes_the_users_sockets(asker):
         "type": "websocket.close",
         "code": CLOSE_RECONNECT,
     }
+    await sock.disconnect()
+
+
+async def test_a_closed_lawyer_account_stops_counting_online_at_once():
+    # given a verified lawyer online on a socket
+    from marketplace import presence
+    from tests.factories import LawyerProfileFactory
+
+    profile = await sync_to_async(LawyerProfileFactory)()
+    _token, raw = await sync_to_async(services.token_issue)(user=profile.user)
+    sock = await open_socket(raw)
+    await sock.send_json_to({"type": "presence", "status": "online"})
+    await sock.send_json_to({"type": "ping"})
+    assert await sock.receive_json_from(timeout=3) == {"type": "pong"}
+    assert await sync_to_async(presence.lawyers_online)() == 1
+    # when the lawyer closes the account (the socket has not gone yet)
+    await sync_to_async(services.user_delete)(
+        user=profile.user, password=TEST_PASSWORD, confirmed=True, address="127.0.0.1"
+    )
+    # then the lawyer no longer counts, and a heartbeat the socket still sends is refused
+    assert await sync_to_async(presence.lawyers_online)() == 0
+    await sock.send_json_to({"type": "presence", "status": "online"})
+    frames = [await sock.receive_output(timeout=3) for _ in range(2)]
+    assert {"type": "websocket.close", "code": CLOSE_RECONNECT} in frames
+    errors = [json.loads(f["text"]) for f in frames if f["type"] == "websocket.send"]
+    assert [e["code"] for e in errors] == ["lawyer_not_verified"]
+    assert await sync_to_async(presence.lawyers_online)() == 0
     await sock.disconnect()

@@ -411,6 +411,46 @@ async def test_presence_expires_without_heartbeats(ws, settings):
     assert await db(presence.lawyers_online)() == 1
 
 
+async def test_a_revoked_lawyer_stops_counting_at_once_and_heartbeats_do_not_bring_them_back(ws):
+    # given a lawyer online on a socket (its home looked up and cached), and a staff member
+    from marketplace import services
+    from tests.factories import StaffFactory
+
+    profile = await db(make_profile)()
+    staff = await db(StaffFactory)()
+    sock = await ws(profile.user)
+    await go_online(sock)
+    assert await db(presence.online_counts)(["370100", "370000", presence.NATION]) == {
+        "370100": 1,
+        "370000": 1,
+        presence.NATION: 1,
+    }
+    # when staff revoke the approval
+    await db(services.lawyer_verify)(
+        staff=staff, lawyer_id=profile.user_id, approved=False, reason="执业证已注销"
+    )
+    # then the lawyer counts nowhere at once
+    assert await db(presence.online_counts)(["370100", "370000", presence.NATION]) == {
+        "370100": 0,
+        "370000": 0,
+        presence.NATION: 0,
+    }
+    assert (await db(presence.online_by_region)()).total == 0
+    # and the still-open socket's heartbeats, steady or switching status, are refused as for
+    # any unverified lawyer and do not put the lawyer back
+    for status in ("online", "online", "away"):
+        await sock.send_json_to({"type": "presence", "status": status})
+        assert (await receive_until(sock, "error"))["code"] == "lawyer_not_verified"
+        assert await db(presence.lawyers_online)() == 0
+    # when staff approve the lawyer again, the next heartbeat counts them again
+    await db(services.lawyer_verify)(staff=staff, lawyer_id=profile.user_id, approved=True)
+    await go_online(sock)
+    assert await db(presence.online_counts)(["370100", presence.NATION]) == {
+        "370100": 1,
+        presence.NATION: 1,
+    }
+
+
 async def test_category_and_city_names_ride_along_for_display(ws):
     profile = await db(make_profile)()
     question = await db(lambda: QuestionFactory(city=city("370200"), category=category("labour")))()

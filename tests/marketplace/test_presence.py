@@ -9,8 +9,8 @@ import pytest
 import redis
 from asgiref.sync import async_to_sync
 
-from marketplace import presence
-from tests.marketplace.conftest import put_online
+from marketplace import errors, presence
+from tests.marketplace.conftest import home_of, put_online
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,56 @@ def test_last_socket_closing_takes_the_lawyer_offline_at_once(jinan_lawyer):
         SHANDONG: 0,
         presence.NATION: 0,
     }
+
+
+def test_removing_a_lawyer_takes_them_out_of_every_count_at_once(jinan_lawyer, make_lawyer):
+    # given two lawyers online in Jinan, the one to remove away
+    kept = make_lawyer(home=JINAN)
+    put_online(jinan_lawyer, "away")
+    # when
+    presence.remove(jinan_lawyer.user_id)
+    # then
+    counts = presence.online_counts([JINAN, SHANDONG, presence.NATION])
+    assert counts == {JINAN: 1, SHANDONG: 1, presence.NATION: 1}
+    assert presence.statuses([jinan_lawyer.user_id]) == {jinan_lawyer.user_id: "offline"}
+    assert presence.online_by_region().away == 0
+    assert presence.available_lawyer_ids() == {kept.user_id}
+
+
+def test_a_steady_heartbeat_never_puts_back_a_removed_lawyer(jinan_lawyer):
+    # given a lawyer whose heartbeats this process has stored, then removed (revoked)
+    put_online(jinan_lawyer)
+    presence.remove(jinan_lawyer.user_id)
+    lookups = []
+
+    async def refused() -> presence.Home:
+        lookups.append(1)
+        raise errors.LawyerNotVerified()
+
+    # when the same heartbeat repeats, its fresh lookup refusing the lawyer
+    with pytest.raises(errors.LawyerNotVerified):
+        async_to_sync(presence.heartbeat)(
+            jinan_lawyer.user_id, home=home_of(jinan_lawyer), status="online", current_home=refused
+        )
+    # then the lookup was asked, and the lawyer counts nowhere
+    assert lookups == [1]
+    assert presence.online_counts([JINAN, SHANDONG, presence.NATION]) == {
+        JINAN: 0,
+        SHANDONG: 0,
+        presence.NATION: 0,
+    }
+
+
+def test_a_steady_heartbeat_asks_no_lookup(jinan_lawyer):
+    put_online(jinan_lawyer)
+
+    async def unexpected() -> presence.Home:
+        raise AssertionError("a steady beat looked the lawyer up")
+
+    async_to_sync(presence.heartbeat)(
+        jinan_lawyer.user_id, home=home_of(jinan_lawyer), status="online", current_home=unexpected
+    )
+    assert presence.lawyers_online() == 1
 
 
 def test_dashboard_breakdown_by_province_and_city(make_lawyer):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import realtime
-from marketplace import errors, matching, services, tasks
+from marketplace import errors, matching, presence, services, tasks
 from marketplace.models import Consult, LawyerProfile, Offer, VerificationDecision
 from tests.concurrency import run_at_once
 from tests.factories import LawyerProfileFactory, StaffFactory
@@ -83,6 +83,40 @@ def test_revoking_withdraws_live_offers_and_tells_the_lawyer_after_commit(
         }
     ]
     assert [ids for ids, f in pushed if f["type"] == "offer.revoked"] == [[profile.user_id]]
+
+
+@pytest.mark.django_db
+def test_revoking_takes_the_lawyer_out_of_lawyers_online_after_commit(
+    staff, make_lawyer, pushed, enqueued, django_capture_on_commit_callbacks
+):
+    # given two lawyers online in Jinan
+    revoked, _kept = make_lawyer(home="370100"), make_lawyer(home="370100")
+    # when staff revoke one of them
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        revoke(staff, revoked)
+        # then Redis is not touched before commit
+        assert presence.online_counts(["370100"]) == {"370100": 2}
+    for callback in callbacks:
+        callback()
+    # and after it the lawyer counts nowhere
+    assert presence.online_counts(["370100", "370000", presence.NATION]) == {
+        "370100": 1,
+        "370000": 1,
+        presence.NATION: 1,
+    }
+    assert presence.statuses([revoked.user_id]) == {revoked.user_id: "offline"}
+
+
+@pytest.mark.django_db
+def test_a_new_license_number_takes_the_lawyer_out_of_lawyers_online(
+    make_lawyer, pushed, enqueued, django_capture_on_commit_callbacks
+):
+    profile = make_lawyer(home="370100")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lawyer_profile_update(lawyer=profile.user, license_number="137012018109999999")
+
+    assert presence.lawyers_online() == 0
 
 
 @pytest.mark.django_db
