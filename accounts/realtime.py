@@ -26,6 +26,18 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def user_sockets_key(user_id: int) -> str:
+    """The user's open sockets on every web process: a Redis sorted set of channel names, each
+    scored with until when it counts. The one count of a user's sockets: messaging's peer
+    presence keeps it (opened, refreshed by each web process, closed) and reads it for "is the
+    other party connected"; marketplace presence reads it for "was that the lawyer's last
+    socket". A socket of a web process that died stops counting after
+    MESSAGING_PRESENCE_TTL_SECONDS."""
+    from config.redis_connections import key
+
+    return key("msg-sockets", user_id)
+
+
 def _layer_event(frame: dict[str, Any]) -> dict[str, Any]:
     return {"type": "client.frame", "frame": frame}
 

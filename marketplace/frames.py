@@ -1,7 +1,7 @@
 """The marketplace on the one socket: `presence` (lawyers; also the heartbeat), `offer.accept`,
 `offer.decline`, and what a client may have missed besides messages, re-sent on every connect
 and `resume`: `offer.new` for a lawyer's live offers, `consult.updated` for an asker's open
-consults. Lawyer sockets are counted so the last one closing takes the lawyer offline.
+consults. The last of a lawyer's sockets to close takes the lawyer offline.
 """
 
 from __future__ import annotations
@@ -149,9 +149,7 @@ async def _resend(consumer: ClientConsumer) -> None:
 
 @socket_hook("connect")
 async def marketplace_on_connect(consumer: ClientConsumer) -> None:
-    if _is_lawyer(consumer):
-        await presence.socket_opened(_uid(consumer))
-        consumer.state["marketplace.counted"] = True
+    # a lawyer's sockets are counted once, with every user's, by messaging's peer presence
     await _resend(consumer)
 
 
@@ -162,8 +160,8 @@ async def marketplace_on_resume(consumer: ClientConsumer, frame: dict[str, Any])
 
 @socket_hook("disconnect")
 async def marketplace_on_disconnect(consumer: ClientConsumer) -> None:
-    if getattr(consumer, "state", {}).get("marketplace.counted"):
-        await presence.socket_closed(_uid(consumer))
+    if _is_lawyer(consumer):
+        await presence.socket_closed(_uid(consumer), channel_name=consumer.channel_name)
 
 
 # --- display names in each socket's language ---------------------------------------------------

@@ -1,14 +1,16 @@
 """Which lawyers are online, in Redis only (DESIGN.md, flow 4).
 
 A lawyer socket's `presence` frame (online/away) is also its heartbeat. A lawyer's first
-heartbeat in a process, or one that changes status or home, writes in one pipelined round trip
-the lawyer into the sorted sets of its home city, its province and the nation (score = last
-seen, epoch seconds), the away set, and the `home` hash that says which sets hold it; every
-other heartbeat is just the three ZADDs. A lawyer is online while its score is newer than
-PRESENCE_TIMEOUT_SECONDS, so a count is one ZCOUNT and never a table scan; beat reaps stale members, and the last socket's
-close removes the lawyer at once (sockets are counted per lawyer). `away` counts as online in
-the figures but gets no offers. Who serves which region is not here: matching filters that in
-SQL.
+heartbeat in a process, or one that changes status or home, or finds the lawyer gone from the
+sets, writes in one pipelined round trip the lawyer into the sorted sets of its home city, its
+province and the nation (score = last seen, epoch seconds), the away set, and the `home` hash
+that says which sets hold it; every other heartbeat is just the three ZADDs, which only refresh
+a lawyer already there. A lawyer is online while its score is newer than
+PRESENCE_TIMEOUT_SECONDS, so a count is one ZCOUNT and never a table scan; beat reaps stale
+members, the last socket's close removes the lawyer at once (the user's sockets are counted
+once, by messaging: `accounts.realtime.user_sockets_key`), and so does losing verification or
+the account (`remove`). `away` counts as online in the figures but gets no offers. Who serves
+which region is not here: matching filters that in SQL.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from accounts.realtime import user_sockets_key
 from config.redis_connections import get_async_redis, get_redis, key
 
 logger = logging.getLogger(__name__)
@@ -53,29 +56,32 @@ local function forget(id, home_key, nation_key, away_key, prefix)
 end
 """
 
-# The last socket closed: forget the lawyer everywhere, atomically with the decrement.
-# KEYS: sockets hash, home hash, nation set, away set; ARGV: lawyer id, region set key prefix
+# A lawyer socket closed: if no other socket of the lawyer counts (the user's sockets sorted set,
+# `accounts.realtime.user_sockets_key`, the closing one left out whether or not messaging has
+# taken it out yet), forget the lawyer everywhere, in the same atomic step.
+# KEYS: the user's sockets, home hash, nation set, away set;
+# ARGV: now, the closing socket's channel name, lawyer id, region set key prefix
 _SOCKET_CLOSED = (
     _FORGET_FUNCTION
     + """
-local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
-if n > 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-forget(ARGV[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2])
+local left = redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf')
+local own = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if own and tonumber(own) >= tonumber(ARGV[1]) then left = left - 1 end
+if left > 0 then return 0 end
+forget(ARGV[3], KEYS[2], KEYS[3], KEYS[4], ARGV[4])
 return 1
 """
 )
 
 # Remove lawyers not heard from since the cutoff (re-checked inside the script, so a heartbeat
 # that lands while the reaper runs is never undone).
-# KEYS: nation set, away set, home hash, sockets hash; ARGV: cutoff, region set key prefix, limit
+# KEYS: nation set, away set, home hash; ARGV: cutoff, region set key prefix, limit
 _REAP = (
     _FORGET_FUNCTION
     + """
 local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, id in ipairs(stale) do
   forget(id, KEYS[3], KEYS[1], KEYS[2], ARGV[2])
-  redis.call('HDEL', KEYS[4], id)
 end
 return stale
 """
@@ -116,10 +122,6 @@ def _away_key() -> str:
 
 def _home_key() -> str:
     return key("presence", "home")
-
-
-def _sockets_key() -> str:
-    return key("presence", "sockets")
 
 
 def _waiting_key() -> str:
@@ -242,20 +244,17 @@ async def _full_heartbeat(lawyer_id: int, *, home: Home, status: Status, now: fl
     return status == ONLINE and not was_available and may_wait
 
 
-async def socket_opened(lawyer_id: int) -> None:
-    async with _limit():
-        await get_async_redis().hincrby(_sockets_key(), str(lawyer_id), 1)
-
-
-async def socket_closed(lawyer_id: int) -> bool:
-    """Count one socket closed; the last one takes the lawyer offline at once (True)."""
+async def socket_closed(lawyer_id: int, *, channel_name: str) -> bool:
+    """A socket of the lawyer closed; if none of the lawyer's other sockets counts, the lawyer
+    goes offline at once (True). The sockets are messaging's count of every user's sockets
+    (`accounts.realtime.user_sockets_key`), not a second counter of lawyers' own."""
     _last_beats.pop(lawyer_id, None)  # the next beat of a remaining socket takes the full path
     redis = get_async_redis()
     script = redis.register_script(_SOCKET_CLOSED)
     async with _limit():
         went_offline = await script(
-            keys=[_sockets_key(), _home_key(), region_set(NATION), _away_key()],
-            args=[lawyer_id, _set_prefix()],
+            keys=[user_sockets_key(lawyer_id), _home_key(), region_set(NATION), _away_key()],
+            args=[time.time(), channel_name, lawyer_id, _set_prefix()],
         )
     return bool(went_offline)
 
@@ -266,7 +265,7 @@ def reap(*, now: float | None = None, limit: int = 5000) -> list[int]:
     redis = get_redis()
     script = redis.register_script(_REAP)
     stale = script(
-        keys=[region_set(NATION), _away_key(), _home_key(), _sockets_key()],
+        keys=[region_set(NATION), _away_key(), _home_key()],
         args=[_cutoff(now), _set_prefix(), limit],
     )
     return [int(member) for member in stale]

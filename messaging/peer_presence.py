@@ -3,8 +3,9 @@
 opens or their last one closes, on any web process, and when two people who are already
 connected get a conversation together (a consult matched).
 
-Each user's open sockets are a Redis sorted set: member = the socket's channel name, score =
-until when it counts (now + TTL). Every web process refreshes its own sockets' scores in one
+Each user's open sockets are a Redis sorted set (`accounts.realtime.user_sockets_key`, also
+what marketplace presence reads to know a lawyer's last socket closed): member = the socket's
+channel name, score = until when it counts (now + TTL). Every web process refreshes its own sockets' scores in one
 pipeline per interval, so the sockets of a process that died stop counting after the TTL
 instead of keeping their users online forever. Opening and closing run as scripts: the count
 they return is exact even when two sockets of one user open or close at once.
@@ -21,8 +22,8 @@ import redis
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
-from accounts.realtime import apush_to_users, push_many
-from config.redis_connections import get_async_redis, get_redis, key
+from accounts.realtime import apush_to_users, push_many, user_sockets_key
+from config.redis_connections import get_async_redis, get_redis
 from messaging import events, selectors
 from messaging.lua import run_script
 
@@ -46,10 +47,6 @@ local removed = redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return {removed, redis.call('ZCARD', KEYS[1])}
 """
-
-
-def sockets_key(user_id: int) -> str:
-    return key("msg-sockets", user_id)
 
 
 class ProcessSockets:
@@ -86,8 +83,8 @@ class ProcessSockets:
         for start in range(0, len(items), 1000):
             pipe = client.pipeline(transaction=False)
             for channel_name, user_id in items[start : start + 1000]:
-                pipe.zadd(sockets_key(user_id), {channel_name: expiry})
-                pipe.expire(sockets_key(user_id), ttl)
+                pipe.zadd(user_sockets_key(user_id), {channel_name: expiry})
+                pipe.expire(user_sockets_key(user_id), ttl)
             await pipe.execute()
 
 
@@ -108,7 +105,7 @@ def _count_sockets(pipe, user_ids: list[int]) -> None:
     """Queue, on a sync or an async pipeline, the count of each user's live sockets."""
     now = time.time()
     for user_id in user_ids:
-        pipe.zcount(sockets_key(user_id), now, "+inf")
+        pipe.zcount(user_sockets_key(user_id), now, "+inf")
 
 
 async def online_among(user_ids: list[int]) -> list[int]:
@@ -153,7 +150,7 @@ async def socket_opened(consumer: ClientConsumer) -> None:
         count = await run_script(
             get_async_redis(),
             SOCKET_OPENED,
-            [sockets_key(user_id)],
+            [user_sockets_key(user_id)],
             [now, now + ttl, consumer.channel_name, ttl],
         )
         peers = await _presence_peers(user_id=user_id)
@@ -176,7 +173,7 @@ async def socket_closed(consumer: ClientConsumer) -> None:
         removed, left = await run_script(
             get_async_redis(),
             SOCKET_CLOSED,
-            [sockets_key(user_id)],
+            [user_sockets_key(user_id)],
             [time.time(), consumer.channel_name],
         )
         if not removed or int(left) > 0:

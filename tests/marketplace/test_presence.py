@@ -9,6 +9,7 @@ import pytest
 import redis
 from asgiref.sync import async_to_sync
 
+from accounts.realtime import user_sockets_key
 from marketplace import errors, presence
 from tests.marketplace.conftest import home_of, put_online
 
@@ -100,21 +101,39 @@ def test_moving_city_leaves_the_old_city_set(jinan_lawyer):
     assert counts == {JINAN: 0, SHANDONG: 0, BEIJING: 1, "110000": 1, presence.NATION: 1}
 
 
-def test_last_socket_closing_takes_the_lawyer_offline_at_once(jinan_lawyer):
-    # given: two sockets
+def open_sockets(redis_client, lawyer_id: int, *channels: str, until: float | None = None):
+    """Sockets as messaging's peer presence counts them (the one count of a user's sockets)."""
+    until = time.time() + 60 if until is None else until
+    redis_client.zadd(user_sockets_key(lawyer_id), dict.fromkeys(channels, until))
+
+
+def test_last_socket_closing_takes_the_lawyer_offline_at_once(jinan_lawyer, redis_client):
+    # given two sockets
     lawyer_id = jinan_lawyer.user_id
-    async_to_sync(presence.socket_opened)(lawyer_id)
-    async_to_sync(presence.socket_opened)(lawyer_id)
+    open_sockets(redis_client, lawyer_id, "specific.a", "specific.b")
     put_online(jinan_lawyer)
-    # when / then
-    assert async_to_sync(presence.socket_closed)(lawyer_id) is False
+    # when the first closes (before messaging takes it out of the count) / then still online
+    assert async_to_sync(presence.socket_closed)(lawyer_id, channel_name="specific.a") is False
     assert presence.lawyers_online() == 1
-    assert async_to_sync(presence.socket_closed)(lawyer_id) is True
+    # when messaging takes it out, and the second closes after messaging took it out too
+    redis_client.zrem(user_sockets_key(lawyer_id), "specific.a", "specific.b")
+    assert async_to_sync(presence.socket_closed)(lawyer_id, channel_name="specific.b") is True
     assert presence.online_counts([JINAN, SHANDONG, presence.NATION]) == {
         JINAN: 0,
         SHANDONG: 0,
         presence.NATION: 0,
     }
+
+
+def test_a_socket_of_a_dead_process_does_not_keep_the_lawyer_online(jinan_lawyer, redis_client):
+    # given a socket entry its process stopped refreshing (it died) and a live one
+    lawyer_id = jinan_lawyer.user_id
+    open_sockets(redis_client, lawyer_id, "specific.dead", until=time.time() - 1)
+    open_sockets(redis_client, lawyer_id, "specific.live")
+    put_online(jinan_lawyer)
+    # when the live one closes / then the lawyer is offline at once
+    assert async_to_sync(presence.socket_closed)(lawyer_id, channel_name="specific.live") is True
+    assert presence.lawyers_online() == 0
 
 
 def test_removing_a_lawyer_takes_them_out_of_every_count_at_once(jinan_lawyer, make_lawyer):

@@ -435,7 +435,7 @@ async def test_a_connected_peer_stays_online_past_the_ttl_because_its_process_re
 async def test_sockets_of_a_dead_process_stop_counting_after_their_ttl(
     inbox, redis_client, asker, lawyer, conversation
 ):
-    from messaging.peer_presence import sockets_key
+    from accounts.realtime import user_sockets_key as sockets_key
 
     # given a socket entry nobody refreshed (its process died) that expired a second ago
     redis_client.zadd(sockets_key(lawyer.pk), {"specific.dead!socket": time.time() - 1})
