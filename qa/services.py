@@ -10,7 +10,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import NotFound, RateLimited
+from config.errors import DomainError, NotFound, RateLimited
 from config.rate_limits import rate_limit_check
 from marketplace.models import Consult, LawyerProfile, Question
 from messaging.models import Message, Participant
@@ -259,18 +259,30 @@ def answer_unmark_helpful(*, user: User, answer_id: int) -> int:
 def report_target_check(*, reporter: User, target_type: str, target_id: int) -> None:
     """Raise NotFound for anything the reporter cannot see, InvalidReport for reporting
     oneself."""
+    refusal = _report_target_refusal(
+        reporter=reporter, target_type=target_type, target_id=target_id
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def _report_target_refusal(
+    *, reporter: User, target_type: str, target_id: int
+) -> DomainError | None:
+    """Raise NotFound for anything the reporter cannot see; return, not raise, the refusal of
+    a target the reporter sees but may not report (their own, an unknown type)."""
     if target_type == TargetType.QUESTION:
         question = public_questions().filter(pk=target_id).values("asker_id").first()
         if question is None:
             raise NotFound()
         if question["asker_id"] == reporter.pk:
-            raise errors.InvalidReport(errors.REPORT_OWN, fields={"target": "own question"})
+            return errors.InvalidReport(errors.REPORT_OWN, fields={"target": "own question"})
     elif target_type == TargetType.ANSWER:
         answer = visible_answers().filter(pk=target_id).values("lawyer_id").first()
         if answer is None:
             raise NotFound()
         if answer["lawyer_id"] == reporter.pk:
-            raise errors.OwnAnswer()
+            return errors.OwnAnswer()
     elif target_type == TargetType.MESSAGE:
         message = Message.objects.filter(pk=target_id).values("conversation_id", "sender_id")
         row = message.first()
@@ -282,7 +294,7 @@ def report_target_check(*, reporter: User, target_type: str, target_id: int) -> 
         ):
             raise NotFound()
         if row["sender_id"] in (None, reporter.pk):
-            raise errors.InvalidReport(
+            return errors.InvalidReport(
                 errors.REPORT_OWN, fields={"target": "not another person's message"}
             )
     elif target_type == TargetType.LAWYER:
@@ -291,9 +303,10 @@ def report_target_check(*, reporter: User, target_type: str, target_id: int) -> 
         ).exists():
             raise NotFound()
         if target_id == reporter.pk:
-            raise errors.InvalidReport(errors.REPORT_OWN, fields={"target": "yourself"})
+            return errors.InvalidReport(errors.REPORT_OWN, fields={"target": "yourself"})
     else:
-        raise errors.InvalidReport(fields={"target_type": "question, answer, message or lawyer"})
+        return errors.InvalidReport(fields={"target_type": "question, answer, message or lawyer"})
+    return None
 
 
 def _report_throttle(reporter: User) -> None:
@@ -312,6 +325,12 @@ def _report_throttle(reporter: User) -> None:
 def report_create(
     *, reporter: User, target_type: str, target_id: int, reason: str, details: str = ""
 ) -> Report:
+    """What the reporter may not see is NotFound before any other refusal, so a caller that
+    shows the target beside a refusal (the report form quotes a message) needs no check of
+    its own."""
+    refusal = _report_target_refusal(
+        reporter=reporter, target_type=target_type, target_id=target_id
+    )
     if reason not in Report.Reason.values:
         raise errors.InvalidReport(fields={"reason": ", ".join(Report.Reason.values)})
     details = user_text(details)
@@ -322,7 +341,8 @@ def report_create(
             errors.REPORT_OTHER_NEEDS_DETAILS,
             fields={"details": errors.REPORT_OTHER_NEEDS_DETAILS},
         )
-    report_target_check(reporter=reporter, target_type=target_type, target_id=target_id)
+    if refusal is not None:
+        raise refusal
     open_reports = Report.objects.filter(
         reporter=reporter, target_type=target_type, target_id=target_id, status=Report.Status.OPEN
     )

@@ -369,17 +369,43 @@ def report_view(request: HttpRequest) -> HttpResponse:
         raise Http404() from None
     if target_type not in TargetType.values:
         raise Http404()
-    # what the reporter may not see is 404 here too, not a form that names or quotes it
-    try:
-        services.report_target_check(
-            reporter=request.user,  # type: ignore[arg-type]
-            target_type=target_type,
-            target_id=target_id,
-        )
-    except NotFound:
-        raise
-    except DomainError:
-        pass  # reporting oneself: the form's POST explains
+    back = _safe_next(request, _report_target_url(target_type, target_id))
+    form = ReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            # refuses what the reporter may not see (404) before anything else: a refusal
+            # that comes back here is about a target the reporter may see
+            services.report_create(
+                reporter=request.user,  # type: ignore[arg-type]
+                target_type=target_type,
+                target_id=target_id,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+            )
+        except NotFound:
+            raise
+        except DomainError as exc:
+            form.add_error(None, str(exc.detail))
+            status = exc.status
+        else:
+            messages.success(request, _("Thank you for your report. Our team will review it."))
+            return redirect(back)
+    else:
+        # the form shown, or bounced by its own fields: what the reporter may not see is 404
+        # here too, not a form that names or quotes it
+        try:
+            services.report_target_check(
+                reporter=request.user,  # type: ignore[arg-type]
+                target_type=target_type,
+                target_id=target_id,
+            )
+        except NotFound:
+            raise
+        except DomainError:
+            pass  # reporting oneself: the form's POST explains
+        if request.method == "POST":
+            status = 422
     quoted = ""
     if target_type == TargetType.MESSAGE:
         quoted = Message.objects.filter(pk=target_id).values_list("body", flat=True).first() or ""
@@ -388,28 +414,6 @@ def report_view(request: HttpRequest) -> HttpResponse:
         target_type=target_type,
         target_id=target_id,
     )
-    back = _safe_next(request, _report_target_url(target_type, target_id))
-    form = ReportForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                services.report_create(
-                    reporter=request.user,  # type: ignore[arg-type]
-                    target_type=target_type,
-                    target_id=target_id,
-                    reason=form.cleaned_data["reason"],
-                    details=form.cleaned_data["details"],
-                )
-            except NotFound:
-                raise
-            except DomainError as exc:
-                form.add_error(None, str(exc.detail))
-                status = exc.status
-            else:
-                messages.success(request, _("Thank you for your report. Our team will review it."))
-                return redirect(back)
     context = {
         "form": form,
         "target_type": target_type,

@@ -17,6 +17,12 @@ from tests.factories import AskerFactory, LawyerProfileFactory, category, city
 from tests.qa.factories import AnswerFactory, PublicQuestionFactory, resolved_consult
 
 pytestmark = pytest.mark.django_db
+# the report form's POST for a message: session, user, the way back (the consult), the one check
+# that the reporter may see it (the message, a participant row), then the form again (the quote,
+# the header's unread count) or the report (open ones, savepoint, insert, release); the POST that
+# went through took 12 while the view checked before the service checked again
+BOUNCED_REPORT_QUERIES = 7
+SENT_REPORT_QUERIES = 9
 
 
 def results(html: str) -> str:
@@ -848,6 +854,53 @@ def test_a_stranger_cannot_read_a_message_through_the_report_form():
     # then both are 404 and nothing quotes the message
     assert shown.status_code == posted.status_code == 404
     assert "这是私下的建议" not in posted.content.decode()
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [{"reason": "fraud"}, {"reason": "other", "details": "\x01"}, {"reason": "other"}],
+    ids=["a report the service would take", "details the service refuses", "the form refuses"],
+)
+def test_a_stranger_posting_the_report_form_gets_404_and_no_quote(posted):
+    # given a message in someone else's consultation
+    consult = resolved_consult(replies=["这是私下的建议"])
+    message = consult.conversation.messages.get()
+    stranger = signed_in(AskerFactory())
+    # when a stranger posts the form, whichever refusal would bounce it
+    response = stranger.post("/report/", {"type": "message", "id": message.pk, **posted})
+    # then 404, quoting nothing, and nothing reported
+    assert response.status_code == 404
+    assert "这是私下的建议" not in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_a_report_post_checks_what_the_reporter_may_see_once(
+    monkeypatch, django_assert_num_queries
+):
+    # given a lawyer's message the asker may report
+    from qa import services
+
+    consult = resolved_consult(replies=["加我微信私下聊"])
+    message = consult.conversation.messages.get()
+    reporter = signed_in(consult.asker)
+    reporter.get("/report/", {"type": "message", "id": message.pk})  # the session is warm
+    checks: list[int] = []
+    check = services._report_target_refusal
+    monkeypatch.setattr(
+        services, "_report_target_refusal", lambda **kw: checks.append(1) or check(**kw)
+    )
+    form = {"type": "message", "id": message.pk}
+    # when the service bounces the form (details that are only a control character)
+    with django_assert_num_queries(BOUNCED_REPORT_QUERIES):
+        bounced = reporter.post("/report/", {**form, "reason": "other", "details": "\x01"})
+    # then the form quotes the message, having checked once that the asker may see it
+    assert bounced.status_code == 422 and "加我微信私下聊" in bounced.content.decode()
+    assert checks == [1]
+    # when the report goes through / then once again
+    with django_assert_num_queries(SENT_REPORT_QUERIES):
+        sent = reporter.post("/report/", {**form, "reason": "fraud"})
+    assert sent.status_code == 302
+    assert checks == [1, 1]
 
 
 @pytest.mark.parametrize(("language", "label"), [("zh-hans", "服务地区："), ("en", "Serves: ")])
