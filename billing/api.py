@@ -127,8 +127,14 @@ class RatingOut(Schema):
 
 
 class RecentOut(Schema):
-    city: str
-    masked_phone: str
+    city: str = Field(
+        description="the question's city, only when the question is public; else empty"
+    )
+    asker: str = Field(
+        description='who asked, anonymously, in the request\'s language: "济南的用户" / "A user in '
+        'Jinan", or "用户" / "A user"'
+    )
+    masked_phone: str = Field(description="always empty: the ticker shows no part of a phone")
     seconds_ago: int
 
 

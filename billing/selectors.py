@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import pgettext
 
 from accounts.models import User
 from billing import metrics
-from billing.masking import mask_phone
 from billing.models import LedgerEntry, Payment
 from config.errors import NotFound
 from marketplace.models import Consult
@@ -87,25 +87,45 @@ def lawyers_online_count() -> int:
     return lawyers_online()
 
 
+def ticker_asker(*, city: str) -> str:
+    """Who asked, as the public ticker tells it in the reader's language: never a name nor any
+    digit of a phone number, only the city of a public question ("济南的用户", "A user in
+    Jinan"), or "用户" / "A user"."""
+    if city:
+        return pgettext("public ticker", "A user in %(city)s") % {"city": city}
+    return pgettext("public ticker", "A user")
+
+
 def recent_consults(*, now: datetime | None = None, limit: int = RECENT_CONSULTS) -> list[dict]:
-    """The live ticker: real consults that entered the queue, newest first, with the asker's
-    phone masked here on the server."""
+    """The live ticker: real consults that entered the queue, newest first. The asker is an
+    anonymous descriptor (`ticker_asker`); the city only when the question is public.
+    `masked_phone` stays in each item for API clients, always empty."""
     now = now or timezone.now()
     consults = (
         Consult.objects.filter(queued_at__isnull=False)
-        .select_related("question__city", "asker")
-        .only("queued_at", "question__city__short_zh", "question__city__name_en", "asker__phone")
+        .select_related("question__city")
+        .only(
+            "queued_at",
+            "question__is_public",
+            "question__city__short_zh",
+            "question__city__name_en",
+        )
         .order_by("-queued_at")[:limit]
     )
-    return [
-        {
-            "city": consult.question.city.name,
-            "masked_phone": mask_phone(consult.asker.phone),
-            "seconds_ago": max(0, int((now - consult.queued_at).total_seconds())),
-        }
-        for consult in consults
-        if consult.queued_at is not None
-    ]
+    recent = []
+    for consult in consults:
+        if consult.queued_at is None:
+            continue
+        city = consult.question.city.name if consult.question.is_public else ""
+        recent.append(
+            {
+                "city": city,
+                "asker": ticker_asker(city=city),
+                "masked_phone": "",
+                "seconds_ago": max(0, int((now - consult.queued_at).total_seconds())),
+            }
+        )
+    return recent
 
 
 def public_stats(*, now: datetime | None = None) -> dict[str, Any]:

@@ -23,18 +23,15 @@ function setFigure(stats, name, raw) {
 
 function tickerRow(item, action, isNew) {
   const li = document.createElement("li");
-  const city = document.createElement("span");
-  city.className = "city";
-  city.textContent = item.city || "";
-  const phone = document.createElement("span");
-  phone.className = "phone";
-  phone.textContent = item.masked_phone || "";
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = item.asker || ""; // "A user in Jinan": never a name nor a phone number
   const what = document.createElement("span");
   what.textContent = action;
   const when = document.createElement("span");
   when.className = "when";
   when.textContent = agoText(item.seconds_ago);
-  li.append(city, phone, what, when);
+  li.append(who, what, when);
   if (isNew) li.classList.add("fresh");
   return li;
 }
@@ -60,7 +57,7 @@ export function keepLive({ stats, ticker = null, updated = null }) {
     const now = Date.now() / 1000;
     const shown = [];
     const rows = items.map((item) => {
-      const who = `${item.city}|${item.masked_phone}`;
+      const who = item.asker;
       const at = now - item.seconds_ago;
       const isNew = !seen.some((s) => s.who === who && Math.abs(s.at - at) <= 3);
       shown.push({ who, at });

@@ -11,7 +11,7 @@ from billing.services import (
     payment_refund,
 )
 from marketplace import presence
-from marketplace.models import Consult
+from marketplace.models import Consult, Question
 from tests.billing.factories import captured_for, make_active, pending_consult
 from tests.factories import AskerFactory, LawyerProfileFactory
 
@@ -129,16 +129,19 @@ def test_lawyer_stats_show_own_figures(api, lawyer):
 
 
 # --- public figures ------------------------------------------------------------------------------
-def test_public_stats_come_from_real_data_with_masked_phones(api, db, django_assert_num_queries):
+def test_public_stats_come_from_real_data_with_no_part_of_a_phone(
+    api, db, django_assert_num_queries
+):
     # given one lawyer online, one answered consult rated 5 and one rated 2
     lawyer = LawyerProfileFactory()
     async_to_sync(presence.heartbeat)(
         lawyer.user_id, home=presence.Home("370100", "370000"), status="online"
     )
-    asker = AskerFactory(phone="16212343566")
+    asker = AskerFactory(phone="16212343566", last_name="王", first_name="小明")
     first, second = resolved_consult(asker), resolved_consult(asker)
     Rating.objects.create(consult=first, asker=asker, lawyer=first.lawyer, score=5)
     Rating.objects.create(consult=second, asker=asker, lawyer=second.lawyer, score=2)
+    Question.objects.filter(pk__in=[first.question_id, second.question_id]).update(is_public=True)
     client = api(None)
     # when
     with django_assert_num_queries(3):  # response figures, satisfaction, the ticker
@@ -147,9 +150,30 @@ def test_public_stats_come_from_real_data_with_masked_phones(api, db, django_ass
     assert body["lawyers_online"] == 1
     assert body["avg_first_response_seconds"] == 90
     assert body["satisfaction_rate"] == 0.5
-    assert body["recent"][0]["masked_phone"] == "162****3566"
-    assert body["recent"][0]["city"] == first.question.city.name
-    assert "16212343566" not in str(body)
+    city = first.question.city
+    assert body["recent"][0] == {
+        "city": city.short_zh,
+        "asker": f"{city.short_zh}的用户",
+        "masked_phone": "",
+        "seconds_ago": body["recent"][0]["seconds_ago"],
+    }
+    assert "3566" not in str(body) and "****" not in str(body) and "王" not in str(body)
+
+
+def test_the_ticker_names_the_city_only_of_a_public_question_in_the_readers_language(api, db):
+    # given a consult from a public question, then one from a private question
+    public = resolved_consult(AskerFactory(phone="16212343566"))
+    resolved_consult(AskerFactory(phone="16212340000"))
+    Question.objects.filter(pk=public.question_id).update(is_public=True)
+    # when a reader of English asks
+    client = api(None)
+    body = client.client.get("/api/v1/stats/public", HTTP_ACCEPT_LANGUAGE="en").json()
+    # then the private question's asker is just "A user", the public one's "A user in <city>"
+    newest, older = body["recent"]
+    assert (newest["city"], newest["asker"]) == ("", "A user")
+    city = public.question.city.name_en
+    assert (older["city"], older["asker"]) == (city, f"A user in {city}")
+    assert all(item["masked_phone"] == "" for item in body["recent"])
 
 
 def test_public_stats_without_data_show_none(api, db):

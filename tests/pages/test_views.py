@@ -36,17 +36,31 @@ def test_home_costs_four_queries_cold_and_one_with_the_stats_cached(django_asser
         assert client.get("/").status_code == 200
 
 
-def test_home_ticker_shows_real_consults_with_masked_phones(asker):
-    # given a consult that entered the queue
+def test_home_ticker_shows_who_asked_by_city_with_no_part_of_a_phone(asker):
+    # given a consult that entered the queue, from a public question in Jining asked by name
     asker.phone = "16212343566"
+    asker.last_name, asker.first_name = "王", "小明"
     asker.save()
-    ConsultFactory(question__asker=asker)
+    ConsultFactory(question__asker=asker, question__is_anonymous=False)
     # when
     html = Client().get("/").content.decode()
-    # then the phone is masked and the city shown
-    assert "162****3566" in html
+    ticker = re.search(r'<ul class="ticker".*?</ul>', html, flags=re.S)
+    # then the asker is "a user in Jining": no digit of the phone, no name
+    assert ticker is not None
+    assert '<span class="who">济宁的用户</span>' in ticker.group(0)
+    assert "3566" not in ticker.group(0) and "****" not in ticker.group(0)
     assert "16212343566" not in html
-    assert "济宁" in html
+    assert "王小明" not in html
+
+
+def test_home_ticker_reads_a_user_in_the_city_in_english(asker):
+    ConsultFactory(question__asker=asker)
+    client = Client()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    html = client.get("/").content.decode()
+
+    assert '<span class="who">A user in Jining</span>' in html
 
 
 def test_home_is_chinese_by_default_and_english_when_chosen():
