@@ -75,7 +75,8 @@ def flush(batch: dict[str, int] | None = None) -> None:
 
 
 def socket_opened() -> None:
-    """Called on the event loop (the consumer's connect)."""
+    """Called on the event loop (the consumer's connect). A Prometheus total of every socket
+    ever opened, not who is connected: that is `accounts.realtime.user_sockets_key`."""
     _count_from_event_loop("ws_connections_opened_total")
 
 

@@ -50,7 +50,8 @@ return {removed, redis.call('ZCARD', KEYS[1])}
 
 
 class ProcessSockets:
-    """This process's (this event loop's) open sockets, and the task refreshing them."""
+    """This process's (this event loop's) open sockets, and the task refreshing them: which
+    entries of the shared count this process keeps alive, not a second count of them."""
 
     def __init__(self) -> None:
         self.sockets: dict[str, int] = {}  # channel name → user id
