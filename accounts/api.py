@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts import selectors, services
-from accounts.api_auth import signed_in
+from accounts.api_auth import request_token_id, signed_in
 from accounts.models import User
 from accounts.request_info import client_address, request_language
 
@@ -120,7 +120,8 @@ def password_reset(request: HttpRequest, payload: PasswordResetIn):
     "/password/reset/confirm", response={204: None, 400: ErrorOut, 422: ErrorOut}, auth=None
 )
 def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn):
-    """Every session and socket of the account ends; sign in again with the new password."""
+    """Every session, API token and socket of the account ends; sign in again with the new
+    password."""
     services.password_reset_confirm(
         uidb64=payload.uid,
         token=payload.token,
@@ -239,6 +240,7 @@ def account_email_confirm(request: HttpRequest, payload: EmailConfirmIn):
     "/password", response={204: None, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=signed_in
 )
 def password_change(request: HttpRequest, payload: PasswordChangeIn):
+    """Every API token is revoked but the one this request was made with (none with a session)."""
     user: User = request.user  # type: ignore[assignment]
     services.user_password_change(
         user=user,
@@ -246,6 +248,7 @@ def password_change(request: HttpRequest, payload: PasswordChangeIn):
         new_password=payload.new_password,
         address=client_address(request),
         language=request_language(),
+        keep_token_id=request_token_id(request),
     )
     if _signed_in_by_session(request, user):
         update_session_auth_hash(request, user)

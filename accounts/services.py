@@ -4,6 +4,7 @@ import hashlib
 import logging
 import re
 import secrets
+from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
@@ -155,10 +156,20 @@ def hash_token(raw: str) -> str:
 
 
 def token_issue(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new token for a user just signed in with their password. BadCredentials if that
+    password has changed since (a change or reset committed in between): the change revokes
+    every token in its transaction, and one made from the old password must not outlive it."""
     raw = "ll_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, key_hash=hash_token(raw), prefix=raw[3:11], name=name[:100]
-    )
+    with transaction.atomic():
+        # a change holds this row's lock until its tokens are revoked: wait for it, then see it
+        current = User.objects.select_for_update(no_key=True).filter(
+            pk=user.pk, password=user.password, is_active=True
+        )
+        if not current.exists():
+            raise errors.BadCredentials()
+        token = ApiToken.objects.create(
+            user=user, key_hash=hash_token(raw), prefix=raw[3:11], name=name[:100]
+        )
     return token, raw
 
 
@@ -180,6 +191,13 @@ def _token_user_sql() -> tuple[str, tuple[str, ...]]:
 
 
 def token_authenticate(raw: str) -> User | None:
+    signed_in = token_authenticate_with_id(raw)
+    return signed_in[0] if signed_in else None
+
+
+def token_authenticate_with_id(raw: str) -> tuple[User, int] | None:
+    """The user a raw token signs in, and the token's id (which a password change through the
+    API keeps: user_password_change)."""
     if not raw or len(raw) > 200:
         return None
     sql, attnames = _token_user_sql()
@@ -193,7 +211,7 @@ def token_authenticate(raw: str) -> User | None:
         with connection.cursor() as cursor:
             sql = f"UPDATE {table} SET last_used_at = %s WHERE id = %s"  # noqa: S608
             cursor.execute(sql, [now, token_id])
-    return User.from_db(connection.alias, attnames, values)
+    return User.from_db(connection.alias, attnames, values), token_id
 
 
 def token_revoke(*, user: User, token_id: int) -> None:
@@ -202,6 +220,16 @@ def token_revoke(*, user: User, token_id: int) -> None:
     )
     if revoked:  # a socket opened with the token must not outlive it
         sockets_reconnect_on_commit([user.pk])
+
+
+def _tokens_revoke_all(*, user: User, now: datetime, keep_token_id: int | None = None) -> int:
+    """Revoke every token of the user that still signs in, but `keep_token_id`; how many were.
+    The caller closes the user's sockets (sockets_reconnect_on_commit): one opened with a
+    revoked token is then refused when it reconnects."""
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    if keep_token_id is not None:
+        tokens = tokens.exclude(pk=keep_token_id)
+    return tokens.update(revoked_at=now)
 
 
 # --- the account page: a signed-in user's own profile, password, tokens and deletion ----------
@@ -259,11 +287,16 @@ def user_password_change(
     new_password: str,
     address: str,
     language: str = settings.LANGUAGE_CODE,
-) -> None:
-    """A short security mail tells the confirmed address (accounts.tasks). Every session signed in with the old password ends at its next request (Django checks a
-    session's password hash), and every open socket is told to reconnect, which such a session
-    cannot; the caller keeps its own session with update_session_auth_hash. API tokens stay:
-    they are listed on the account page to be revoked one by one."""
+    keep_token_id: int | None = None,
+) -> int:
+    """Set a new password; returns how many API tokens were revoked.
+
+    Every session signed in with the old password ends at its next request (Django checks a
+    session's password hash), every API token is revoked but `keep_token_id` (the token an API
+    client made this very request with, so that it is not locked out halfway; a page passes
+    none), and every open socket is told to reconnect, which such a session or token cannot; the
+    caller keeps its own session with update_session_auth_hash. A short security mail tells the
+    confirmed address (accounts.tasks)."""
     _password_confirm(
         user=user, password=current_password, address=address, field="current_password"
     )
@@ -272,11 +305,15 @@ def user_password_change(
     except ValidationError as exc:
         message = sentences_join(exc.messages)
         raise errors.WeakPassword(message, fields={"new_password": message}) from exc
-    user.set_password(new_password)
-    user.password_changed_at = timezone.now()
-    user.save(update_fields=["password", "password_changed_at"])
-    sockets_reconnect_on_commit([user.pk])
-    _password_changed_mail_on_commit(user, language=language)
+    now = timezone.now()
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.password_changed_at = now
+        user.save(update_fields=["password", "password_changed_at"])
+        revoked = _tokens_revoke_all(user=user, now=now, keep_token_id=keep_token_id)
+        sockets_reconnect_on_commit([user.pk])
+        _password_changed_mail_on_commit(user, language=language)
+    return revoked
 
 
 def _password_changed_mail_on_commit(user: User, *, language: str) -> None:
@@ -332,7 +369,7 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         Question.objects.filter(pk__in=asked).update(is_anonymous=True)
         answered = Answer.objects.filter(lawyer=locked).values_list("question_id", flat=True)
         question_page_forget(*{*asked, *answered})
-        ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=now)
+        _tokens_revoke_all(user=locked, now=now)
         # the licence number stays with staff (who answered, under which licence); the words
         # the lawyer wrote about themselves go
         LawyerProfile.objects.filter(user=locked).update(firm="", bio="")
@@ -531,12 +568,14 @@ def password_reset_link_user(*, uidb64: str, token: str) -> User:
 
 def password_reset_confirm(
     *, uidb64: str, token: str, new_password: str, language: str = settings.LANGUAGE_CODE
-) -> User:
-    """Set a new password through a reset link, and tell the address by a security mail. Every session ends (their password hash no
-    longer matches; the caller's own too), every open socket is told to reconnect, and the
-    sign-in lockouts on the account are lifted: they counted guesses at a password that is
-    gone, and the owner has just proved they read the account's mail. API tokens stay, as
-    after a password change; the account page lists them to revoke."""
+) -> int:
+    """Set a new password through a reset link, and tell the address by a security mail;
+    returns how many API tokens were revoked. Every session ends (their password hash no longer
+    matches; the caller's own too), every API token is revoked (whoever asks for a reset may
+    have lost control of the account, and a token made by someone else would outlive the new
+    password), every open socket is told to reconnect, and the sign-in lockouts on the account
+    are lifted: they counted guesses at a password that is gone, and the owner has just proved
+    they read the account's mail."""
     user = password_reset_link_user(uidb64=uidb64, token=token)
     try:
         validate_password(new_password or "", user=user)
@@ -548,11 +587,13 @@ def password_reset_confirm(
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not default_token_generator.check_token(locked, token):
             raise errors.ResetLinkInvalid()
+        now = timezone.now()
         locked.set_password(new_password)
-        locked.password_changed_at = timezone.now()
+        locked.password_changed_at = now
         locked.save(update_fields=["password", "password_changed_at"])
+        revoked = _tokens_revoke_all(user=locked, now=now)
         sockets_reconnect_on_commit([locked.pk])
         _password_changed_mail_on_commit(locked, language=language)
         username = locked.username
         transaction.on_commit(lambda: login_clear_failures_of_user(username=username))
-    return locked
+    return revoked

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import errors, selectors, services
@@ -202,7 +203,7 @@ def account_password_view(request: HttpRequest) -> HttpResponse:
     status = 422
     if form.is_valid():
         try:
-            services.user_password_change(
+            revoked = services.user_password_change(
                 user=user,
                 address=client_address(request),
                 language=request_language(),
@@ -216,8 +217,22 @@ def account_password_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Your password is changed. Your other devices are signed out.")
             )
+            _tell_tokens_revoked(request, revoked)
             return redirect("account")
     return _account_page(request, status=status, password_form=form)
+
+
+def _tell_tokens_revoked(request: HttpRequest, count: int) -> None:
+    """After a password change or reset that revoked API tokens: say so, and what it means."""
+    if count:
+        message = ngettext(
+            "%(count)d API token was revoked: the app that used it must sign in again with the "
+            "new password.",
+            "%(count)d API tokens were revoked: the apps that used them must sign in again with "
+            "the new password.",
+            count,
+        )
+        messages.info(request, message % {"count": count})
 
 
 @login_required
@@ -308,10 +323,9 @@ def password_reset_link_view(request: HttpRequest, uidb64: str, token: str) -> H
     form = PasswordResetSetForm(request.POST or None)
     status = 200
     try:
-        if request.method != "POST":
-            services.password_reset_link_user(uidb64=uidb64, token=token)
-        elif form.is_valid():
-            services.password_reset_confirm(
+        user = services.password_reset_link_user(uidb64=uidb64, token=token)
+        if request.method == "POST" and form.is_valid():
+            revoked = services.password_reset_confirm(
                 uidb64=uidb64,
                 token=token,
                 new_password=form.cleaned_data["new_password"],
@@ -323,12 +337,15 @@ def password_reset_link_view(request: HttpRequest, uidb64: str, token: str) -> H
             messages.success(
                 request, _("Your password is set and every device is signed out. Sign in with it.")
             )
+            _tell_tokens_revoked(request, revoked)
             return redirect("accounts:login")
-        else:
+        if request.method == "POST":
             status = 422
     except errors.ResetLinkInvalid as exc:
         return _reset_link_refused(request, exc)
     except DomainError as exc:
         form_add_errors(form, exc)
         status = exc.status
-    return render(request, "accounts/password_reset_set.html", {"form": form}, status=status)
+    # the page says beforehand that the account's API tokens go too, when it has any
+    context = {"form": form, "has_tokens": selectors.api_tokens_active(user=user).exists()}
+    return render(request, "accounts/password_reset_set.html", context, status=status)

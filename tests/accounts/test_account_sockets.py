@@ -1,6 +1,7 @@
 """Open sockets do not outlive a change of credentials: a password change or reset, a revoked
 token and a closed account each close the user's sockets with 4001, and only a client still
-signed in by what it holds gets back in."""
+signed in by what it holds gets back in (after a reset no token does; after a change, only the
+token the change was made with)."""
 
 from __future__ import annotations
 
@@ -42,26 +43,35 @@ async def signed_in(sock: WebsocketCommunicator) -> bool:
     return True
 
 
-async def test_a_password_change_closes_the_users_sockets_and_the_token_gets_back_in(asker):
-    # given a socket open with an API token
-    _token, raw = await sync_to_async(services.token_issue)(user=asker)
-    sock = await open_socket(raw)
-    # when the password changes
+async def test_a_password_change_closes_the_users_sockets_and_only_the_kept_token_gets_back_in(
+    asker,
+):
+    # given a socket open with the token an app changes the password with, and one with another
+    kept, kept_raw = await sync_to_async(services.token_issue)(user=asker)
+    _other, other_raw = await sync_to_async(services.token_issue)(user=asker)
+    kept_sock, other_sock = await open_socket(kept_raw), await open_socket(other_raw)
+    # when the password changes through the API with the first token
     await sync_to_async(services.user_password_change)(
         user=asker,
         current_password=TEST_PASSWORD,
         new_password="Lawline-new-pass-2026",
         address="127.0.0.1",
+        keep_token_id=kept.pk,
     )
-    # then the socket is told to reconnect, and the token (still valid) is let back in
-    assert await sock.receive_output(timeout=3) == {
-        "type": "websocket.close",
-        "code": CLOSE_RECONNECT,
-    }
-    await sock.disconnect()
-    again = await open_socket(raw)
+    # then both sockets are told to reconnect
+    for sock in (kept_sock, other_sock):
+        assert await sock.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": CLOSE_RECONNECT,
+        }
+        await sock.disconnect()
+    # and the kept token is let back in, the revoked one refused
+    again = await open_socket(kept_raw)
     assert await signed_in(again)
     await again.disconnect()
+    refused = await open_socket(other_raw)
+    assert not await signed_in(refused)
+    await refused.disconnect()
 
 
 async def test_a_revoked_token_closes_its_socket_and_cannot_reconnect(asker):
@@ -98,12 +108,15 @@ async def test_a_password_reset_by_link_closes_the_users_sockets(asker):
         token=await sync_to_async(default_token_generator.make_token)(asker),
         new_password="Lawline-reset-2026",
     )
-    # then the socket is told to reconnect
+    # then the socket is told to reconnect, and its token (revoked by the reset) is refused
     assert await sock.receive_output(timeout=3) == {
         "type": "websocket.close",
         "code": CLOSE_RECONNECT,
     }
     await sock.disconnect()
+    again = await open_socket(raw)
+    assert not await signed_in(again)
+    await again.disconnect()
 
 
 async def test_a_closed_lawyer_account_stops_counting_online_at_once():
