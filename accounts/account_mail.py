@@ -1,7 +1,7 @@
 """The account's mails besides the reset link (accounts.reset_mail): the link that confirms a
-new address, and the notice that the password changed. Each is plain text and HTML in the
-user's language, rendered from accounts/mail/<name>{_subject.txt,.txt,.html}. Only
-accounts.tasks calls them; tokens are made here, in the worker, never sent through the broker."""
+new address, and the notice that the password changed. Each is plain text and HTML in the user's language, rendered from
+accounts/mail/<name>{_subject.txt,.txt,.html}. Only accounts.outbox calls them; tokens are made
+here, in the worker, never sent through the broker."""
 
 from __future__ import annotations
 
@@ -42,11 +42,11 @@ def email_confirm_link(user: User) -> str:
     return public_url(reverse("accounts:email_confirm", kwargs={"token": token}))
 
 
-def email_confirm_mail_send(*, user: User, language: str) -> None:
-    """Precondition: the user has a pending address, which the mail goes to."""
+def email_confirm_mail_send(*, user: User, to: str, language: str) -> None:
+    """Precondition: the user has a pending address, `to`."""
     mail_send(
         template="email_confirm",
-        to=user.email_pending,
+        to=to,
         language=language,
         context=lambda: {
             "user": user,
@@ -56,13 +56,13 @@ def email_confirm_mail_send(*, user: User, language: str) -> None:
     )
 
 
-def password_changed_mail_send(*, user: User, language: str) -> None:
-    """Precondition: the user has a confirmed address. Says when (in China time) and what to
-    do if it was not them; it holds no link that signs in or sets a password."""
+def password_changed_mail_send(*, user: User, to: str, language: str) -> None:
+    """To the confirmed address, `to`. Says when (in China time) and what to do if it was not
+    them; it holds no link that signs in or sets a password."""
     changed_at = timezone.localtime(user.password_changed_at or timezone.now())
     mail_send(
         template="password_changed",
-        to=user.email,
+        to=to,
         language=language,
         context=lambda: {
             "user": user,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # a closed account's username is this and its id: "~" is never in a registered name
@@ -84,3 +85,56 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class AccountMail(models.Model):
+    """The outbox of account mails (accounts.outbox): a mail to send is a row written in the
+    transaction of the change that causes it, so it is kept even when the broker cannot be
+    reached then. The task queued after commit, or beat's sweep later, sends it once and marks
+    it. Links (reset, confirmation) are made when it is sent, never stored."""
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "reset"  # noqa: S105 - a kind of mail
+        EMAIL_CONFIRM = "email-confirm"
+        PASSWORD_CHANGED = "password-changed"  # noqa: S105 - a kind of mail
+        # to the previous confirmed address, when a new one is confirmed
+        EMAIL_CHANGED = "email-changed"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        # not sent and never will be: no address any more, refused by the mail server, or given
+        # up after ACCOUNT_MAIL_MAX_ATTEMPTS tries or ACCOUNT_MAIL_GIVE_UP_SECONDS
+        DROPPED = "dropped"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    language = models.CharField(max_length=16)
+    # personal data, for a mail to an address the account no longer has (the previous one, told
+    # that it was replaced); emptied once the mail is sent or dropped. Other mails go to the
+    # address on the account when they are sent.
+    address = models.EmailField(max_length=254, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # the sweep's scan: only what waits
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(state="pending"),
+                name="accounts_mail_pending_idx",
+            ),
+            # pruning what is done
+            models.Index(
+                fields=["done_at"],
+                condition=~models.Q(state="pending"),
+                name="accounts_mail_done_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mail #{self.pk} ({self.state})"

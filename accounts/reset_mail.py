@@ -1,5 +1,5 @@
 """The password reset mail: a link with Django's token, in the requester's language, as plain
-text and HTML. Only accounts.tasks calls it; the token is made here, in the worker, so it never
+text and HTML. Only accounts.outbox calls it; the token is made here, in the worker, so it never
 travels through the broker."""
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ def password_reset_link(user: User) -> str:
     )
 
 
-def password_reset_mail_send(*, user: User, language: str) -> None:
-    """Precondition: the user has a confirmed e-mail address. Raises what the mail backend
-    raises (OSError, smtplib's errors) for the task to retry."""
+def password_reset_mail_send(*, user: User, to: str, language: str) -> None:
+    """To the user's confirmed address, `to`. Raises what the mail backend raises (OSError,
+    smtplib's errors) for the task to retry."""
     mail_send(
         template="password_reset",
-        to=user.email,
+        to=to,
         language=language,
         context=lambda: {
             "user": user,

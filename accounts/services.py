@@ -20,7 +20,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.http import urlsafe_base64_decode
 
 from accounts import errors
-from accounts.models import DELETED_USERNAME_PREFIX, ApiToken, User
+from accounts.models import DELETED_USERNAME_PREFIX, AccountMail, ApiToken, User
+from accounts.outbox import account_mail_queue
 from accounts.realtime import sockets_reconnect_on_commit
 from accounts.throttling import (
     login_clear_failures,
@@ -37,6 +38,7 @@ USERNAME_RE = re.compile(r"^[\w.\-]{3,30}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 SELF_SERVICE_ROLES = {User.Role.ASKER, User.Role.LAWYER}
 EMAIL_MAX_LENGTH = 254
+MailKind = AccountMail.Kind
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +82,11 @@ def user_register(
     try:
         with transaction.atomic():
             candidate.save()
+            if email:
+                account_mail_queue(user=candidate, kind=MailKind.EMAIL_CONFIRM, language=language)
     except IntegrityError as exc:  # two registrations racing for one name
         raise errors.UsernameTaken(fields={"username": errors.UsernameTaken.message}) from exc
     _send_welcome(candidate)
-    if email:
-        _email_confirm_mail_on_commit(candidate, language=language)
     return candidate
 
 
@@ -312,16 +314,14 @@ def user_password_change(
         user.save(update_fields=["password", "password_changed_at"])
         revoked = _tokens_revoke_all(user=user, now=now, keep_token_id=keep_token_id)
         sockets_reconnect_on_commit([user.pk])
-        _password_changed_mail_on_commit(user, language=language)
+        _password_changed_mail_queue(user, language=language)
     return revoked
 
 
-def _password_changed_mail_on_commit(user: User, *, language: str) -> None:
+def _password_changed_mail_queue(user: User, *, language: str) -> None:
     """The security notice after a password change or reset, to the confirmed address only."""
-    from accounts.tasks import password_changed_mail_task
-
     if user.email:
-        password_changed_mail_task.delay_on_commit(user.pk, language)
+        account_mail_queue(user=user, kind=MailKind.PASSWORD_CHANGED, language=language)
 
 
 def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> None:
@@ -370,6 +370,10 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         answered = Answer.objects.filter(lawyer=locked).values_list("question_id", flat=True)
         question_page_forget(*{*asked, *answered})
         _tokens_revoke_all(user=locked, now=now)
+        # mails not sent yet go nowhere now; an address waiting in one goes with them
+        AccountMail.objects.filter(user=locked, state=AccountMail.State.PENDING).update(
+            state=AccountMail.State.DROPPED, address="", done_at=now
+        )
         # the licence number stays with staff (who answered, under which licence); the words
         # the lawyer wrote about themselves go
         LawyerProfile.objects.filter(user=locked).update(firm="", bio="")
@@ -420,8 +424,9 @@ def user_email_change(
         raise errors.EmailTaken(fields={"email": errors.EmailTaken.message})
     _email_confirm_mail_limit(user)
     user.email_pending, user.email_pending_at = cleaned, timezone.now()
-    user.save(update_fields=["email_pending", "email_pending_at"])
-    _email_confirm_mail_on_commit(user, language=language)
+    with transaction.atomic():
+        user.save(update_fields=["email_pending", "email_pending_at"])
+        account_mail_queue(user=user, kind=MailKind.EMAIL_CONFIRM, language=language)
     return user
 
 
@@ -431,7 +436,7 @@ def email_confirm_resend(*, user: User, language: str = settings.LANGUAGE_CODE) 
     if not user.email_pending:
         raise errors.NoPendingEmail()
     _email_confirm_mail_limit(user)
-    _email_confirm_mail_on_commit(user, language=language)
+    account_mail_queue(user=user, kind=MailKind.EMAIL_CONFIRM, language=language)
 
 
 def email_confirm(*, token: str) -> User:
@@ -490,12 +495,6 @@ def _email_confirm_mail_limit(user: User) -> None:
         raise errors.EmailConfirmLimited() from exc
 
 
-def _email_confirm_mail_on_commit(user: User, *, language: str) -> None:
-    from accounts.tasks import email_confirm_mail_task
-
-    email_confirm_mail_task.delay_on_commit(user.pk, language)
-
-
 # --- forgotten passwords: a link by e-mail (accounts.reset_mail, accounts.tasks) -------------
 def _reset_limit(*, bucket: str, identity: object) -> None:
     try:
@@ -529,8 +528,6 @@ def password_reset_request(*, login: str, address: str, language: str) -> None:
     typed), for accounts that exist and accounts that do not alike. The cap per account is
     silent: past it requests send nothing but are answered as usual, since a 429 there would
     say the account exists."""
-    from accounts.tasks import password_reset_mail_task
-
     login = (login or "").strip()[:254]
     _reset_limit(bucket="reset-address", identity=address)
     _reset_limit(
@@ -549,7 +546,7 @@ def password_reset_request(*, login: str, address: str, language: str) -> None:
     except RateLimited:
         logger.info("password reset mail for user %s not sent: hourly cap reached", user.pk)
         return
-    password_reset_mail_task.delay_on_commit(user.pk, language)
+    account_mail_queue(user=user, kind=MailKind.PASSWORD_RESET, language=language)
 
 
 def password_reset_link_user(*, uidb64: str, token: str) -> User:
@@ -593,7 +590,7 @@ def password_reset_confirm(
         locked.save(update_fields=["password", "password_changed_at"])
         revoked = _tokens_revoke_all(user=locked, now=now)
         sockets_reconnect_on_commit([locked.pk])
-        _password_changed_mail_on_commit(locked, language=language)
+        _password_changed_mail_queue(locked, language=language)
         username = locked.username
         transaction.on_commit(lambda: login_clear_failures_of_user(username=username))
     return revoked

@@ -7,6 +7,12 @@ crosses apps, or in the app's tasks.py when it is the app's own.
 from django.conf import settings
 
 BEAT_SCHEDULE: dict[str, dict] = {
+    # --- accounts ---
+    "accounts-mails-sweep": {
+        "task": "accounts.account_mails_sweep",
+        "schedule": settings.ACCOUNT_MAIL_SWEEP_SECONDS,
+        "options": {"expires": settings.ACCOUNT_MAIL_SWEEP_SECONDS},
+    },
     # --- marketplace ---
     "marketplace-expire-offers": {
         "task": "marketplace.offers.expire_due",

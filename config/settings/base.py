@@ -171,6 +171,16 @@ EMAIL_CONFIRM_TIMEOUT = env.int("EMAIL_CONFIRM_TIMEOUT", default=24 * 60 * 60)
 # so that nobody can flood someone else's mailbox by claiming their address over and over
 EMAIL_CONFIRM_MAILS_PER_HOUR = env.int("EMAIL_CONFIRM_MAILS_PER_HOUR", default=3)
 
+# --- the outbox of account mails (accounts.outbox) ------------------------------------------
+# beat's sweep runs this often; it sends a mail still waiting this long after it was asked for
+# and after its last try (its task lost with an unreachable broker, or out of retries)
+ACCOUNT_MAIL_SWEEP_SECONDS = env.float("ACCOUNT_MAIL_SWEEP_SECONDS", default=60.0)
+ACCOUNT_MAIL_RETRY_AFTER_SECONDS = env.int("ACCOUNT_MAIL_RETRY_AFTER_SECONDS", default=120)
+# a mail tried this many times (task retries and sweeps together), or waiting this long, is
+# dropped with a log line
+ACCOUNT_MAIL_MAX_ATTEMPTS = env.int("ACCOUNT_MAIL_MAX_ATTEMPTS", default=12)
+ACCOUNT_MAIL_GIVE_UP_SECONDS = env.int("ACCOUNT_MAIL_GIVE_UP_SECONDS", default=24 * 60 * 60)
+
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

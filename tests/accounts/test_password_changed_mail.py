@@ -1,5 +1,5 @@
 """The security mail after a password change (account page, API) or a reset
-(accounts.services._password_changed_mail_on_commit, accounts.tasks.password_changed_mail_task)."""
+(accounts.services._password_changed_mail_queue, through the outbox of accounts.outbox)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
-from accounts.tasks import password_changed_mail_task
-from tests.accounts.mails import tasks_asked, wait_for_mail
+from accounts.models import AccountMail, User
+from accounts.tasks import account_mail_send_task
+from tests.accounts.mails import mail_row, mails_asked, run_mail_task, tasks_asked, wait_for_mail
 from tests.factories import TEST_PASSWORD, AskerFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +28,12 @@ def member(db) -> User:
     return AskerFactory(email="li.ming@example.cn", phone="13912345678")
 
 
-@pytest.fixture
-def notices(monkeypatch) -> list[tuple[tuple, dict]]:
-    """The password-changed mail tasks asked for (args, kwargs of each `delay_on_commit`)."""
-    return tasks_asked(monkeypatch, password_changed_mail_task)
+CHANGED = AccountMail.Kind.PASSWORD_CHANGED
+
+
+def notices() -> list[tuple[int, str]]:
+    """The password-changed mails asked for: (user id, language) of each outbox row."""
+    return mails_asked(CHANGED)
 
 
 def change(api, user: User, current: str = TEST_PASSWORD):
@@ -86,41 +88,42 @@ def test_a_change_on_the_account_page_is_followed_by_a_security_mail(celery_test
 
 
 # --- when it is sent, and with what --------------------------------------------------------
-def test_the_api_change_asks_for_the_mail_with_the_user_id_and_language_only(api, member, notices):
+def test_the_api_change_asks_for_the_mail_with_the_outbox_rows_id_only(api, member, monkeypatch):
+    queued = tasks_asked(monkeypatch, account_mail_send_task)
+
     assert change(api, member).status_code == 204
 
-    assert notices == [((member.pk, "zh-hans"), {})]
-    assert "li.ming" not in repr(notices) and member.phone not in repr(notices)
+    (row,) = AccountMail.objects.filter(kind=CHANGED)
+    assert (row.user_id, row.language, row.address) == (member.pk, "zh-hans", "")
+    assert queued == [((row.pk,), {})]
 
 
-def test_a_reset_asks_for_the_mail_in_the_language_of_the_request(member, notices):
+def test_a_reset_asks_for_the_mail_in_the_language_of_the_request(member):
     assert reset(member, HTTP_ACCEPT_LANGUAGE="en").status_code == 204
 
-    assert notices == [((member.pk, "en"), {})]
+    assert notices() == [(member.pk, "en")]
 
 
-def test_a_refused_change_sends_nothing(api, member, notices):
+def test_a_refused_change_sends_nothing(api, member):
     assert change(api, member, current="not my password").status_code == 422
 
-    assert notices == []
+    assert notices() == []
 
 
 @pytest.mark.parametrize("pending", ["", "li.ming@work.cn"])
-def test_no_mail_without_a_confirmed_address(api, notices, pending):
+def test_no_mail_without_a_confirmed_address(api, pending):
     member = AskerFactory(email="", email_pending=pending)
 
     assert change(api, member).status_code == 204
 
-    assert notices == []
+    assert notices() == []
 
 
-def test_the_mail_says_when_and_what_to_do_and_holds_no_link_that_signs_in(
-    api, member, notices, mailoutbox
-):
+def test_the_mail_says_when_and_what_to_do_and_holds_no_link_that_signs_in(api, member, mailoutbox):
     change(api, member)
     member.refresh_from_db()
 
-    password_changed_mail_task.apply(args=(member.pk, "en"))
+    run_mail_task(mail_row(member, CHANGED, "en"))
 
     (message,) = mailoutbox
     assert message.subject == "Your Lawline password was changed"
@@ -132,8 +135,9 @@ def test_the_mail_says_when_and_what_to_do_and_holds_no_link_that_signs_in(
 
 
 def test_a_redelivered_notice_task_sends_no_second_mail(member, mailoutbox):
-    password_changed_mail_task.apply(args=(member.pk, "zh-hans"), task_id="notice-once")
-    password_changed_mail_task.apply(args=(member.pk, "zh-hans"), task_id="notice-once")
+    row = mail_row(member, CHANGED)
+    run_mail_task(row, task_id="notice-once")
+    run_mail_task(row, task_id="notice-once")
 
     assert len(mailoutbox) == 1
 
@@ -154,7 +158,7 @@ def test_a_failing_mail_server_is_retried_and_the_address_never_logged(
 
     monkeypatch.setattr(account_mail, "password_changed_mail_send", flaky)
 
-    password_changed_mail_task.apply(args=(member.pk, "zh-hans"))
+    run_mail_task(mail_row(member, CHANGED))
 
     assert failures == [] and len(mailoutbox) == 1
     assert "ConnectionRefusedError" in caplog.text
