@@ -1,5 +1,6 @@
 """The account's mails besides the reset link (accounts.reset_mail): the link that confirms a
-new address, and the notice that the password changed. Each is plain text and HTML in the user's language, rendered from
+new address, the notice that the password changed, and the notice to an address replaced by a
+new one. Each is plain text and HTML in the user's language, rendered from
 accounts/mail/<name>{_subject.txt,.txt,.html}. Only accounts.outbox calls them; tokens are made
 here, in the worker, never sent through the broker."""
 
@@ -16,6 +17,7 @@ from django.utils.formats import date_format
 
 from accounts.email_confirmation import email_confirm_token_make
 from accounts.models import User
+from billing.masking import mask_email
 
 
 def public_url(path: str) -> str:
@@ -68,6 +70,24 @@ def password_changed_mail_send(*, user: User, to: str, language: str) -> None:
             "user": user,
             "when": date_format(changed_at, "Y-m-d H:i"),
             "reset": public_url(reverse("accounts:password_reset")),
+            "support_email": settings.SUPPORT_EMAIL,
+        },
+    )
+
+
+def email_changed_mail_send(*, user: User, to: str, language: str) -> None:
+    """To the previous confirmed address, `to`, once a new one is confirmed: which address
+    replaced it (masked: this mailbox may no longer be the account owner's) and what to do if it
+    was not them. It offers no reset link: reset links now go to the new address. No link that
+    signs in."""
+    mail_send(
+        template="email_changed",
+        to=to,
+        language=language,
+        context=lambda: {
+            "user": user,
+            "new_address": mask_email(user.email),
+            "account": public_url(reverse("account")),
             "support_email": settings.SUPPORT_EMAIL,
         },
     )

@@ -231,8 +231,9 @@ def account_email_resend(request: HttpRequest):
 )
 def account_email_confirm(request: HttpRequest, payload: EmailConfirmIn):
     """Confirm the pending address with the token of the mailed link (its last path segment).
-    No sign-in needed, as the link proves the mailbox; so nothing of the account is answered."""
-    services.email_confirm(token=payload.token)
+    No sign-in needed, as the link proves the mailbox; so nothing of the account is answered.
+    The previous address, if any, is told by a mail in the language of the request."""
+    services.email_confirm(token=payload.token, language=request_language())
     return Status(204, None)
 
 

@@ -65,6 +65,7 @@ def _senders() -> dict[str, Callable[..., None]]:
         Kind.PASSWORD_RESET: reset_mail.password_reset_mail_send,
         Kind.EMAIL_CONFIRM: account_mail.email_confirm_mail_send,
         Kind.PASSWORD_CHANGED: account_mail.password_changed_mail_send,
+        Kind.EMAIL_CHANGED: account_mail.email_changed_mail_send,
     }
 
 

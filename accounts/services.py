@@ -439,12 +439,15 @@ def email_confirm_resend(*, user: User, language: str = settings.LANGUAGE_CODE) 
     account_mail_queue(user=user, kind=MailKind.EMAIL_CONFIRM, language=language)
 
 
-def email_confirm(*, token: str) -> User:
+def email_confirm(*, token: str, language: str = settings.LANGUAGE_CODE) -> User:
     """Make the pending address the account's confirmed one, through the link mailed to it.
     EmailLinkExpired after EMAIL_CONFIRM_TIMEOUT; EmailLinkInvalid if the link was used, made
     for an earlier claim, or not made by us; EmailTaken if another account confirmed the
     address first (the claim stays pending, to be changed). Reset links made for the previous
-    address stop working (Django's reset token covers the address)."""
+    address stop working (Django's reset token covers the address), and a security mail, in
+    `language`, tells the previous address which one replaced it: whoever took a session and
+    the password could otherwise move the account's mail away unseen. The previous address
+    waits for that mail in its outbox row (accounts.outbox), not in the task's arguments."""
     from accounts.email_confirmation import (
         email_confirm_token_matches,
         email_confirm_token_user_id,
@@ -458,6 +461,7 @@ def email_confirm(*, token: str) -> User:
             raise errors.EmailLinkInvalid()
         if _email_in_use(user.email_pending, besides=user):
             raise errors.EmailTaken()
+        previous = user.email
         user.email = user.email_pending
         user.email_pending, user.email_pending_at = "", None
         try:
@@ -465,6 +469,10 @@ def email_confirm(*, token: str) -> User:
                 user.save(update_fields=["email", "email_pending", "email_pending_at"])
         except IntegrityError as exc:  # another account confirmed it in the meantime
             raise errors.EmailTaken() from exc
+        if previous:
+            account_mail_queue(
+                user=user, kind=MailKind.EMAIL_CHANGED, language=language, address=previous
+            )
     logger.info("e-mail address of user %s confirmed", user.pk)
     return user
 

@@ -184,7 +184,7 @@ def email_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
         if request.method != "POST":
             email = services.email_confirm_check(token=token)
         else:
-            services.email_confirm(token=token)
+            services.email_confirm(token=token, language=request_language())
             messages.success(
                 request, _("Your e-mail address is confirmed: password reset links go there.")
             )

@@ -9,3 +9,11 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) < 8:
         return "****" if digits else ""
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_email(email: str | None) -> str:
+    """'li.ming@example.cn' → 'l***@example.cn': the first letter and the domain."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return "***" if local else ""
+    return f"{local[:1]}***@{domain}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from billing.masking import mask_phone
+from billing.masking import mask_email, mask_phone
 
 __all__ = ["contains_personal_data", "mask_personal_data", "mask_phone"]
 
@@ -55,8 +55,7 @@ def _mask_match(match: re.Match[str]) -> str:
         digits = _digits(text)
         area_length = 3 if digits[:2] in ("01", "02") else 4
         return f"{digits[:area_length]}-****{digits[-4:]}"
-    local, _, domain = text.partition("@")
-    return f"{local[:1]}***@{domain}"
+    return mask_email(text)
 
 
 def mask_personal_data(text: str) -> str:
