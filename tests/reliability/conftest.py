@@ -163,8 +163,8 @@ class Stack:
         assert process.poll() is None, worker.log
         return worker
 
-    def celery_beat(self) -> WorkerProcess:
-        """Production's beat schedule, sending to this stack's broker."""
+    def celery_beat(self, **env: str) -> WorkerProcess:
+        """Production's beat schedule, sending to this stack's broker (`env`: settings)."""
         log_path = self.tmp_path / "beat.log"
         process = subprocess.Popen(
             [
@@ -180,7 +180,7 @@ class Stack:
                 str(self.tmp_path / "beat-schedule"),
             ],
             cwd=BASE_DIR,
-            env=child_env(REDIS_URL=self.redis.url),
+            env=child_env(REDIS_URL=self.redis.url, **env),
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
         )
