@@ -298,7 +298,7 @@ def user_password_change(
     client made this very request with, so that it is not locked out halfway; a page passes
     none), and every open socket is told to reconnect, which such a session or token cannot; the
     caller keeps its own session with update_session_auth_hash. A short security mail tells the
-    confirmed address (accounts.tasks)."""
+    confirmed address (accounts.outbox)."""
     _password_confirm(
         user=user, password=current_password, address=address, field="current_password"
     )
