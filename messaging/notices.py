@@ -20,6 +20,8 @@ What callers pass as `context` (ids and amounts only, so it may travel as task a
 | `answer_published` | `{"answer": id}` (the lawyer's public answer passed review) |
 | `answer_rejected` | `{"answer": id}` (a reviewer rejected it; the reason is read from the answer) |
 | `answer_removed`  | `{"answer": id}` (staff upheld a report on it and took it down) |
+| `answer_edit_published` | `{"revision": id}` (an edit of a published answer passed review and replaced its text) |
+| `answer_edit_rejected` | `{"revision": id}` (a reviewer rejected the edit; the published text stays; the reason is read from the edit) |
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ LAWYER_REJECTED = "lawyer_rejected"
 ANSWER_PUBLISHED = "answer_published"
 ANSWER_REJECTED = "answer_rejected"
 ANSWER_REMOVED = "answer_removed"
+ANSWER_EDIT_PUBLISHED = "answer_edit_published"
+ANSWER_EDIT_REJECTED = "answer_edit_rejected"
 
 # how much of a question's title a notice quotes
 TITLE_QUOTED_CHARS = 40
@@ -105,7 +109,6 @@ def _decision_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _answer_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
-    from qa.masking import mask_personal_data
     from qa.models import Answer
 
     answer_id = context.get("answer")
@@ -118,14 +121,42 @@ def _answer_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
     )
     if answer is None:
         raise InvalidNotice()
-    title = mask_personal_data(answer["question__title"])
-    if len(title) > TITLE_QUOTED_CHARS:
-        title = title[: TITLE_QUOTED_CHARS - 1] + "…"
     return {
         "answer": answer_id,
         "question": answer["question_id"],
-        "title": title,
+        "title": _quoted_title(answer["question__title"]),
         "reason": answer["rejection_reason"],
+    }
+
+
+def _quoted_title(title: str) -> str:
+    from qa.masking import mask_personal_data
+
+    title = mask_personal_data(title)
+    if len(title) > TITLE_QUOTED_CHARS:
+        title = title[: TITLE_QUOTED_CHARS - 1] + "…"
+    return title
+
+
+def _edit_params(user: User, context: Mapping[str, Any]) -> dict[str, Any]:
+    from qa.models import AnswerRevision
+
+    revision_id = context.get("revision")
+    if not isinstance(revision_id, int) or isinstance(revision_id, bool):
+        raise InvalidNotice()
+    edit = (
+        AnswerRevision.objects.filter(pk=revision_id, answer__lawyer_id=user.pk)
+        .values("answer_id", "answer__question_id", "answer__question__title", "rejection_reason")
+        .first()
+    )
+    if edit is None:
+        raise InvalidNotice()
+    return {
+        "revision": revision_id,
+        "answer": edit["answer_id"],
+        "question": edit["answer__question_id"],
+        "title": _quoted_title(edit["answer__question__title"]),
+        "reason": edit["rejection_reason"],
     }
 
 
@@ -136,7 +167,8 @@ class NoticeKind:
 
     def key(self, kind: str, params: Mapping[str, Any]) -> str:
         """What makes a notice unique in its inbox: a retried task never sends it twice."""
-        for subject in ("consult", "decision", "answer"):
+        # an answer is edited many times: an edit's notices are keyed by the edit
+        for subject in ("revision", "consult", "decision", "answer"):
             if subject in params:
                 return f"{kind}:{params[subject]}"
         return kind
@@ -214,6 +246,20 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         ),
         _answer_params,
     ),
+    ANSWER_EDIT_PUBLISHED: NoticeKind(
+        _(
+            "Your edit of your answer to “%(title)s” passed review: the question's page now "
+            "shows the new text."
+        ),
+        _edit_params,
+    ),
+    ANSWER_EDIT_REJECTED: NoticeKind(
+        _(
+            "Your edit of your answer to “%(title)s” was not accepted: %(reason)s. The "
+            "published text stays; you may edit it again."
+        ),
+        _edit_params,
+    ),
     REFUND_DONE: NoticeKind(
         _(
             "Your refund of %(amount)s for consultation #%(consult)s is done. It reaches your "
@@ -266,6 +312,11 @@ def notice_link(notice: Mapping[str, Any] | None) -> str | None:
         return reverse("qa:question", args=[params["question"]])
     if kind == ANSWER_REMOVED:
         return reverse("qa:my_answers")
+    if kind == ANSWER_EDIT_PUBLISHED and params.get("question"):
+        return reverse("qa:question", args=[params["question"]]) + f"#answer-{params['answer']}"
+    if kind == ANSWER_EDIT_REJECTED and params.get("question"):
+        # where the reason shows beside the edit link
+        return reverse("qa:question", args=[params["question"]]) + "#your-answer"
     if kind == LAWYER_REJECTED:
         return reverse("lawyer_profile")
     if kind == LAWYER_VERIFIED:

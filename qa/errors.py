@@ -47,6 +47,27 @@ class AnswerNotWithdrawable(Conflict):
     message = _("Only an answer waiting for review or published can be withdrawn.")
 
 
+class AnswerNotEditable(Conflict):
+    code = "answer_not_editable"
+    message = _(
+        "Only an answer waiting for review or published can be edited; write a new answer "
+        "to the question instead."
+    )
+
+
+class AnswerRemoved(Conflict):
+    code = "answer_removed"
+    message = _("This answer was removed after a report and cannot be edited.")
+
+
+class AnswerChanged(Conflict):
+    code = "answer_changed"
+    message = _(
+        "The lawyer changed this answer while you were reviewing it. Read the new text and "
+        "decide again."
+    )
+
+
 class AlreadyReviewed(Conflict):
     code = "already_reviewed"
     message = _("You already reviewed this answer; another reviewer must take the next round.")

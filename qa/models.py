@@ -38,9 +38,14 @@ class Answer(models.Model):
     is_flagged = models.BooleanField(default=False)
     like_count = models.PositiveIntegerField(default=0)
     helpful_count = models.PositiveIntegerField(default=0)
+    # the number of the answer's latest edit (0: never edited; see AnswerRevision). Staff send
+    # the number they read as `expected`, so a review never applies to text they did not see
+    revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # when an approved edit last replaced the published text (the page's "edited" marker)
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -68,6 +73,60 @@ class Answer(models.Model):
 
 # a lawyer may answer a question again once their answer to it was rejected or withdrawn
 ANSWER_AGAIN_AFTER = (Answer.Status.REJECTED, Answer.Status.WITHDRAWN)
+# what its lawyer may edit: an answer waiting for review, or published (a rejected or withdrawn
+# one is answered again instead, a removed one stays down)
+ANSWER_EDITABLE = (Answer.Status.PENDING, Answer.Status.APPROVED)
+
+
+class AnswerRevision(models.Model):
+    """One edit of an answer, with the text it replaced: the answer's history.
+
+    An edit of a published answer waits for review (`pending`) while the published text stays
+    on the page; approved, it replaces that text. An edit of an answer still waiting for review
+    replaces the text under review at once (`applied`), and its review starts again. An answer
+    has at most one pending edit: a newer edit replaces it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        APPROVED = "approved", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        APPLIED = "applied", _("Applied before publication")
+        REPLACED = "replaced", _("Replaced by a later edit")
+        CANCELED = "canceled", _("Dropped with the answer")
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()  # 1, 2, 3... per answer (Answer.revision)
+    body = models.TextField(max_length=10000)
+    # [{"statute", "article", "excerpt"}], as LegalBasis rows hold them
+    legal_bases = models.JSONField(default=list, blank=True)
+    previous_body = models.TextField(max_length=10000)
+    previous_legal_bases = models.JSONField(default=list, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    is_flagged = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    review_rounds_required = models.PositiveSmallIntegerField(default=1)
+    approvals = models.PositiveSmallIntegerField(default=0)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["answer", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "number"], name="qa_revision_number"),
+            models.UniqueConstraint(
+                fields=["answer"],
+                condition=models.Q(status="pending"),
+                name="qa_revision_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Edit {self.number} of answer {self.answer_id} ({self.status})"
+
+    @property
+    def citations(self) -> list[str]:
+        return [f"《{b['statute']}》{b['article']}" for b in self.legal_bases]
 
 
 class LegalBasis(models.Model):
@@ -95,12 +154,16 @@ class LegalBasis(models.Model):
 
 
 class AnswerReview(models.Model):
-    """One staff decision on one round of an answer's review."""
+    """One staff decision on one round of the review of one text of an answer: its first text
+    (`revision` 0) or an edit (`revision` n, AnswerRevision n)."""
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="answer_reviews"
     )
+    revision = models.PositiveIntegerField(default=0)
+    # an edit of the published answer (not the answer's own way to publication)
+    of_edit = models.BooleanField(default=False)
     round = models.PositiveSmallIntegerField()
     approved = models.BooleanField()
     reason = models.CharField(max_length=500, blank=True)
@@ -109,10 +172,12 @@ class AnswerReview(models.Model):
     class Meta:
         ordering = ["answer", "round"]
         constraints = [
-            models.UniqueConstraint(fields=["answer", "round"], name="qa_review_one_per_round"),
-            # each round needs a different reviewer
             models.UniqueConstraint(
-                fields=["answer", "reviewer"], name="qa_review_one_per_reviewer"
+                fields=["answer", "revision", "round"], name="qa_review_one_per_round"
+            ),
+            # each round of a text's review needs a different reviewer
+            models.UniqueConstraint(
+                fields=["answer", "revision", "reviewer"], name="qa_review_one_per_reviewer"
             ),
         ]
 

@@ -20,6 +20,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -38,6 +39,7 @@ from qa.masking import mask_personal_data
 from qa.models import (
     Answer,
     AnswerReview,
+    AnswerRevision,
     ConsultPublication,
     ModerationDecision,
     Report,
@@ -228,13 +230,51 @@ def answers_for_question(question: Question, viewer: Any) -> list[Answer]:
 
 
 def answers_of_lawyer(lawyer: User) -> QuerySet[Answer]:
-    """The lawyer's own answers in every state (with rejection reasons)."""
+    """The lawyer's own answers in every state (with rejection reasons), each with its
+    `open_edits`: edits still waiting or rejected, newest first (`answer_open_edit`)."""
     return (
         Answer.objects.filter(lawyer=lawyer)
         .select_related("question")
-        .prefetch_related("legal_bases")
+        .prefetch_related(
+            "legal_bases",
+            Prefetch(
+                "revisions",
+                queryset=AnswerRevision.objects.filter(status__in=OPEN_EDIT_STATUSES).order_by(
+                    "-number"
+                ),
+                to_attr="open_edits",
+            ),
+        )
         .order_by("-created_at")
     )
+
+
+# an edit of a published answer that is not in its text: waiting for review, or refused
+OPEN_EDIT_STATUSES = (AnswerRevision.Status.PENDING, AnswerRevision.Status.REJECTED)
+
+
+def answer_open_edit(answer: Answer) -> AnswerRevision | None:
+    """The lawyer's latest edit of a published answer when it is not in the published text:
+    waiting for review, or rejected (with the reason) and not followed by another. Uses
+    `open_edits` when prefetched (answers_of_lawyer), else one query."""
+    if answer.revision == 0 or answer.status != Answer.Status.APPROVED:
+        return None
+    edits = getattr(answer, "open_edits", None)
+    if edits is None:
+        edits = list(
+            AnswerRevision.objects.filter(
+                answer=answer, number=answer.revision, status__in=OPEN_EDIT_STATUSES
+            )
+        )
+    return next((e for e in edits if e.number == answer.revision), None)
+
+
+def answer_bases_data(answer: Answer) -> list[dict[str, str]]:
+    """The answer's legal bases as an edit stores them."""
+    return [
+        {"statute": b.statute, "article": b.article, "excerpt": b.excerpt}
+        for b in answer.legal_bases.order_by("position")
+    ]
 
 
 def lawyer_has_live_answer(lawyer: User, question: Question) -> bool:
@@ -246,18 +286,53 @@ def lawyer_has_live_answer(lawyer: User, question: Question) -> bool:
 
 
 def answers_pending_review() -> QuerySet[Answer]:
-    """The review queue: flagged answers first, then oldest first."""
+    """The review queue: answers waiting for review and published answers with an edit waiting
+    (`edits`: every edit of the answer, the pending one last), flagged ones first (an edit by
+    its own flags), then the longest waiting."""
+    pending_edit = AnswerRevision.objects.filter(
+        answer=OuterRef("pk"), status=AnswerRevision.Status.PENDING
+    )
     return (
-        Answer.objects.filter(status=Answer.Status.PENDING)
+        Answer.objects.alias(
+            has_edit=Exists(pending_edit),
+            edit_flagged=Subquery(pending_edit.values("is_flagged")[:1]),
+            edit_since=Subquery(pending_edit.values("created_at")[:1]),
+        )
+        .filter(Q(status=Answer.Status.PENDING) | Q(status=Answer.Status.APPROVED, has_edit=True))
         .select_related(
             "question", "question__city", "question__category", "lawyer", "lawyer__lawyer_profile"
         )
-        .prefetch_related("legal_bases", "reviews")
-        .annotate(
-            from_consult=Exists(ConsultPublication.objects.filter(question=OuterRef("question")))
+        .prefetch_related(
+            "legal_bases",
+            "reviews",
+            Prefetch(
+                "revisions", queryset=AnswerRevision.objects.order_by("number"), to_attr="edits"
+            ),
         )
-        .order_by("-is_flagged", "created_at", "pk")
+        .annotate(
+            from_consult=Exists(ConsultPublication.objects.filter(question=OuterRef("question"))),
+            queue_flagged=Coalesce("edit_flagged", "is_flagged"),
+            waiting_since=Coalesce("edit_since", "created_at"),
+        )
+        .order_by("-queue_flagged", "waiting_since", "pk")
     )
+
+
+def answer_pending_edit(answer: Answer) -> AnswerRevision | None:
+    """The edit a queued answer has waiting (from `answers_pending_review`'s `edits`)."""
+    if answer.status != Answer.Status.APPROVED:
+        return None
+    return next(
+        (e for e in answer.edits if e.status == AnswerRevision.Status.PENDING),  # type: ignore[attr-defined]
+        None,
+    )
+
+
+def answer_history(answer_id: int) -> QuerySet[AnswerRevision]:
+    """Every edit of an answer, oldest first, each with the text it replaced (staff)."""
+    if not Answer.objects.filter(pk=answer_id).exists():
+        raise NotFound()
+    return AnswerRevision.objects.filter(answer_id=answer_id).order_by("number")
 
 
 # --- lawyers ---------------------------------------------------------------------------
@@ -444,9 +519,19 @@ def moderation_log(*, limit: int = 20) -> list[ModerationLogEntry]:
     """Report decisions and answer reviews together, newest first: the `limit` newest of each
     kind are read (two queries whatever the number), merged and cut to `limit`."""
     decisions = ModerationDecision.objects.select_related("staff").order_by("-created_at", "-pk")
+    edit_rounds = AnswerRevision.objects.filter(
+        answer=OuterRef("answer"), number=OuterRef("revision")
+    ).values("review_rounds_required")[:1]
     reviews = (
         AnswerReview.objects.select_related("reviewer", "answer__lawyer", "answer__question")
         .defer("answer__body", "answer__question__body", "answer__question__search_vector")
+        # the rounds the reviewed text needed: an edit's own, else the answer's
+        .annotate(
+            rounds_required=Case(
+                When(of_edit=True, then=Subquery(edit_rounds)),
+                default=F("answer__review_rounds_required"),
+            )
+        )
         .order_by("-created_at", "-pk")
     )
     entries = [ModerationLogEntry(at=d.created_at, decision=d) for d in decisions[:limit]]

@@ -14,16 +14,24 @@ from config.errors import DomainError, NotFound, RateLimited
 from config.rate_limits import rate_limit_check
 from marketplace.models import Consult, LawyerProfile, Question
 from messaging.models import Message, Participant
-from messaging.notices import ANSWER_PUBLISHED, ANSWER_REJECTED, ANSWER_REMOVED
+from messaging.notices import (
+    ANSWER_EDIT_PUBLISHED,
+    ANSWER_EDIT_REJECTED,
+    ANSWER_PUBLISHED,
+    ANSWER_REJECTED,
+    ANSWER_REMOVED,
+)
 from messaging.tasks import notice_send_task
 from qa import errors, search
 from qa.legal_bases import legal_bases_clean
 from qa.masking import mask_personal_data
 from qa.models import (
     ANSWER_AGAIN_AFTER,
+    ANSWER_EDITABLE,
     Answer,
     AnswerLike,
     AnswerReview,
+    AnswerRevision,
     ConsultPublication,
     HelpfulMark,
     LegalBasis,
@@ -33,7 +41,12 @@ from qa.models import (
 )
 from qa.page_cache import question_page_forget
 from qa.safety import review_flags
-from qa.selectors import ANSWERABLE_STATUSES, public_questions, visible_answers
+from qa.selectors import (
+    ANSWERABLE_STATUSES,
+    answer_bases_data,
+    public_questions,
+    visible_answers,
+)
 from qa.user_text import user_text
 
 ANSWER_MIN_CHARS = 10
@@ -59,22 +72,27 @@ def _insert_once(model: type[Model], **fields: object) -> bool:
 
 
 def _is_verified_lawyer(user: User) -> bool:
-    if not user.is_lawyer:
+    if not (user.is_lawyer and user.is_active):
         return False
     profile = LawyerProfile.objects.filter(user=user).only("verification").first()
     return profile is not None and profile.is_verified
 
 
 # --- answers ------------------------------------------------------------------------------
+def _answer_text(body: str) -> str:
+    text = user_text(body)
+    if not ANSWER_MIN_CHARS <= len(text) <= ANSWER_MAX_CHARS:
+        raise errors.InvalidAnswer(fields={"body": errors.InvalidAnswer.message})
+    return text
+
+
 def answer_create(
     *, lawyer: User, question_id: int, body: str, legal_bases: list[dict] | None = None
 ) -> Answer:
     """A verified lawyer answers a public question; the answer waits for review."""
     if not _is_verified_lawyer(lawyer):
         raise errors.LawyerNotVerified()
-    text = user_text(body)
-    if not ANSWER_MIN_CHARS <= len(text) <= ANSWER_MAX_CHARS:
-        raise errors.InvalidAnswer(fields={"body": errors.InvalidAnswer.message})
+    text = _answer_text(body)
     bases = legal_bases_clean(legal_bases or [])
     flags = review_flags(text)
     with transaction.atomic():
@@ -110,9 +128,16 @@ def answer_create(
     return answer
 
 
-def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "") -> Answer:
-    """One review round by one staff member. Approvals from `review_rounds_required` distinct
-    reviewers publish the answer; a rejection (with a reason) ends the review."""
+def answer_review(
+    *, staff: User, answer_id: int, approve: bool, reason: str = "", expected: int | None = None
+) -> Answer:
+    """One review round by one staff member, of what the answer has waiting: its own text
+    (approvals from `review_rounds_required` distinct reviewers publish it, a rejection with a
+    reason ends it) or, for a published answer, its pending edit (`_edit_review`; the answer
+    then carries it as `reviewed_edit`).
+
+    `expected`: the answer's `revision` the reviewer read; when the lawyer edited it since,
+    `answer_changed` and nothing is recorded. Left out, the round applies to whatever waits."""
     reason = user_text(reason)[:REASON_MAX_CHARS]
     if not approve and not reason:
         raise errors.ReasonRequired(fields={"reason": errors.ReasonRequired.message})
@@ -120,13 +145,26 @@ def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "
         answer = Answer.objects.select_for_update().filter(pk=answer_id).first()
         if answer is None:
             raise NotFound()
+        if expected is not None and answer.revision != expected:
+            raise errors.AnswerChanged()
+        if answer.status == Answer.Status.APPROVED:
+            edit = AnswerRevision.objects.filter(
+                answer=answer, status=AnswerRevision.Status.PENDING
+            ).first()
+            if edit is None:
+                raise errors.AnswerNotPending()
+            _edit_review(staff=staff, answer=answer, edit=edit, approve=approve, reason=reason)
+            return answer
         if answer.status != Answer.Status.PENDING:
             raise errors.AnswerNotPending()
-        if AnswerReview.objects.filter(answer=answer, reviewer=staff).exists():
+        if AnswerReview.objects.filter(
+            answer=answer, revision=answer.revision, reviewer=staff
+        ).exists():
             raise errors.AlreadyReviewed()
         AnswerReview.objects.create(
             answer=answer,
             reviewer=staff,
+            revision=answer.revision,
             round=answer.approvals + 1,
             approved=approve,
             reason=reason,
@@ -150,12 +188,179 @@ def answer_review(*, staff: User, answer_id: int, approve: bool, reason: str = "
             _tell_lawyer_of(answer, ANSWER_REJECTED)
         elif answer.status == Answer.Status.APPROVED:
             _tell_lawyer_of(answer, ANSWER_PUBLISHED)
+    answer.reviewed_edit = None  # type: ignore[attr-defined]
     return answer
+
+
+def _edit_review(
+    *, staff: User, answer: Answer, edit: AnswerRevision, approve: bool, reason: str
+) -> None:
+    """One round of the review of a published answer's pending edit. Approved by enough
+    reviewers, the edit's text replaces the published one and the page shows it as edited;
+    rejected, the published text stays and the lawyer is told why. Call with the answer
+    locked."""
+    if AnswerReview.objects.filter(answer=answer, revision=edit.number, reviewer=staff).exists():
+        raise errors.AlreadyReviewed()
+    AnswerReview.objects.create(
+        answer=answer,
+        reviewer=staff,
+        revision=edit.number,
+        of_edit=True,
+        round=edit.approvals + 1,
+        approved=approve,
+        reason=reason,
+    )
+    now = timezone.now()
+    if not approve:
+        edit.status = AnswerRevision.Status.REJECTED
+        edit.rejection_reason = reason
+        edit.decided_at = now
+        _tell_lawyer_of_edit(answer, edit, ANSWER_EDIT_REJECTED)
+    else:
+        edit.approvals += 1
+        if edit.approvals >= edit.review_rounds_required:
+            edit.status = AnswerRevision.Status.APPROVED
+            edit.decided_at = now
+            answer.body = edit.body
+            answer.flags, answer.is_flagged = edit.flags, edit.is_flagged
+            answer.edited_at = now
+            answer.save(update_fields=["body", "flags", "is_flagged", "edited_at", "updated_at"])
+            _legal_bases_replace(answer, edit.legal_bases)
+            question_page_forget(answer.question_id)
+            _tell_lawyer_of_edit(answer, edit, ANSWER_EDIT_PUBLISHED)
+    edit.save(update_fields=["status", "approvals", "rejection_reason", "decided_at"])
+    answer.reviewed_edit = edit  # type: ignore[attr-defined]
+
+
+def _tell_lawyer_of_edit(answer: Answer, edit: AnswerRevision, kind: str) -> None:
+    notice_send_task.delay_on_commit(answer.lawyer_id, kind, {"revision": edit.pk})
 
 
 def _tell_lawyer_of(answer: Answer, kind: str) -> None:
     """A notice in the lawyer's inbox, by a task after commit (the answer's id only)."""
     notice_send_task.delay_on_commit(answer.lawyer_id, kind, {"answer": answer.pk})
+
+
+# --- editing an answer ----------------------------------------------------------------------
+def _legal_bases_replace(answer: Answer, bases: list[dict[str, str]]) -> None:
+    LegalBasis.objects.filter(answer=answer).delete()
+    LegalBasis.objects.bulk_create(
+        LegalBasis(
+            answer=answer,
+            position=position,
+            statute=basis["statute"],
+            article=basis["article"],
+            excerpt=basis.get("excerpt", ""),
+        )
+        for position, basis in enumerate(bases)
+    )
+
+
+def _edit_refusal(answer: Answer) -> None:
+    """Raise why the answer may not be edited now, if it may not."""
+    if answer.status == Answer.Status.REMOVED:
+        raise errors.AnswerRemoved()
+    if answer.status not in ANSWER_EDITABLE:
+        raise errors.AnswerNotEditable()
+    if not public_questions().filter(pk=answer.question_id).exists():
+        raise errors.QuestionNotAnswerable()
+
+
+def answer_edit_check(*, lawyer: User, answer_id: int) -> Answer:
+    """The lawyer's own answer if they may edit it now (what the edit page shows); raises the
+    refusal `answer_edit` would raise otherwise (NotFound for anyone else's answer). Reads
+    only."""
+    if not _is_verified_lawyer(lawyer):
+        raise errors.LawyerNotVerified()
+    answer = Answer.objects.filter(pk=answer_id, lawyer=lawyer).first()
+    if answer is None:
+        raise NotFound()
+    _edit_refusal(answer)
+    return answer
+
+
+def answer_edit(
+    *,
+    lawyer: User,
+    answer_id: int,
+    body: str | None = None,
+    legal_bases: list[dict] | None = None,
+) -> Answer:
+    """The lawyer edits their own answer, checked as when it was written (`body`, and
+    `legal_bases` replacing the cited ones; either left out stays as the lawyer last wrote it).
+
+    Waiting for review, the answer takes the new text at once and its review starts again.
+    Published, it keeps its text, votes and place while the edit waits for review (one pending
+    edit per answer: a newer edit replaces it; an edit back to the published text withdraws
+    it). Every edit is kept with the text it replaced (AnswerRevision). Rejected and withdrawn
+    answers are answered again instead (`answer_not_editable`), removed ones stay down
+    (`answer_removed`)."""
+    if not _is_verified_lawyer(lawyer):
+        raise errors.LawyerNotVerified()
+    text = _answer_text(body) if body is not None else None
+    bases = (
+        [
+            {"statute": b.statute, "article": b.article, "excerpt": b.excerpt}
+            for b in legal_bases_clean(legal_bases)
+        ]
+        if legal_bases is not None
+        else None
+    )
+    with transaction.atomic():
+        answer = Answer.objects.select_for_update().filter(pk=answer_id, lawyer=lawyer).first()
+        if answer is None:
+            raise NotFound()
+        _edit_refusal(answer)
+        shown_body, shown_bases = answer.body, answer_bases_data(answer)
+        pending = AnswerRevision.objects.filter(
+            answer=answer, status=AnswerRevision.Status.PENDING
+        ).first()
+        # what the lawyer last wrote: the pending edit, else the answer's own text
+        last_body, last_bases = (
+            (pending.body, pending.legal_bases) if pending else (shown_body, shown_bases)
+        )
+        new_body = text if text is not None else last_body
+        new_bases = bases if bases is not None else last_bases
+        if (new_body, new_bases) == (last_body, last_bases):
+            return answer  # nothing changed: nothing to review
+        now = timezone.now()
+        if pending is not None:
+            pending.status = AnswerRevision.Status.REPLACED
+            pending.decided_at = now
+            pending.save(update_fields=["status", "decided_at"])
+        if (new_body, new_bases) == (shown_body, shown_bases):
+            return answer  # back to the published text: nothing waits any more
+        flags = [flag.as_dict() for flag in review_flags(new_body)]
+        answer.revision += 1
+        edit = AnswerRevision(
+            answer=answer,
+            number=answer.revision,
+            body=new_body,
+            legal_bases=new_bases,
+            previous_body=shown_body,
+            previous_legal_bases=shown_bases,
+            flags=flags,
+            is_flagged=bool(flags),
+            review_rounds_required=max(1, settings.QA_ANSWER_REVIEW_ROUNDS),
+        )
+        if answer.status == Answer.Status.PENDING:
+            # nobody reads it yet: the text under review is replaced, and reviewed afresh
+            edit.status, edit.decided_at = AnswerRevision.Status.APPLIED, now
+            answer.body, answer.flags, answer.is_flagged = new_body, flags, bool(flags)
+            answer.approvals = 0
+            _legal_bases_replace(answer, new_bases)
+        edit.save()
+        answer.save(
+            update_fields=["revision", "body", "flags", "is_flagged", "approvals", "updated_at"]
+        )
+    return answer
+
+
+def _edits_drop(answer: Answer) -> None:
+    """The answer leaves the page: an edit waiting for review goes with it."""
+    AnswerRevision.objects.filter(answer=answer, status=AnswerRevision.Status.PENDING).update(
+        status=AnswerRevision.Status.CANCELED, decided_at=timezone.now()
+    )
 
 
 def answer_withdraw(*, lawyer: User, answer_id: int) -> Answer:
@@ -177,6 +382,7 @@ def answer_withdraw(*, lawyer: User, answer_id: int) -> Answer:
         was_published = answer.status == Answer.Status.APPROVED
         answer.status = Answer.Status.WITHDRAWN
         answer.save(update_fields=["status", "updated_at"])
+        _edits_drop(answer)
         if was_published:
             question_page_forget(question_id)
             _question_refresh_helped(question_id)
@@ -374,6 +580,7 @@ def _answer_remove(answer_id: int) -> None:
         return
     answer.status = Answer.Status.REMOVED
     answer.save(update_fields=["status", "updated_at"])
+    _edits_drop(answer)
     _tell_lawyer_of(answer, ANSWER_REMOVED)
     question_page_forget(answer.question_id)
     _question_refresh_helped(answer.question_id)

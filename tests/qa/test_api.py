@@ -127,7 +127,7 @@ def test_the_review_queue_lists_flagged_answers_first(
     staff_client = api(staff)
     staff_client.get("admin/moderation/answers")  # a token's first use is recorded; not measured
     # when
-    with django_assert_num_queries(4):  # token with its user, answers, legal bases, reviews
+    with django_assert_num_queries(5):  # token with its user, answers, legal bases, reviews, edits
         queue = staff_client.get("admin/moderation/answers").json()
     # then
     assert [a["question"] for a in queue] == [risky.pk, calm.pk]

@@ -454,9 +454,9 @@ def test_the_moderation_page_is_for_staff_only(
     )
     moderator = signed_in(staff)
     # when
-    # session, user, answers, bases, reviews, reports, reported questions, report decisions,
-    # answer reviews (the decision log), the nav's unread notices
-    with django_assert_num_queries(10):
+    # session, user, answers, bases, reviews, edits, reports, reported questions, report
+    # decisions, answer reviews (the decision log), the nav's unread notices
+    with django_assert_num_queries(11):
         html = moderator.get("/moderation/").content.decode()
     as_lawyer = signed_in(verified_lawyer).get("/moderation/")
     # then
@@ -728,8 +728,8 @@ def test_a_lawyer_sees_their_answers_and_what_reviewers_decided(
     )
     lawyer = signed_in(verified_lawyer)
     # when
-    # session, user, count, answers+questions, legal bases, the nav's unread notices
-    with django_assert_num_queries(6):
+    # session, user, count, answers+questions, legal bases, open edits, the nav's unread notices
+    with django_assert_num_queries(7):
         html = lawyer.get("/answers/mine/").content.decode()
     # then
     assert "法律依据引用错误" in html and "被驳回的回答所在的问题" in html
