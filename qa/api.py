@@ -67,6 +67,11 @@ class AnswerIn(Schema):
     legal_bases: list[LegalBasisIn] = []
 
 
+class AnswerEditIn(Schema):
+    body: str | None = Field(None, max_length=10000)
+    legal_bases: list[LegalBasisIn] | None = None
+
+
 class AnswerOut(Schema):
     id: int
     question: int
@@ -79,6 +84,17 @@ class AnswerOut(Schema):
     liked: bool
     marked_helpful: bool
     published_at: datetime | None
+    edited_at: datetime | None
+
+
+class OwnEditOut(Schema):
+    revision: int
+    status: str
+    body: str
+    legal_bases: list[LegalBasisOut]
+    flags: list[dict[str, str]]
+    rejection_reason: str
+    created_at: datetime
 
 
 class OwnAnswerOut(Schema):
@@ -96,6 +112,9 @@ class OwnAnswerOut(Schema):
     helpful_count: int
     created_at: datetime
     published_at: datetime | None
+    revision: int
+    edited_at: datetime | None
+    edit: OwnEditOut | None
 
 
 class QuestionBrief(Schema):
@@ -149,6 +168,18 @@ class ReportOut(Schema):
 class ReviewIn(Schema):
     approve: bool
     reason: str = Field("", max_length=500)
+    expected: int | None = Field(
+        None,
+        ge=0,
+        description="the answer's `revision` you read in the queue: if the lawyer edited the "
+        "answer since, 409 answer_changed and nothing is recorded",
+    )
+
+
+class EditUnderReview(Schema):
+    submitted_at: datetime
+    published_body: str
+    published_legal_bases: list[LegalBasisOut]
 
 
 class ReviewQueueItem(Schema):
@@ -165,6 +196,16 @@ class ReviewQueueItem(Schema):
     reviewed_by: list[int]
     from_consult: bool
     created_at: datetime
+    revision: int
+    edit: EditUnderReview | None
+
+
+class EditReviewOut(Schema):
+    revision: int
+    status: str
+    approvals: int
+    review_rounds_required: int
+    rejection_reason: str
 
 
 class ReviewOut(Schema):
@@ -173,6 +214,23 @@ class ReviewOut(Schema):
     approvals: int
     review_rounds_required: int
     rejection_reason: str
+    revision: int
+    edit: EditReviewOut | None
+
+
+class RevisionOut(Schema):
+    revision: int
+    status: str
+    body: str
+    legal_bases: list[dict[str, str]]
+    previous_body: str
+    previous_legal_bases: list[dict[str, str]]
+    flags: list[dict[str, str]]
+    approvals: int
+    review_rounds_required: int
+    rejection_reason: str
+    created_at: datetime
+    decided_at: datetime | None
 
 
 class DecideIn(Schema):
@@ -239,6 +297,19 @@ def _bases(answer: Answer, *, masked: bool) -> list[dict]:
     ]
 
 
+def _stored_bases(rows: list[dict[str, str]]) -> list[dict]:
+    """An edit's legal bases (stored as data, verbatim) as the API shows cited ones."""
+    return [
+        {
+            "statute": b["statute"],
+            "article": b["article"],
+            "citation": f"《{b['statute']}》{b['article']}",
+            "excerpt": b.get("excerpt", ""),
+        }
+        for b in rows
+    ]
+
+
 def _public_answer(answer: Answer) -> dict:
     return {
         "id": answer.pk,
@@ -252,10 +323,12 @@ def _public_answer(answer: Answer) -> dict:
         "liked": bool(getattr(answer, "liked", False)),
         "marked_helpful": bool(getattr(answer, "marked_helpful", False)),
         "published_at": answer.published_at,
+        "edited_at": answer.edited_at,
     }
 
 
 def _own_answer(answer: Answer) -> dict:
+    edit = selectors.answer_open_edit(answer)
     return {
         "id": answer.pk,
         "question": answer.question_id,
@@ -271,6 +344,19 @@ def _own_answer(answer: Answer) -> dict:
         "helpful_count": answer.helpful_count,
         "created_at": answer.created_at,
         "published_at": answer.published_at,
+        "revision": answer.revision,
+        "edited_at": answer.edited_at,
+        "edit": None
+        if edit is None
+        else {
+            "revision": edit.number,
+            "status": edit.status,
+            "body": edit.body,
+            "legal_bases": _stored_bases(edit.legal_bases),
+            "flags": edit.flags,
+            "rejection_reason": edit.rejection_reason,
+            "created_at": edit.created_at,
+        },
     }
 
 
@@ -372,6 +458,31 @@ def withdraw_answer(request: HttpRequest, answer_id: int):
     return _own_answer(answer)
 
 
+@router.patch(
+    "/answers/{answer_id}",
+    response={200: OwnAnswerOut, **errors(403, 404, 409, 422)},
+    auth=signed_in,
+)
+def edit_answer(request: HttpRequest, answer_id: int, payload: AnswerEditIn):
+    """Edit one's own answer: `body` and `legal_bases` (the cited list, replaced as a whole);
+    either left out stays as last written. Checked as when answering. Waiting for review, the
+    answer takes the text at once and is reviewed afresh; published, it keeps its text until
+    staff approve the edit (`edit` shows it waiting, or rejected with the reason). Another
+    lawyer's answer is 404; a rejected or withdrawn one 409 `answer_not_editable`, a removed
+    one 409 `answer_removed`."""
+    require_role(request.user, "lawyer")  # type: ignore[arg-type]
+    services.answer_edit(
+        lawyer=request.user,  # type: ignore[arg-type]
+        answer_id=answer_id,
+        body=payload.body,
+        legal_bases=None
+        if payload.legal_bases is None
+        else [b.dict() for b in payload.legal_bases],
+    )
+    answer = selectors.answers_of_lawyer(request.user).get(pk=answer_id)  # type: ignore[arg-type]
+    return _own_answer(answer)
+
+
 # --- likes and helpful marks ---------------------------------------------------------------
 @router.post(
     "/answers/{answer_id}/like",
@@ -437,25 +548,77 @@ def report(request: HttpRequest, payload: ReportIn):
     tags=["moderation"],
 )
 def review_queue(request: HttpRequest):
-    """Answers waiting for review: flagged ones first, then oldest first."""
+    """Answers waiting for review and edits of published answers (`edit`: the published text
+    beside the edit, which `body` and `legal_bases` then hold), flagged first, then the longest
+    waiting. Send `revision` back as the review's `expected`."""
+    require_staff(request.user)  # type: ignore[arg-type]
+    return [_queue_item(a) for a in selectors.answers_pending_review()[:200]]
+
+
+def _queue_item(answer: Answer) -> dict:
+    item = {
+        "id": answer.pk,
+        "question": answer.question_id,
+        "question_title": answer.question.title,
+        "lawyer": _lawyer_brief(answer.lawyer),
+        "body": answer.body,
+        "legal_bases": _bases(answer, masked=False),
+        "flags": answer.flags,
+        "is_flagged": answer.is_flagged,
+        "approvals": answer.approvals,
+        "review_rounds_required": answer.review_rounds_required,
+        "reviewed_by": [
+            r.reviewer_id for r in answer.reviews.all() if r.revision == answer.revision
+        ],
+        "from_consult": getattr(answer, "from_consult", False),
+        "created_at": answer.created_at,
+        "revision": answer.revision,
+        "edit": None,
+    }
+    edit = selectors.answer_pending_edit(answer)
+    if edit is not None:
+        item.update(
+            body=edit.body,
+            legal_bases=_stored_bases(edit.legal_bases),
+            flags=edit.flags,
+            is_flagged=edit.is_flagged,
+            approvals=edit.approvals,
+            review_rounds_required=edit.review_rounds_required,
+            edit={
+                "submitted_at": edit.created_at,
+                "published_body": answer.body,
+                "published_legal_bases": item["legal_bases"],
+            },
+        )
+    return item
+
+
+@router.get(
+    "/admin/moderation/answers/{answer_id}/revisions",
+    response={200: list[RevisionOut], **errors(404)},
+    auth=signed_in,
+    tags=["moderation"],
+)
+def answer_revisions(request: HttpRequest, answer_id: int):
+    """An answer's history: every edit, oldest first, with the text it replaced and what
+    became of it."""
     require_staff(request.user)  # type: ignore[arg-type]
     return [
         {
-            "id": a.pk,
-            "question": a.question_id,
-            "question_title": a.question.title,
-            "lawyer": _lawyer_brief(a.lawyer),
-            "body": a.body,
-            "legal_bases": _bases(a, masked=False),
-            "flags": a.flags,
-            "is_flagged": a.is_flagged,
-            "approvals": a.approvals,
-            "review_rounds_required": a.review_rounds_required,
-            "reviewed_by": [r.reviewer_id for r in a.reviews.all()],
-            "from_consult": getattr(a, "from_consult", False),
-            "created_at": a.created_at,
+            "revision": r.number,
+            "status": r.status,
+            "body": r.body,
+            "legal_bases": r.legal_bases,
+            "previous_body": r.previous_body,
+            "previous_legal_bases": r.previous_legal_bases,
+            "flags": r.flags,
+            "approvals": r.approvals,
+            "review_rounds_required": r.review_rounds_required,
+            "rejection_reason": r.rejection_reason,
+            "created_at": r.created_at,
+            "decided_at": r.decided_at,
         }
-        for a in selectors.answers_pending_review()[:200]
+        for r in selectors.answer_history(answer_id)
     ]
 
 
@@ -466,14 +629,35 @@ def review_queue(request: HttpRequest):
     tags=["moderation"],
 )
 def review_answer(request: HttpRequest, answer_id: int, payload: ReviewIn):
-    """One review round: approve, or reject with a reason."""
+    """One review round of what the answer has waiting (its text, or an edit of it): approve,
+    or reject with a reason. `expected`: the `revision` you read (409 `answer_changed` if the
+    lawyer edited it since)."""
     require_staff(request.user)  # type: ignore[arg-type]
-    return services.answer_review(
+    answer = services.answer_review(
         staff=request.user,  # type: ignore[arg-type]
         answer_id=answer_id,
         approve=payload.approve,
         reason=payload.reason,
+        expected=payload.expected,
     )
+    edit = getattr(answer, "reviewed_edit", None)
+    return {
+        "id": answer.pk,
+        "status": answer.status,
+        "approvals": answer.approvals,
+        "review_rounds_required": answer.review_rounds_required,
+        "rejection_reason": answer.rejection_reason,
+        "revision": answer.revision,
+        "edit": None
+        if edit is None
+        else {
+            "revision": edit.number,
+            "status": edit.status,
+            "approvals": edit.approvals,
+            "review_rounds_required": edit.review_rounds_required,
+            "rejection_reason": edit.rejection_reason,
+        },
+    }
 
 
 def _group_summary(group: selectors.ReportGroup) -> str:

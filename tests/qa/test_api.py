@@ -310,3 +310,140 @@ def test_a_lawyer_withdraws_their_answer_through_the_api(api, verified_lawyer):
         .status_code
         == 404
     )
+
+
+# --- editing an answer --------------------------------------------------------------------
+EDITED = "补充:协商分期时请保留通话录音和书面材料,银行拒绝的可以向金融监管部门投诉。"
+
+
+def test_a_lawyer_edits_a_published_answer_and_staff_approve_the_edit(api, answer, staff):
+    # given a published answer (approved by the fixture) and its lawyer
+    lawyer = api(answer.lawyer)
+    published = answer.body
+    # when the lawyer edits its text through the API, keeping its legal bases
+    response = lawyer.patch(f"answers/{answer.pk}", {"body": EDITED})
+    # then the answer is still the published one, with the edit waiting beside it
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["status"], data["body"], data["revision"]) == ("approved", published, 1)
+    assert data["edit"]["status"] == "pending" and data["edit"]["body"] == EDITED
+    assert [b["citation"] for b in data["edit"]["legal_bases"]] == ["《刑法》第二百六十四条"]
+    public = api(None).get(f"questions/{answer.question_id}/answers").json()
+    assert (public[0]["body"], public[0]["edited_at"]) == (published, None)
+    # and staff see it in the queue as an edit, the published text beside it
+    (item,) = api(staff).get("admin/moderation/answers").json()
+    assert (item["id"], item["body"], item["revision"]) == (answer.pk, EDITED, 1)
+    assert item["edit"]["published_body"] == published
+    # when staff approve the revision they read
+    review = api(staff).post(
+        f"admin/moderation/answers/{answer.pk}/review", {"approve": True, "expected": 1}
+    )
+    # then the edit is published in the answer's place, marked edited
+    assert review.status_code == 200
+    assert review.json()["edit"] == {
+        "revision": 1,
+        "status": "approved",
+        "approvals": 1,
+        "review_rounds_required": 1,
+        "rejection_reason": "",
+    }
+    public = api(None).get(f"questions/{answer.question_id}/answers").json()
+    assert public[0]["body"] == EDITED and public[0]["edited_at"] is not None
+    assert lawyer.get("lawyer/answers").json()[0]["edit"] is None
+
+
+def test_a_review_of_an_edit_changed_since_answers_409(api, answer, staff):
+    # given an edit the reviewer read as revision 1, edited again since
+    api(answer.lawyer).patch(f"answers/{answer.pk}", {"body": EDITED})
+    api(answer.lawyer).patch(f"answers/{answer.pk}", {"body": EDITED + "再补充一句。"})
+    # when
+    response = api(staff).post(
+        f"admin/moderation/answers/{answer.pk}/review", {"approve": True, "expected": 1}
+    )
+    # then
+    assert (response.status_code, response.json()["code"]) == (409, "answer_changed")
+
+
+def test_a_rejected_edit_shows_its_reason_to_the_lawyer(api, answer, staff):
+    # given
+    api(answer.lawyer).patch(f"answers/{answer.pk}", {"body": EDITED})
+    # when
+    api(staff).post(
+        f"admin/moderation/answers/{answer.pk}/review", {"approve": False, "reason": "引用错误"}
+    )
+    # then
+    (mine,) = api(answer.lawyer).get("lawyer/answers").json()
+    assert (mine["status"], mine["body"]) == ("approved", answer.body)
+    assert (mine["edit"]["status"], mine["edit"]["rejection_reason"]) == ("rejected", "引用错误")
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "payload", "code"),
+    [
+        ("anonymous", 401, {"body": EDITED}, "not_authenticated"),
+        ("asker", 403, {"body": EDITED}, "wrong_role"),
+        ("other lawyer", 404, {"body": EDITED}, "not_found"),
+        ("unverified", 403, {"body": EDITED}, "lawyer_not_verified"),
+        ("author", 422, {"body": "太短"}, "invalid_answer"),
+        (
+            "author",
+            422,
+            {"legal_bases": [{"statute": "刑法", "article": "某条"}]},
+            "invalid_legal_basis",
+        ),
+        ("author", 422, {"body": 12}, "invalid"),
+    ],
+)
+def test_who_may_edit_and_what_an_edit_is_checked_for(api, answer, who, status, payload, code):
+    # given
+    if who == "unverified":
+        from marketplace.models import LawyerProfile
+
+        LawyerProfile.objects.filter(user=answer.lawyer).update(verification="rejected")
+    user = {
+        "anonymous": None,
+        "asker": AskerFactory(),
+        "other lawyer": LawyerProfileFactory().user,
+    }.get(who, answer.lawyer)
+    # when
+    response = api(user).patch(f"answers/{answer.pk}", payload)
+    # then
+    assert (response.status_code, response.json()["code"]) == (status, code)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        ("removed", "answer_removed"),
+        ("rejected", "answer_not_editable"),
+        ("withdrawn", "answer_not_editable"),
+    ],
+)
+def test_closed_answers_cannot_be_edited(api, answer, status, code):
+    # given
+    Answer.objects.filter(pk=answer.pk).update(status=status)
+    # when
+    response = api(answer.lawyer).patch(f"answers/{answer.pk}", {"body": EDITED})
+    # then
+    assert (response.status_code, response.json()["code"]) == (409, code)
+
+
+def test_staff_read_an_answers_history_and_others_get_404(api, answer, staff):
+    # given two edits of a published answer, the first replaced by the second
+    published = answer.body
+    api(answer.lawyer).patch(f"answers/{answer.pk}", {"body": EDITED})
+    api(answer.lawyer).patch(f"answers/{answer.pk}", {"body": EDITED + "再补充一句。"})
+    # when
+    history = api(staff).get(f"admin/moderation/answers/{answer.pk}/revisions")
+    # then
+    assert [(r["revision"], r["status"]) for r in history.json()] == [
+        (1, "replaced"),
+        (2, "pending"),
+    ]
+    assert history.json()[1]["previous_body"] == published
+    assert (
+        api(answer.lawyer).get(f"admin/moderation/answers/{answer.pk}/revisions").status_code == 404
+    )
+    assert (
+        api(staff).get(f"admin/moderation/answers/{answer.pk + 999}/revisions").status_code == 404
+    )
