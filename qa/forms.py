@@ -22,11 +22,19 @@ class AnswerForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, bases: list[dict[str, str]] | None = None, **kwargs):
+        """`bases`: the legal bases an edit starts from ({"statute", "article", "excerpt"}).
+        The page has no field for an excerpt (the API has): a row still citing what it cited
+        keeps its excerpt."""
         super().__init__(*args, **kwargs)
         data: Any = self.data
-        statutes = data.getlist("statute") if self.is_bound else []
-        articles = data.getlist("article") if self.is_bound else []
+        bases = bases or []
+        self.excerpts = {(b["statute"], b["article"]): b.get("excerpt", "") for b in bases}
+        if self.is_bound:
+            statutes, articles = data.getlist("statute"), data.getlist("article")
+        else:
+            statutes = [b["statute"] for b in bases]
+            articles = [b["article"] for b in bases]
         self.basis_rows: list[dict[str, Any]] = []
         for i in range(settings.QA_ANSWER_MAX_LEGAL_BASES):
             statute = statutes[i] if i < len(statutes) else ""
@@ -38,7 +46,14 @@ class AnswerForm(forms.Form):
             )
 
     def legal_bases(self) -> list[dict[str, str]]:
-        return [{"statute": r["statute"], "article": r["article"]} for r in self.basis_rows]
+        return [
+            {
+                "statute": r["statute"],
+                "article": r["article"],
+                "excerpt": self.excerpts.get((r["statute"], r["article"]), ""),
+            }
+            for r in self.basis_rows
+        ]
 
 
 class ReportForm(forms.Form):
@@ -65,6 +80,8 @@ class ReportForm(forms.Form):
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+    # the answer's revision the reviewer read (services.answer_review's `expected`)
+    expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class DecideForm(forms.Form):

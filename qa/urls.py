@@ -17,6 +17,7 @@ urlpatterns = [
     path("questions/<int:pk>/answer/", views.answer_submit, name="answer_submit"),
     path("questions/publish/<int:consult_id>/", views.publish_consult, name="publish_consult"),
     path("answers/mine/", views.my_answers, name="my_answers"),
+    path("answers/<int:answer_id>/edit/", views.answer_edit, name="answer_edit"),
     path("answers/<int:answer_id>/withdraw/", views.answer_withdraw, name="answer_withdraw"),
     path("answers/<int:answer_id>/like/", views.answer_like, name="answer_like"),
     path("answers/<int:answer_id>/helpful/", views.answer_helpful, name="answer_helpful"),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import require_staff
 from config import page_cache
-from config.errors import DomainError, NotFound
+from config.errors import DomainError, NotFound, form_add_errors
 from marketplace.models import Category, Consult, LawyerProfile, Region
 from messaging import services as messaging_services
 from messaging.models import Message
@@ -29,7 +29,15 @@ from qa import selectors, services
 from qa.api import question_brief
 from qa.forms import AnswerForm, DecideForm, PublishForm, ReportForm, ReviewForm
 from qa.masking import mask_personal_data
-from qa.models import ANSWER_AGAIN_AFTER, Answer, ConsultPublication, Report, TargetType
+from qa.models import (
+    ANSWER_AGAIN_AFTER,
+    ANSWER_EDITABLE,
+    Answer,
+    AnswerRevision,
+    ConsultPublication,
+    Report,
+    TargetType,
+)
 from qa.view_counts import is_bot, view_record
 
 
@@ -175,6 +183,11 @@ def _render_question(
         "related": selectors.questions_related(question),
         "local_lawyers": selectors.lawyers_local(question.city, category=question.category),
         "own_answer": own,
+        "own_edit": selectors.answer_open_edit(own) if own is not None else None,
+        "can_edit": own is not None
+        and profile is not None
+        and profile.is_verified
+        and own.status in ANSWER_EDITABLE,
         "lawyer_unverified": profile is not None and not profile.is_verified,
         "can_answer": can_answer,
         "answer_form": answer_form or (AnswerForm() if can_answer else None),
@@ -212,6 +225,67 @@ def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(reverse("qa:question", args=[question.pk]) + "#your-answer")
     return _render_question(request, question, answer_form=form, status=422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def answer_edit(request: HttpRequest, answer_id: int) -> HttpResponse:
+    """The lawyer edits their own answer: the answer form, started from what they last wrote
+    (an edit waiting for review, else the answer's text)."""
+    if not request.user.is_lawyer:  # type: ignore[union-attr]
+        raise Http404()
+    try:
+        answer = services.answer_edit_check(lawyer=request.user, answer_id=answer_id)  # type: ignore[arg-type]
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect("qa:my_answers")
+    question = selectors.question_public(answer.question_id)
+    edit = selectors.answer_open_edit(answer)
+    pending = edit if edit is not None and edit.status == AnswerRevision.Status.PENDING else None
+    bases = pending.legal_bases if pending else selectors.answer_bases_data(answer)
+    initial = {"body": pending.body if pending else answer.body}
+    form = AnswerForm(request.POST or None, initial=initial, bases=bases)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                edited = services.answer_edit(
+                    lawyer=request.user,  # type: ignore[arg-type]
+                    answer_id=answer.pk,
+                    body=form.cleaned_data["body"],
+                    legal_bases=form.legal_bases(),
+                )
+            except NotFound:
+                raise
+            except DomainError as exc:
+                form_add_errors(form, exc, shown={"body"})
+                status = exc.status
+            else:
+                messages.success(request, _edit_outcome(edited))
+                return redirect(reverse("qa:question", args=[question.pk]) + "#your-answer")
+    context = {
+        "question": question,
+        "answer": answer,
+        "edit": edit,
+        "answer_form": form,
+    }
+    return render(request, "qa/answer_edit.html", context, status=status)
+
+
+def _edit_outcome(answer: Answer) -> str:
+    if answer.status == Answer.Status.PENDING:
+        return _("Your answer is updated. It shows once our reviewers approve it.")
+    edit = selectors.answer_open_edit(answer)
+    if edit is not None and edit.status == AnswerRevision.Status.PENDING:
+        return _(
+            "Thank you. Your edit replaces the published answer once our reviewers approve it; "
+            "until then readers see the published text."
+        )
+    return _("Your answer reads as published; no edit waits for review.")
 
 
 def _reaction(request: HttpRequest, answer_id: int, *, kind: str) -> HttpResponse:
@@ -327,8 +401,10 @@ def my_answers(request: HttpRequest) -> HttpResponse:
     """A lawyer's own answers in every state, with what reviewers decided."""
     if not request.user.is_lawyer:  # type: ignore[union-attr]
         raise Http404()
-    answers = selectors.answers_of_lawyer(request.user)  # type: ignore[arg-type]
-    return render(request, "qa/my_answers.html", {"page": _page(request, answers)})
+    page = _page(request, selectors.answers_of_lawyer(request.user))  # type: ignore[arg-type]
+    for answer in page.object_list:
+        setattr(answer, "open_edit", selectors.answer_open_edit(answer))  # noqa: B010
+    return render(request, "qa/my_answers.html", {"page": page})
 
 
 # --- reports ---------------------------------------------------------------------------
@@ -439,9 +515,16 @@ def _render_moderation(
     `message`, and what was posted), shown in that answer's form."""
     queue = list(selectors.answers_pending_review()[:100])
     for answer in queue:
-        reviewed = any(r.reviewer_id == request.user.pk for r in answer.reviews.all())
+        # the text under review is the answer's latest revision (its own, or a pending edit)
+        reviewed = any(
+            r.reviewer_id == request.user.pk and r.revision == answer.revision
+            for r in answer.reviews.all()
+        )
+        edit = selectors.answer_pending_edit(answer)
         # display flags for the page
         setattr(answer, "reviewed_by_me", reviewed)  # noqa: B010
+        setattr(answer, "pending_edit", edit)  # noqa: B010
+        setattr(answer, "history", [e for e in answer.edits if e is not edit])  # type: ignore[attr-defined]  # noqa: B010
         mine = refused is not None and refused["answer_id"] == answer.pk
         setattr(answer, "refused", refused if mine else None)  # noqa: B010
     if refused is not None and not any(a.pk == refused["answer_id"] for a in queue):
@@ -487,18 +570,25 @@ def moderation_review(request: HttpRequest, answer_id: int) -> HttpResponse:
                 answer_id=answer_id,
                 approve=form.cleaned_data["decision"] == "approve",
                 reason=form.cleaned_data["reason"],
+                expected=form.cleaned_data["expected"],
             )
         except NotFound:
             raise
         except DomainError as exc:
             refusal, status = str(exc.detail), exc.status
         else:
-            messages.success(
-                request,
-                _("Answer %(id)s: %(status)s.")
-                % {"id": answer.pk, "status": answer.get_status_display()},
-                extra_tags=MODERATION_ANSWERS,
-            )
+            edit = getattr(answer, "reviewed_edit", None)
+            if edit is not None:
+                done = _("Edit of answer %(id)s: %(status)s.") % {
+                    "id": answer.pk,
+                    "status": edit.get_status_display(),
+                }
+            else:
+                done = _("Answer %(id)s: %(status)s.") % {
+                    "id": answer.pk,
+                    "status": answer.get_status_display(),
+                }
+            messages.success(request, done, extra_tags=MODERATION_ANSWERS)
             return redirect(reverse("qa:moderation") + f"#{MODERATION_ANSWERS}")
     refused = {
         "answer_id": answer_id,

@@ -1048,3 +1048,148 @@ def test_the_reported_message_pages_decision_button_and_back_link_are_set_apart(
         r'<a href="/moderation/#reports">返回审核页面</a>\s*</div>',
         html,
     )
+
+
+# --- editing an answer from the pages -----------------------------------------------------
+EDITED = "补充:协商分期时请保留通话录音和书面材料,银行拒绝的可以向金融监管部门投诉。"
+
+
+@pytest.fixture
+def published_answer(asker):
+    question = PublicQuestionFactory(asker=asker, title="信用卡逾期后银行起诉怎么办")
+    answer = AnswerFactory(question=question, body="逾期利息原则上需要偿还。")
+    LegalBasis = answer.legal_bases.model
+    LegalBasis.objects.create(
+        answer=answer, position=0, statute="刑法", article="第一百九十六条", excerpt="恶意透支"
+    )
+    return answer
+
+
+def test_a_lawyer_edits_a_published_answer_from_its_page(published_answer, client):
+    # given the answer's lawyer on its question page
+    answer = published_answer
+    lawyer = signed_in(answer.lawyer)
+    page = lawyer.get(f"/questions/{answer.question_id}/").content.decode()
+    assert f'href="/answers/{answer.pk}/edit/"' in page
+    # when the lawyer opens the edit form
+    form = lawyer.get(f"/answers/{answer.pk}/edit/").content.decode()
+    # then it is the answer form, started from the published text and its legal bases
+    assert "逾期利息原则上需要偿还。</textarea>" in form
+    assert 'value="刑法"' in form and 'value="第一百九十六条"' in form
+    assert "data-basis-rows" in form and "提交审核" in form
+    # when the lawyer saves a new text, keeping the legal basis
+    response = lawyer.post(
+        f"/answers/{answer.pk}/edit/",
+        {"body": EDITED, "statute": ["刑法", "", ""], "article": ["第一百九十六条", "", ""]},
+    )
+    # then the page says the edit waits, and readers still see the published text
+    assert response.status_code == 302
+    assert response["Location"] == f"/questions/{answer.question_id}/#your-answer"
+    page = lawyer.get(f"/questions/{answer.question_id}/").content.decode()
+    assert "修改正在等待审核" in page
+    public = client.get(f"/questions/{answer.question_id}/").content.decode()
+    assert "逾期利息原则上需要偿还。" in public and EDITED not in public
+    assert "已编辑" not in public and f"/answers/{answer.pk}/edit/" not in public
+    # and the excerpt the page has no field for is kept with its citation
+    edit = answer.revisions.get()
+    assert edit.legal_bases == [
+        {"statute": "刑法", "article": "第一百九十六条", "excerpt": "恶意透支"}
+    ]
+
+
+def test_staff_approve_an_edit_beside_the_published_text_and_readers_see_it_edited(
+    published_answer, staff, client
+):
+    # given an edit waiting for review
+    answer = published_answer
+    signed_in(answer.lawyer).post(
+        f"/answers/{answer.pk}/edit/",
+        {"body": EDITED, "statute": ["刑法"], "article": ["第一百九十六条"]},
+    )
+    moderator = signed_in(staff)
+    # when staff open the moderation page
+    article = review_article(moderator.get("/moderation/").content.decode(), answer.pk)
+    # then the edit is shown as one, the published text beside it, and the form names the
+    # revision read
+    assert "已发布回答的修改" in article
+    assert "已发布的内容" in article and "逾期利息原则上需要偿还。" in article
+    assert "待审核的修改" in article and EDITED in article
+    assert 'name="expected" value="1"' in article
+    # when staff approve it
+    moderator.post(
+        f"/moderation/answers/{answer.pk}/review/", {"decision": "approve", "expected": "1"}
+    )
+    # then readers see the new text, marked edited with its time
+    public = client.get(f"/questions/{answer.question_id}/").content.decode()
+    assert EDITED in public and "逾期利息原则上需要偿还。" not in public
+    assert re.search(r"已编辑 <time datetime=\"[^\"]+\">\d{4}-\d\d-\d\d \d\d:\d\d</time>", public)
+    log = decision_log(moderator.get("/moderation/").content.decode())
+    assert "修改已发布" in log and "律师" in log
+
+
+def test_a_review_of_an_edit_changed_since_is_refused_beside_the_new_text(published_answer, staff):
+    # given staff who read edit 1, and the lawyer's edit 2 since
+    answer = published_answer
+    lawyer = signed_in(answer.lawyer)
+    lawyer.post(f"/answers/{answer.pk}/edit/", {"body": EDITED})
+    lawyer.post(f"/answers/{answer.pk}/edit/", {"body": EDITED + "第二次修改。"})
+    # when staff approve what they read
+    response = signed_in(staff).post(
+        f"/moderation/answers/{answer.pk}/review/", {"decision": "approve", "expected": "1"}
+    )
+    # then the refusal is in the answer's form, beside the text now waiting
+    assert response.status_code == 409
+    article = review_article(response.content.decode(), answer.pk)
+    assert "您审核期间律师修改了这条回答" in article and "第二次修改。" in article
+    assert 'name="expected" value="2"' in article
+    assert Answer.objects.get(pk=answer.pk).body == "逾期利息原则上需要偿还。"
+
+
+def test_a_bad_edit_keeps_what_the_lawyer_wrote(published_answer):
+    # when
+    response = signed_in(published_answer.lawyer).post(
+        f"/answers/{published_answer.pk}/edit/", {"body": "太短了"}
+    )
+    # then
+    assert response.status_code == 422
+    assert "太短了</textarea>" in response.content.decode()
+    assert not published_answer.revisions.exists()
+
+
+def test_only_the_answers_own_lawyer_opens_its_edit_form(published_answer, asker, staff):
+    path = f"/answers/{published_answer.pk}/edit/"
+    for viewer in (LawyerProfileFactory().user, asker, staff):
+        assert signed_in(viewer).get(path).status_code == 404
+        assert signed_in(viewer).post(path, {"body": EDITED}).status_code == 404
+    assert Client().get(path).status_code == 302  # to sign in
+
+
+def test_a_removed_answers_edit_form_says_why_it_cannot_be_edited(published_answer):
+    # given an answer removed after a report
+    Answer.objects.filter(pk=published_answer.pk).update(status=Answer.Status.REMOVED)
+    # when its lawyer opens the edit form
+    response = signed_in(published_answer.lawyer).get(
+        f"/answers/{published_answer.pk}/edit/", follow=True
+    )
+    # then they land on their answers, told why
+    assert response.redirect_chain[-1][0] == "/answers/mine/"
+    assert "这条回答因举报成立已被删除，不能修改。" in response.content.decode()
+
+
+def test_my_answers_offers_edit_and_shows_an_edit_waiting_or_refused(published_answer, staff):
+    # given the lawyer's published answer, edited, the edit rejected
+    lawyer = signed_in(published_answer.lawyer)
+    lawyer.post(f"/answers/{published_answer.pk}/edit/", {"body": EDITED})
+    waiting = lawyer.get("/answers/mine/").content.decode()
+    signed_in(staff).post(
+        f"/moderation/answers/{published_answer.pk}/review/",
+        {"decision": "reject", "reason": "法条引用错误"},
+    )
+    # when
+    refused = lawyer.get("/answers/mine/").content.decode()
+    # then
+    assert f'href="/answers/{published_answer.pk}/edit/"' in waiting
+    assert "修改待审核" in waiting
+    assert "修改未通过" in refused and "法条引用错误" in refused
+    page = lawyer.get(f"/questions/{published_answer.question_id}/").content.decode()
+    assert "您的修改未通过审核，已发布的内容保持不变。" in page and "理由：法条引用错误" in page
