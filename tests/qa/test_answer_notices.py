@@ -142,3 +142,54 @@ def test_the_notices_page_links_an_answer_notice_to_its_question():
     html = client.get("/notices/").content.decode()
     # then the notice links to the question's page
     assert f'href="/questions/{answer.question_id}/"' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lawyer_hears_of_every_edit_rejected_or_published(celery_test_worker, staff):
+    # given a published answer
+    lawyer = LawyerProfileFactory().user
+    question = PublicQuestionFactory()
+    answer = services.answer_create(lawyer=lawyer, question_id=question.pk, body=BODY)
+    services.answer_review(staff=staff, answer_id=answer.pk, approve=True)
+    # when staff reject an edit, then a second one, and publish a third
+    for reason in ("没有引用法条。", "仍然没有引用法条"):
+        services.answer_edit(lawyer=lawyer, answer_id=answer.pk, body=f"{BODY}修改:{reason}")
+        services.answer_review(staff=staff, answer_id=answer.pk, approve=False, reason=reason)
+    services.answer_edit(lawyer=lawyer, answer_id=answer.pk, body=BODY + "补充法条。")
+    services.answer_review(staff=staff, answer_id=answer.pk, approve=True)
+    # then each edit's outcome reaches the lawyer, after the answer's own publication
+    _, first, second, published = _inbox_of(lawyer, 4)
+    assert [m.notice["kind"] for m in (first, second, published)] == [
+        "answer_edit_rejected",
+        "answer_edit_rejected",
+        "answer_edit_published",
+    ]
+    assert first.notice["params"]["revision"] != second.notice["params"]["revision"]
+    assert {m.notice["params"]["answer"] for m in (first, second, published)} == {answer.pk}
+    with translation.override("zh-hans"):
+        text = render_notice(second.notice["kind"], second.notice["params"])
+    assert text == (
+        f"您对“{question.title}”的回答所做的修改未通过审核：仍然没有引用法条。"
+        "已发布的内容保持不变，您可以再次修改。"
+    )
+    with translation.override("en"):
+        text = render_notice(first.notice["kind"], first.notice["params"])
+    assert text.endswith(": 没有引用法条. The published text stays; you may edit it again.")
+    # and each leads to the answer: the refusals to the lawyer's own answer and its reason
+    assert notice_link(first.notice) == f"/questions/{question.pk}/#your-answer"
+    assert notice_link(published.notice) == f"/questions/{question.pk}/#answer-{answer.pk}"
+
+
+@pytest.mark.django_db
+def test_a_notice_about_anothers_edit_is_refused():
+    from messaging.errors import InvalidNotice
+
+    answer = AnswerFactory()
+    services.answer_edit(lawyer=answer.lawyer, answer_id=answer.pk, body=BODY + "修改。")
+    edit = answer.revisions.get()
+    with pytest.raises(InvalidNotice):
+        notice_send(
+            user=LawyerProfileFactory().user,
+            kind="answer_edit_rejected",
+            context={"revision": edit.pk},
+        )

@@ -97,6 +97,39 @@ def test_a_newly_approved_answer_shows_at_once(question_page):
     assert "第二条回答" in fresh.text
 
 
+def test_an_approved_edit_replaces_the_cached_answer_at_once(question_page):
+    # given a cached question page
+    client, question, path = question_page
+    answer = question.answers.get()
+    client.get(path)
+    # when the answer's lawyer edits it: the edit waits, and readers keep the cached page
+    services.answer_edit(
+        lawyer=answer.lawyer, answer_id=answer.pk, body="修改后的回答:本金和利息都可以协商分期。"
+    )
+    waiting = client.get(path)
+    assert waiting.headers["X-Cache"] == "HIT" and "第一条回答" in waiting.text
+    # when staff approve the edit
+    services.answer_review(staff=StaffFactory(), answer_id=answer.pk, approve=True, expected=1)
+    # then the next reader gets the page fresh, with the new text marked edited
+    fresh = client.get(path)
+    assert fresh.headers["X-Cache"] == "MISS"
+    assert "修改后的回答" in fresh.text and "第一条回答" not in fresh.text
+    assert "已编辑" in fresh.text
+    assert client.get(path).headers["X-Cache"] == "HIT"
+
+
+def test_a_rejected_edit_leaves_the_cached_page_as_it_was(question_page):
+    client, question, path = question_page
+    answer = question.answers.get()
+    client.get(path)
+    services.answer_edit(
+        lawyer=answer.lawyer, answer_id=answer.pk, body="修改后的回答:本金和利息都可以协商分期。"
+    )
+    services.answer_review(staff=StaffFactory(), answer_id=answer.pk, approve=False, reason="否")
+    kept = client.get(path)
+    assert kept.headers["X-Cache"] == "HIT" and "第一条回答" in kept.text
+
+
 def test_an_upheld_report_hides_the_cached_question(question_page):
     from qa.models import Report, TargetType
 
