@@ -1115,6 +1115,7 @@ def test_staff_approve_an_edit_beside_the_published_text_and_readers_see_it_edit
     assert "已发布的内容" in article and "逾期利息原则上需要偿还。" in article
     assert "待审核的修改" in article and EDITED in article
     assert 'name="expected" value="1"' in article
+    assert "已标记" not in article and "flagged" not in article
     # when staff approve it
     moderator.post(
         f"/moderation/answers/{answer.pk}/review/", {"decision": "approve", "expected": "1"}
@@ -1143,6 +1144,18 @@ def test_a_review_of_an_edit_changed_since_is_refused_beside_the_new_text(publis
     assert "您审核期间律师修改了这条回答" in article and "第二次修改。" in article
     assert 'name="expected" value="2"' in article
     assert Answer.objects.get(pk=answer.pk).body == "逾期利息原则上需要偿还。"
+
+
+def test_an_edit_promising_an_outcome_is_flagged_for_the_reviewer(published_answer, staff):
+    # given a published answer, not flagged, edited to promise an outcome
+    signed_in(published_answer.lawyer).post(
+        f"/answers/{published_answer.pk}/edit/", {"body": "放心,这个官司包赢,百分百胜诉。"}
+    )
+    # when
+    html = signed_in(staff).get("/moderation/").content.decode()
+    # then the edit is flagged for the reviewer
+    article = review_article(html, published_answer.pk)
+    assert 'class="review-item flagged"' in article and "包赢" in article
 
 
 def test_a_bad_edit_keeps_what_the_lawyer_wrote(published_answer):
