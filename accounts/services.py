@@ -332,8 +332,8 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     person: username replaced by a placeholder, names, phone and e-mail emptied, password
     unusable, every API token revoked. Every session ends with the password hash, and every
     open socket is closed (its reconnect is refused). Their public questions turn anonymous; a
-    lawyer's published answers stay under "Former user", and an inactive lawyer is never
-    matched nor listed.
+    lawyer's published answers stay under "Former user" as they were published (an edit still
+    waiting for review is dropped), and an inactive lawyer is never matched nor listed.
 
     Refused while the user has a consultation that is not finished (as asker or lawyer), or, for
     a lawyer, offers still waiting for an answer; staff accounts are closed by an administrator.
@@ -342,7 +342,7 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
     from marketplace import presence
     from marketplace.models import Consult, LawyerProfile, Offer, Question
     from marketplace.socket_frames import OPEN_STATES
-    from qa.models import Answer
+    from qa.models import Answer, AnswerRevision
     from qa.page_cache import question_page_forget
 
     if user.is_staff_member:
@@ -374,6 +374,11 @@ def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> 
         AccountMail.objects.filter(user=locked, state=AccountMail.State.PENDING).update(
             state=AccountMail.State.DROPPED, address="", done_at=now
         )
+        # their answers stay as published: an edit still waiting would change them after they
+        # left, with nobody to answer for it
+        AnswerRevision.objects.filter(
+            answer__lawyer=locked, status=AnswerRevision.Status.PENDING
+        ).update(status=AnswerRevision.Status.CANCELED, decided_at=now)
         # the licence number stays with staff (who answered, under which licence); the words
         # the lawyer wrote about themselves go
         LawyerProfile.objects.filter(user=locked).update(firm="", bio="")

@@ -232,6 +232,26 @@ def test_a_lawyer_no_longer_verified_or_gone_cannot_edit():
 
 
 @pytest.mark.django_db
+def test_a_lawyer_who_closes_their_account_leaves_no_edit_waiting():
+    from accounts.services import user_delete
+    from tests.factories import TEST_PASSWORD
+
+    # given a published answer with an edit waiting
+    answer = _published()
+    services.answer_edit(lawyer=answer.lawyer, answer_id=answer.pk, body=EDITED)
+    # when its lawyer closes their account
+    user_delete(user=answer.lawyer, password=TEST_PASSWORD, confirmed=True, address="127.0.0.1")
+    # then the answer stays as published, and nothing of theirs waits for review
+    assert Answer.objects.get(pk=answer.pk).body == PUBLISHED
+    assert _pending_edit_count() == 0
+    assert not selectors.answers_pending_review().exists()
+
+
+def _pending_edit_count() -> int:
+    return AnswerRevision.objects.filter(status=AnswerRevision.Status.PENDING).count()
+
+
+@pytest.mark.django_db
 def test_an_answer_to_a_hidden_question_cannot_be_edited():
     answer = _published()
     Question.objects.filter(pk=answer.question_id).update(status=Question.Status.HIDDEN)
