@@ -251,3 +251,47 @@ def test_the_reported_message_page(new_context, lang):
     back = page.locator("main form a").bounding_box()
     assert button and back and back["x"] - (button["x"] + button["width"]) >= 8
     assert errors == []
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_a_lawyer_edits_an_answer_and_staff_approve_it_beside_the_published_text(
+    new_context, qa_world, lang
+):
+    # given the lawyer of a published answer with two legal bases, on its question page
+    question = qa_world["question"]
+    lawyer = qa_world["lawyers"][0]
+    answer = question.answers.get(lawyer=lawyer)
+    page, errors = visit(new_context, lawyer, lang, f"/questions/{question.pk}/", "edit-link")
+    # when the lawyer follows "Edit" under the answer
+    with page.expect_navigation():
+        page.locator(f"#answer-{answer.pk} a[href$='/edit/']").click()
+    # then the answer form holds the answer's text and bases, the empty rows folded
+    expect(page.locator("textarea[name=body]")).to_have_value(answer.body)
+    rows = page.locator(".basis-row")
+    expect(rows.nth(1).locator("input[name=article]")).to_have_value("第六百七十六条")
+    assert rows.nth(2).is_hidden()
+    # when the lawyer saves a new text on a phone-sized window
+    page.set_viewport_size(PHONE_VIEW)
+    page.fill("textarea[name=body]", "补充:协商时请书面申请个性化分期,并保留银行的答复。")
+    with page.expect_navigation():
+        page.locator("#answer-form button[type=submit]").click()
+    # then the page says the edit waits, and the published text is still the one shown
+    expect(page.locator("#your-edit")).to_be_visible()
+    expect(page.locator(f"#answer-{answer.pk} .answer-body")).to_contain_text("利息原则上需要偿还")
+    # when staff approve the edit from the moderation page
+    staff_page, staff_errors = visit(
+        new_context, StaffFactory(), lang, "/moderation/", "moderation-edit"
+    )
+    item = staff_page.locator(f"#review-{answer.pk}")
+    expect(item.locator(".edit-side")).to_have_count(2)
+    item.locator("input[value=approve]").check()
+    with staff_page.expect_navigation():
+        item.locator("button[type=submit]").click()
+    # then readers see the new text, marked edited
+    reader, reader_errors = visit(
+        new_context, None, lang, f"/questions/{question.pk}/", "edited", viewport=PHONE_VIEW
+    )
+    shown = reader.locator(f"#answer-{answer.pk}")
+    expect(shown.locator(".answer-body")).to_contain_text("书面申请个性化分期")
+    expect(shown.locator(".edited")).to_contain_text("Edited" if lang == "en" else "已编辑")
+    assert errors + staff_errors + reader_errors == []
