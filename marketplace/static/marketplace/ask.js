@@ -19,7 +19,10 @@ function syncMode() {
 }
 
 let onlineSeq = 0;
+let loadingTimer = null;
 const ONLINE_TEMPLATES = { public: "templatePublic", free: "templateFree", paid: "templatePaid" };
+// a quick answer replaces the last text at once; a slow one says it is counting meanwhile
+const LOADING_AFTER_MS = 250;
 
 // yuan as typed ("49", "49.5") → fen, or null when it is not a price
 function priceInFen(text) {
@@ -30,18 +33,29 @@ function priceInFen(text) {
 
 // Public questions: every lawyer online in the city. A consultation: the lawyers its first
 // matching stage would offer it to now (its practice area, and free or at its price).
+// Without what the count needs, the template that says what is missing.
 function onlineQuery(out) {
   const city = form.elements.city.value;
   const mode = modeOf();
-  if (!city) return null;
   if (mode === "public") {
+    if (!city) return { missing: "templateChoose" };
     return { url: `${out.dataset.onlineEndpoint}?region=${encodeURIComponent(city)}`, mode, key: "online" };
   }
   const category = form.elements.category.value;
+  if (!city || !category) return { missing: "templateChoose" };
   const price = mode === "paid" ? priceInFen(form.elements.price.value) : 0;
-  if (!category || price === null) return null;
+  if (price === null) return { missing: "templatePrice" };
   const params = new URLSearchParams({ city, category, price: String(price) });
   return { url: `${out.dataset.availableEndpoint}?${params}`, mode, key: "available" };
+}
+
+// data-state (idle, loading, count, none, error) tells tests and styles where the line is;
+// its height never changes (ask.css)
+function setOnline(out, state, template, count) {
+  clearTimeout(loadingTimer);
+  out.dataset.state = state;
+  out.setAttribute("aria-busy", state === "loading" ? "true" : "false");
+  out.textContent = out.dataset[template].replace("{count}", String(count ?? ""));
 }
 
 async function showOnline() {
@@ -49,10 +63,16 @@ async function showOnline() {
   if (!out) return;
   const query = onlineQuery(out);
   const seq = ++onlineSeq;
-  if (!query) {
-    out.hidden = true;
+  if (query.missing) {
+    setOnline(out, "idle", query.missing);
     return;
   }
+  clearTimeout(loadingTimer);
+  out.dataset.state = "loading";
+  out.setAttribute("aria-busy", "true");
+  loadingTimer = setTimeout(() => {
+    if (seq === onlineSeq) setOnline(out, "loading", "templateLoading");
+  }, LOADING_AFTER_MS);
   try {
     const response = await fetch(query.url, {
       headers: { Accept: "application/json" },
@@ -60,15 +80,18 @@ async function showOnline() {
     });
     if (seq !== onlineSeq) return;
     if (!response.ok) {
-      out.hidden = true;
+      setOnline(out, "error", "templateError");
       return;
     }
     const count = (await response.json())[query.key];
-    const template = count === 0 && query.mode !== "public" ? "templateNone" : ONLINE_TEMPLATES[query.mode];
-    out.textContent = out.dataset[template].replace("{count}", String(count));
-    out.hidden = false;
+    if (seq !== onlineSeq) return;
+    if (count === 0 && query.mode !== "public") {
+      setOnline(out, "none", "templateNone", count);
+    } else {
+      setOnline(out, "count", ONLINE_TEMPLATES[query.mode], count);
+    }
   } catch (_) {
-    if (seq === onlineSeq) out.hidden = true;
+    if (seq === onlineSeq) setOnline(out, "error", "templateError");
   }
 }
 
