@@ -53,6 +53,11 @@ def ask_and_pay(page: Page) -> int:
         form.locator("[name=body]").fill(QUESTION_BODY)
         form.locator("[name=category]").select_option("debt")
         form.locator("[name=city]").select_option(JINING)
+        # the count of lawyers online under the city keeps its height as it updates (the radios
+        # below no longer move), but a click is only sure once nothing on the page is changing
+        expect(form.locator("#online-here")).to_have_attribute(
+            "data-state", re.compile(r"^(count|none|error)$")
+        )
         form.locator("input[name=mode][value=paid]").check()
         form.locator("[name=price]").fill(str(PRICE // 100))
         form.locator("button[type=submit]").click()
