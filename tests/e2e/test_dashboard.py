@@ -145,3 +145,39 @@ def test_the_lawyers_page_fits_a_phone_screen(new_context, web_server, staff):
     screenshot(page, "staff_lawyers_phone")
     # then nothing is wider than the screen
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def box(locator) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_lawyers_page_controls_in_a_row_line_up(new_context, web_server, staff, width):
+    # given a lawyer waiting for a decision, and staff on a desktop or a phone
+    LawyerProfileFactory(verification="pending")
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in(page, staff.username, TEST_PASSWORD)
+    # when they open the lawyers' page
+    page.goto("/dashboard/lawyers/")
+    search, status = box(page.locator("#lawyer-q")), box(page.locator("#lawyer-status"))
+    button = box(page.get_by_role("button", name="搜索"))
+    # then the status select is as tall as the search box beside it (it drew ~7px shorter), and
+    # so is the Search button; side by side on a desktop, their tops and bottoms meet
+    assert abs(status["height"] - search["height"]) < 0.5
+    assert abs(button["height"] - search["height"]) < 0.5
+    if width >= 560:
+        assert abs(status["y"] - search["y"]) < 0.5 and abs(button["y"] - search["y"]) < 0.5
+    # and a pending lawyer's approve, reason and reject stand as tall as each other, the reject
+    # button's word on one line
+    decide = page.locator(".staff-lawyers .decide").first
+    reason = box(decide.locator("input[name=reason]"))
+    for name in ("通过", "驳回"):
+        control = box(decide.get_by_role("button", name=name))
+        assert abs(control["height"] - reason["height"]) < 0.5, name
+    assert decide.get_by_role("button", name="驳回").evaluate(
+        "b => { const r = document.createRange(); r.selectNodeContents(b);"
+        " return r.getClientRects().length === 1; }"
+    )
+    screenshot(page, f"staff_lawyers_controls_{width}")
