@@ -1,7 +1,14 @@
 """Demo world, accounts part: 300 lawyers, 500 askers and a staff admin.
 
 The password is hashed once and the hash reused, so seeding stays fast while the real hasher
-(argon2) stays as strong as in production."""
+(argon2) stays as strong as in production.
+
+A demo account that was deleted (accounts.services.user_delete keeps the row, renamed
+`~deleted-<id>`) comes back at the next seed as a fresh account under its old username, so
+every demo login in the README keeps working: a new row with a new id, and nothing of the old
+one's (its questions, chats and consults stay with the former account). The other parts know
+their content by what it is, not by who holds it, so the fresh account is not given the same
+questions or chats again."""
 
 from __future__ import annotations
 

@@ -2,16 +2,20 @@
 by verified demo lawyers citing their legal bases, reviewed by staff, with likes, helpful marks
 and views; a few answers wait in the review queue (some flagged) and a few reports are open.
 
-Deterministic (a seeded generator over users ordered by username) and idempotent: a question
-is created only if its asker has no question with the same title yet, and everything else hangs
-off the questions created in this run. Rows go in with bulk_create; timestamps and search
-vectors are set with one UPDATE per batch."""
+Deterministic (a seeded generator over the demo askers, asker001 to asker500, in that order) and
+idempotent: a planned question is created only while fewer public questions with its title, city
+and practice area exist than the plan holds, whoever asked them, and everything else hangs off
+the questions created in this run. Who asked does not count because it does not last: a demo
+asker who deletes their account keeps their questions under the former account (anonymous),
+and the next seed gives the username to a fresh account (accounts.demo), which must not be
+handed the same questions again. Rows go in with bulk_create; timestamps and search vectors are
+set with one UPDATE per batch."""
 
 from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -21,7 +25,7 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import ASKER_COUNT, DEMO_PASSWORD
 from accounts.models import User
 from marketplace.models import Category, LawyerProfile, Question, Region
 from qa import search
@@ -59,6 +63,11 @@ BATCH = 2000
 # Databases seeded before the demo text took full-width punctuation hold its titles with
 # , ? : ; ( ) !; they count as seeded, so `make run` over an older .devdata adds no near-duplicates.
 HALF_WIDTH = str.maketrans("，？：；（）！", ",?:;()!")
+
+
+def _demo_key(title: str, city_id: str | None, category_id: int | None) -> tuple:
+    """What makes a demo question the same one in every database, seeded before or now."""
+    return (title.translate(HALF_WIDTH), city_id, category_id)
 
 
 def _slot_values(rng: random.Random) -> dict[str, str]:
@@ -148,8 +157,12 @@ class _LawyerPool:
 def seed(stdout) -> None:
     rng = random.Random(6006)
     now = timezone.now()
+    # the demo askers only, so someone registering as "askerbob" does not shift the plan;
+    # accounts.demo has just given every demo username an account, a fresh one where the old
+    # was deleted
+    roster = [f"asker{n:03d}" for n in range(1, ASKER_COUNT + 1)]
     askers = list(
-        User.objects.filter(role=User.Role.ASKER, username__startswith="asker").order_by("username")
+        User.objects.filter(role=User.Role.ASKER, username__in=roster).order_by("username")
     )
     lawyers = _LawyerPool()
     if not askers or not lawyers.all:
@@ -199,16 +212,20 @@ def seed(stdout) -> None:
             view_count=_views(rng, created, now),
         )
         planned.append((question, topic, created))
+    # how many of each (title, city, practice area) the database holds already; the plan's
+    # first that many of each are those
     titles = {q.title for q, _, _ in planned}
     rows = Question.objects.filter(
-        asker__in=askers, title__in=titles | {title.translate(HALF_WIDTH) for title in titles}
-    ).values_list("asker_id", "title")
-    existing = {(asker_id, title.translate(HALF_WIDTH)) for asker_id, title in rows}
-    fresh = [
-        (q, t, c)
-        for q, t, c in planned
-        if (q.asker_id, q.title.translate(HALF_WIDTH)) not in existing
-    ]
+        is_public=True, title__in=titles | {title.translate(HALF_WIDTH) for title in titles}
+    ).values_list("title", "city_id", "category_id")
+    existing = Counter(_demo_key(*row) for row in rows)
+    fresh = []
+    for q, t, c in planned:
+        key = _demo_key(q.title, q.city_id, q.category_id)
+        if existing[key] > 0:
+            existing[key] -= 1
+        else:
+            fresh.append((q, t, c))
     if not fresh:
         stdout.write(
             f"  qa: {Question.objects.filter(is_public=True).count()} public questions (already seeded)"
