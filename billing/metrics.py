@@ -13,6 +13,7 @@ made-up figure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -115,8 +116,30 @@ class ResponseFigures:
     avg_seconds: int | None = None
 
 
+def wait_aggregates(wait: Any, *, prefix: str = "", filter: Q | None = None) -> dict[str, Any]:
+    """How many rows, and the p50, p90 and mean of `wait` (seconds; a name or an expression),
+    over the rows `filter` keeps: several windows can then share one query, each under its own
+    `prefix`."""
+    return {
+        f"{prefix}n": Count("pk", filter=filter),
+        f"{prefix}p50": PercentileCont(wait, 0.5, filter=filter),
+        f"{prefix}p90": PercentileCont(wait, 0.9, filter=filter),
+        f"{prefix}avg": Avg(wait, filter=filter),
+    }
+
+
+def response_figures_of(row: Mapping[str, Any], *, prefix: str = "") -> ResponseFigures:
+    """The figures `wait_aggregates(prefix=prefix)` computed, in whole seconds."""
+    return ResponseFigures(
+        count=row[f"{prefix}n"],
+        p50_seconds=whole_seconds(row[f"{prefix}p50"]),
+        p90_seconds=whole_seconds(row[f"{prefix}p90"]),
+        avg_seconds=whole_seconds(row[f"{prefix}avg"]),
+    )
+
+
 def _replied_consults(since: datetime, until: datetime | None = None) -> QuerySet[Consult]:
-    consults = Consult.objects.filter(first_reply_at__gte=since, queued_at__isnull=False)
+    consults = Consult.objects.filter(replied_since(since))
     if until is not None:
         consults = consults.filter(first_reply_at__lt=until)
     return consults
@@ -135,23 +158,10 @@ def lawyer_response_figures(
         consults.annotate(reached_at=Coalesce(accepted_offer_created_at(), F("queued_at")))
         .annotate(wait=Seconds(F("first_reply_at") - F("reached_at")))
         .values("lawyer_id")
-        .annotate(
-            n=Count("pk"),
-            p50=PercentileCont("wait", 0.5),
-            p90=PercentileCont("wait", 0.9),
-            avg=Avg("wait"),
-        )
+        .annotate(**wait_aggregates("wait"))
         .order_by()
     )
-    return {
-        row["lawyer_id"]: ResponseFigures(
-            count=row["n"],
-            p50_seconds=whole_seconds(row["p50"]),
-            p90_seconds=whole_seconds(row["p90"]),
-            avg_seconds=whole_seconds(row["avg"]),
-        )
-        for row in rows
-    }
+    return {row["lawyer_id"]: response_figures_of(row) for row in rows}
 
 
 def lawyer_acceptance_rates(
@@ -254,44 +264,38 @@ def lawyer_profiles_refresh_metrics(*, now: datetime | None = None) -> int:
 
 
 # --- the platform ----------------------------------------------------------------------------------
+def platform_response_wait() -> Seconds:
+    """What an asker waited for the first reply (on consults answered and queued)."""
+    return Seconds(F("first_reply_at") - F("queued_at"))
+
+
+def platform_accept_wait() -> Seconds:
+    """What an asker waited for a lawyer to accept (on consults accepted and queued)."""
+    return Seconds(F("accepted_at") - F("queued_at"))
+
+
+def replied_since(since: datetime) -> Q:
+    """Consults whose platform response time counts from `since` on."""
+    return Q(first_reply_at__gte=since, queued_at__isnull=False)
+
+
+def accepted_since(since: datetime) -> Q:
+    """Consults whose platform time to accept counts from `since` on."""
+    return Q(accepted_at__gte=since, queued_at__isnull=False)
+
+
 def platform_response_figures(*, since: datetime, until: datetime | None = None) -> ResponseFigures:
     """What askers waited: queued → first lawyer reply, over consults first answered in
     [since, until)."""
-    row = (
-        _replied_consults(since, until)
-        .annotate(wait=Seconds(F("first_reply_at") - F("queued_at")))
-        .aggregate(
-            n=Count("pk"),
-            p50=PercentileCont("wait", 0.5),
-            p90=PercentileCont("wait", 0.9),
-            avg=Avg("wait"),
-        )
-    )
-    return ResponseFigures(
-        count=row["n"],
-        p50_seconds=whole_seconds(row["p50"]),
-        p90_seconds=whole_seconds(row["p90"]),
-        avg_seconds=whole_seconds(row["avg"]),
-    )
+    row = _replied_consults(since, until).aggregate(**wait_aggregates(platform_response_wait()))
+    return response_figures_of(row)
 
 
 def platform_time_to_accept(*, since: datetime) -> ResponseFigures:
-    row = (
-        Consult.objects.filter(accepted_at__gte=since, queued_at__isnull=False)
-        .annotate(wait=Seconds(F("accepted_at") - F("queued_at")))
-        .aggregate(
-            n=Count("pk"),
-            p50=PercentileCont("wait", 0.5),
-            p90=PercentileCont("wait", 0.9),
-            avg=Avg("wait"),
-        )
+    row = Consult.objects.filter(accepted_since(since)).aggregate(
+        **wait_aggregates(platform_accept_wait())
     )
-    return ResponseFigures(
-        count=row["n"],
-        p50_seconds=whole_seconds(row["p50"]),
-        p90_seconds=whole_seconds(row["p90"]),
-        avg_seconds=whole_seconds(row["avg"]),
-    )
+    return response_figures_of(row)
 
 
 def platform_satisfaction(*, since: datetime | None = None) -> RatingFigures:
