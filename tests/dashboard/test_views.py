@@ -35,11 +35,11 @@ def test_dashboard_shows_figures_and_verification_queue_to_staff(staff, django_a
     ConsultFactory.create_batch(3)
     profile, *_ = LawyerProfileFactory.create_batch(3, verification="pending")
     client = client_for(staff)
-    # when: session, user; the verification queue with its categories and regions; billing's
-    # figures (consults, waiting list, payments, ledger, ratings, and the region codes presence
-    # reads once per process: 2 here, as every test starts with empty caches); categories for
-    # names; the nav's unread notices
-    with django_assert_num_queries(14):
+    # when: session, user; the verification queue with its total, and its practice areas;
+    # billing's figures (consults, waiting list, payments, ledger, ratings, and the region codes
+    # presence reads once per process: 2 here, as every test starts with empty caches);
+    # categories for names; the nav's unread notices
+    with django_assert_num_queries(13):
         response = client.get("/dashboard/")
     # then
     assert response.status_code == 200
