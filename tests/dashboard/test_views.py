@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from billing.models import LedgerEntry, Payment, Rating
+from marketplace import presence
+from marketplace.models import Category, Consult, Region
 from tests.factories import LawyerProfileFactory
 from tests.pages.factories import ConsultFactory
 
@@ -83,3 +91,89 @@ def test_dashboard_names_answered_consults_and_the_matching_column_in_its_own_wo
     # then: not a public question's 已解答, nor the Q&A search button's 搜索
     assert "<dt>已回复</dt>" in html
     assert '<th scope="col">匹配</th>' in html
+
+
+# --- the number of queries does not grow with the rows ----------------------------------------
+def add_dashboard_rows(n: int) -> None:
+    """n of everything the dashboard lists or counts, spread over cities, practice areas and
+    currencies: lawyers online, lawyers waiting for verification, consults waiting, and
+    answered, paid, rated and expired ones."""
+    now = timezone.now()
+    cities = list(Region.objects.filter(level=Region.Level.CITY).order_by("code")[:n])
+    categories = list(Category.objects.all())
+    for i, profile in enumerate(LawyerProfileFactory.create_batch(n)):
+        home = presence.Home(cities[i].code, cities[i].parent_id or "")
+        async_to_sync(presence.heartbeat)(profile.user_id, home=home, status="online")
+    LawyerProfileFactory.create_batch(n, verification="pending")
+    for i in range(n):
+        where = {"question__city": cities[i], "question__category": categories[i % 3]}
+        ConsultFactory(**where, state=Consult.State.OFFERED if i % 2 else Consult.State.QUEUED)
+        lawyer = LawyerProfileFactory().user
+        done = ConsultFactory(
+            **where,
+            lawyer=lawyer,
+            state=Consult.State.RESOLVED,
+            queued_at=now - timedelta(seconds=300 + i),
+            first_offered_at=now - timedelta(seconds=290),
+            accepted_at=now - timedelta(seconds=200),
+            first_reply_at=now - timedelta(seconds=100 - i),
+        )
+        payment = Payment.objects.create(
+            consult=done,
+            gateway=Payment.Gateway.SANDBOX,
+            amount=4900,
+            currency=("CNY", "USD")[i % 2],
+            platform_fee_bp=2000,
+            state=Payment.State.CAPTURED,
+            captured_at=now - timedelta(seconds=60),
+        )
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(
+                payment=payment,
+                consult=done,
+                lawyer=who,
+                kind=kind,
+                amount=amount,
+                currency=payment.currency,
+            )
+            for kind, who, amount in (
+                (LedgerEntry.Kind.PLATFORM_FEE, None, 980),
+                (LedgerEntry.Kind.LAWYER_EARNING, lawyer, 3920),
+            )
+        )
+        Rating.objects.create(consult=done, asker=done.asker, lawyer=lawyer, score=5 - i % 2)
+        ConsultFactory(**where, state=Consult.State.EXPIRED, expired_at=now)
+
+
+def queries_of(client: Client, url: str) -> int:
+    client.get(url)  # per-process caches (presence's region codes) filled, as in production
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+# the requests of an open dashboard, and the most queries each may make
+DASHBOARD_QUERIES = {
+    # session, user; verification queue with its total, its practice areas; names of the
+    # regions with lawyers online; consults, waiting list, payments, ledger, ratings;
+    # categories for names; the nav's unread notices
+    "/dashboard/": 12,
+    # what the page polls: session, user, and billing's figures as above
+    "/api/v1/admin/dashboard": 8,
+    # what the page fetches on `verification.changed`: session, user, the queue, its areas
+    "/dashboard/verifications/": 4,
+}
+
+
+def test_dashboard_queries_do_not_grow_with_the_rows(staff):
+    # given 5 of everything the dashboard shows
+    client = client_for(staff)
+    add_dashboard_rows(5)
+    few = {url: queries_of(client, url) for url in DASHBOARD_QUERIES}
+    # when there are 50: more than the page lists of waiting consults and verifications
+    add_dashboard_rows(45)
+    many = {url: queries_of(client, url) for url in DASHBOARD_QUERIES}
+    # then
+    assert few == many
+    assert all(many[url] <= most for url, most in DASHBOARD_QUERIES.items()), many
