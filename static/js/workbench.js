@@ -32,22 +32,55 @@ const chats = new Map(); // conversation id -> {view, slot, tab}
 bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]"));
 
 // --- presence --------------------------------------------------------------------------------
+// Only a verified lawyer may be online: the server answers anyone else's presence frames (the
+// heartbeat included) with `lawyer_not_verified`. The page starts as the server rendered it
+// (data-verified): anyone else finds the toggle locked at offline, and no heartbeat is sent.
 const toggle = root.querySelector("[data-presence-toggle]");
+const offlineLabel = toggle.querySelector("[data-presence-offline]");
+let verified = root.dataset.verified !== "false";
+
+function showPresenceHelp(key) {
+  for (const help of root.querySelectorAll("[data-presence-help]")) help.hidden = help.dataset.presenceHelp !== key;
+}
+
 function setPresence(status, { send = true } = {}) {
+  if (!verified) return;
   for (const button of toggle.querySelectorAll("button")) {
     button.setAttribute("aria-pressed", String(button.dataset.status === status));
   }
-  for (const help of root.querySelectorAll("[data-presence-help]")) help.hidden = help.dataset.presenceHelp !== status;
+  showPresenceHelp(status);
   try { localStorage.setItem(PRESENCE_KEY, status); } catch (_) { /* not remembered */ }
   if (send) socket.setPresence(status, heartbeatSeconds);
 }
+
+function rememberedPresence() {
+  let remembered = "away";
+  try { remembered = localStorage.getItem(PRESENCE_KEY) || "away"; } catch (_) { /* default */ }
+  return remembered === "online" ? "online" : "away";
+}
+
+// what the page says while the lawyer is (not) verified, besides the toggle
+function showVerified(value) {
+  for (const el of root.querySelectorAll("[data-while-verified]")) el.hidden = !value;
+  for (const el of root.querySelectorAll("[data-while-unverified]")) el.hidden = value;
+}
+
+function lockPresence() {
+  for (const button of toggle.querySelectorAll("button")) {
+    button.disabled = true;
+    button.setAttribute("aria-pressed", "false");
+  }
+  offlineLabel.hidden = false;
+  showPresenceHelp("unverified");
+  showVerified(false);
+}
+
 toggle.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-status]");
-  if (button) setPresence(button.dataset.status);
+  if (button && !button.disabled) setPresence(button.dataset.status);
 });
-let remembered = "away";
-try { remembered = localStorage.getItem(PRESENCE_KEY) || "away"; } catch (_) { /* default */ }
-setPresence(remembered === "online" ? "online" : "away");
+if (verified) setPresence(rememberedPresence());
+else lockPresence();
 
 // --- offers ----------------------------------------------------------------------------------
 function updateOfferCount() {

@@ -1,7 +1,9 @@
 """static/js/workbench.js in a real browser: how the lawyer's queue shows the offers it renders
-and the ones that arrive live."""
+and the ones that arrive live, and what the page does when the lawyer is not verified."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from playwright.sync_api import expect
@@ -9,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.realtime import push_to_users
 from marketplace import services as marketplace_services
 from marketplace import socket_frames
-from marketplace.models import Offer
+from marketplace.models import LawyerProfile, Offer
 from tests.e2e.conftest import sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
@@ -127,3 +129,54 @@ def test_the_full_capacity_notice_goes_when_a_chat_closes(new_context, web_serve
     # then the slot is free again, and the page says so (the closed chat lingers 4 s)
     expect(notice).to_be_hidden(timeout=10_000)
     expect(page.locator("[data-open-count]")).to_have_text("0")
+
+
+# --- a lawyer who is not verified ------------------------------------------------------------
+def record_frames(page) -> dict[str, list[dict]]:
+    """The socket frames the page sends and receives, parsed, from now on."""
+    frames: dict[str, list[dict]] = {"sent": [], "received": []}
+
+    def on_socket(ws) -> None:
+        ws.on("framesent", lambda payload: frames["sent"].append(json.loads(payload)))
+        ws.on("framereceived", lambda payload: frames["received"].append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def presence_frames(frames) -> list[dict]:
+    return [f for f in frames["sent"] if f.get("type") == "presence"]
+
+
+def expect_locked_offline(page) -> None:
+    toggle = page.locator("[data-presence-toggle]")
+    expect(toggle.locator("[data-presence-offline]")).to_have_text("离线")
+    for status in ("online", "away"):
+        button = toggle.locator(f'button[data-status="{status}"]')
+        expect(button).to_be_disabled()
+        expect(button).to_have_attribute("aria-pressed", "false")
+    expect(page.locator('[data-presence-help="unverified"]')).to_be_visible()
+    expect(page.locator('[data-presence-help="online"]')).to_be_hidden()
+
+
+def test_a_lawyer_awaiting_review_opens_the_workbench_offline_and_sends_no_presence(
+    new_context, web_server, lawyer
+):
+    # given a lawyer whose profile waits for review, who chose "online" on an earlier visit
+    LawyerProfileFactory(user=lawyer, verification=LawyerProfile.Verification.PENDING)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.evaluate("localStorage.setItem('lawline.presence', 'online')")
+    frames = record_frames(page)
+    # when the workbench opens
+    page.goto("/workbench/")
+    expect(page.locator("#workbench > .card [data-connection]")).to_have_attribute(
+        "data-state", "open"
+    )
+    # then it is offline and locked from the first paint, with the prompt that says why, and
+    # never sends a presence frame for the server to refuse
+    expect_locked_offline(page)
+    expect(page.locator("[data-profile-prompt]")).to_contain_text("您的资料尚未认证")
+    page.wait_for_timeout(1000)
+    assert presence_frames(frames) == []
+    assert [f for f in frames["received"] if f.get("type") == "error"] == []

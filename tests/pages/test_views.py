@@ -293,6 +293,32 @@ def test_workbench_shows_a_free_offer_as_free_and_a_paid_one_at_its_price(lawyer
     assert "¥0.00" not in html
 
 
+@pytest.mark.parametrize("verification", [None, "unsubmitted", "pending", "rejected", "verified"])
+def test_workbench_offers_the_availability_toggle_only_to_a_verified_lawyer(lawyer, verification):
+    # given a lawyer with no profile yet, or one in each verification state
+    if verification is not None:
+        LawyerProfileFactory(user=lawyer, verification=verification)
+    # when
+    html = client_for(lawyer).get("/workbench/").content.decode()
+    # then anyone else sees the toggle locked at offline from the first paint (the server would
+    # refuse their heartbeats), and the page script is told not to send any
+    verified = verification == "verified"
+    toggle = re.search(r"<div [^>]*data-presence-toggle.*?</div>", html, re.S)
+    assert toggle
+    buttons = re.findall(r"<button [^>]*>", toggle.group(0))
+    assert len(buttons) == 2
+    assert all(("disabled" in b) is not verified for b in buttons)
+    offline = re.search(r"<span [^>]*data-presence-offline[^>]*>([^<]*)</span>", toggle.group(0))
+    assert offline and offline.group(1) == "离线"
+    assert ("hidden" in offline.group(0)) is verified
+    assert f'data-verified="{str(verified).lower()}"' in html
+    help_line = re.search(r'<p [^>]*data-presence-help="unverified"[^>]*>', html)
+    assert help_line and ("hidden" in help_line.group(0)) is verified
+    no_offers = re.search(r"<span data-while-unverified[^>]*>([^<]*)</span>", html)
+    assert no_offers and no_offers.group(1) == "资料未通过认证期间，您不会收到咨询推送。"
+    assert ("hidden" in no_offers.group(0)) is verified
+
+
 @pytest.mark.parametrize("page", ["/workbench/", "/consults/", "/notices/", "consult room"])
 def test_live_pages_are_never_served_from_the_browsers_cache(asker, lawyer, page):
     # given a consult the lawyer chats in
