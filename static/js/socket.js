@@ -525,6 +525,14 @@ export class LawlineSocket {
     this.startHeartbeat();
   }
 
+  /** Lawyers who may not be online (no longer verified): no more presence frames, not even
+   * after a reconnect, until setPresence is called again. */
+  stopPresence() {
+    this.presence = null;
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
   startHeartbeat() {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => {

@@ -34,9 +34,11 @@ bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]
 // --- presence --------------------------------------------------------------------------------
 // Only a verified lawyer may be online: the server answers anyone else's presence frames (the
 // heartbeat included) with `lawyer_not_verified`. The page starts as the server rendered it
-// (data-verified): anyone else finds the toggle locked at offline, and no heartbeat is sent.
+// (data-verified); when staff revoke the approval while it is open, the next heartbeat's answer
+// stops the heartbeats and locks the toggle.
 const toggle = root.querySelector("[data-presence-toggle]");
 const offlineLabel = toggle.querySelector("[data-presence-offline]");
+const unverifiedBanner = root.querySelector("[data-unverified-banner]");
 let verified = root.dataset.verified !== "false";
 
 function showPresenceHelp(key) {
@@ -75,9 +77,22 @@ function lockPresence() {
   showVerified(false);
 }
 
+// the server says the lawyer is not verified: a heartbeat's answer, or an accept's
+function verificationLost() {
+  if (!verified) return;
+  verified = false;
+  socket.stopPresence();
+  lockPresence();
+  // a prompt the server rendered for an unverified profile already says why
+  if (!root.querySelector("[data-profile-prompt]:not([hidden])")) unverifiedBanner.hidden = false;
+}
+
 toggle.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-status]");
   if (button && !button.disabled) setPresence(button.dataset.status);
+});
+socket.on("error", (frame) => {
+  if (frame.code === "lawyer_not_verified") verificationLost();
 });
 if (verified) setPresence(rememberedPresence());
 else lockPresence();
@@ -163,6 +178,7 @@ offersList.addEventListener("click", async (event) => {
     removeOffer(li);
     if (accepting) openFromConsult(result && (result.consult || result));
   } catch (err) {
+    if (err.code === "lawyer_not_verified") verificationLost();
     removeOffer(li, err.code === "offer_taken" ? labels.labelTaken : err.message);
   }
 });

@@ -4,15 +4,18 @@ and the ones that arrive live, and what the page does when the lawyer is not ver
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
 
 from accounts.realtime import push_to_users
+from marketplace import presence, socket_frames
 from marketplace import services as marketplace_services
-from marketplace import socket_frames
 from marketplace.models import LawyerProfile, Offer
-from tests.e2e.conftest import sign_in
+from messaging.models import Message
+from tests.e2e.conftest import SERVER_ENV, TIMEOUT_MS, sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
@@ -132,6 +135,17 @@ def test_the_full_capacity_notice_goes_when_a_chat_closes(new_context, web_serve
 
 
 # --- a lawyer who is not verified ------------------------------------------------------------
+# well under the 20 s heartbeat: what the page does within it was not done by a heartbeat
+FEW_SECONDS_MS = 5000
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
 def record_frames(page) -> dict[str, list[dict]]:
     """The socket frames the page sends and receives, parsed, from now on."""
     frames: dict[str, list[dict]] = {"sent": [], "received": []}
@@ -148,6 +162,14 @@ def presence_frames(frames) -> list[dict]:
     return [f for f in frames["sent"] if f.get("type") == "presence"]
 
 
+def go_online(page, lawyer) -> None:
+    expect(page.locator("#workbench > .card [data-connection]")).to_have_attribute(
+        "data-state", "open"
+    )
+    page.locator('[data-presence-toggle] button[data-status="online"]').click()
+    wait_until(lambda: presence.available_among([lawyer.pk]) == {lawyer.pk})
+
+
 def expect_locked_offline(page) -> None:
     toggle = page.locator("[data-presence-toggle]")
     expect(toggle.locator("[data-presence-offline]")).to_have_text("离线")
@@ -157,6 +179,76 @@ def expect_locked_offline(page) -> None:
         expect(button).to_have_attribute("aria-pressed", "false")
     expect(page.locator('[data-presence-help="unverified"]')).to_be_visible()
     expect(page.locator('[data-presence-help="online"]')).to_be_hidden()
+
+
+def test_a_lawyer_revoked_while_online_is_shown_offline_and_goes_on_chatting(
+    chromium, collected_static, web_processes, lawyer, staff
+):
+    # given a verified lawyer online on the workbench (a server beating every second, and no
+    # Celery worker: only the heartbeat's answer can tell the page), with a client in a chat
+    # and an offer waiting
+    LawyerProfileFactory(user=lawyer)
+    conversation = open_chat(ConsultFactory(), lawyer, messages=1)
+    offer = offer_to(ConsultFactory(), lawyer, seconds=300)
+    server = web_processes(**SERVER_ENV, PRESENCE_HEARTBEAT_SECONDS="1")
+    context = chromium.new_context(base_url=server.http_url, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    frames = record_frames(page)
+    page.goto("/workbench/")
+    go_online(page, lawyer)
+    # when staff revoke the lawyer's approval
+    marketplace_services.lawyer_verify(
+        staff=staff, lawyer_id=lawyer.pk, approved=False, reason="执业证已被注销"
+    )
+    # then within a few seconds the page says so, with where to read why, and shows the lawyer
+    # offline, unable to go online
+    banner = page.locator("[data-unverified-banner]")
+    expect(banner).to_be_visible(timeout=FEW_SECONDS_MS)
+    expect(banner).to_contain_text("您的律师认证已失效。")
+    expect(banner).to_contain_text("您不会再收到咨询推送")
+    expect(banner.locator('a[href="/workbench/profile/"]')).to_be_visible()
+    expect(banner.locator('a[href="/notices/"]')).to_be_visible()
+    expect_locked_offline(page)
+    expect(page.locator(f'li.offer[data-offer-id="{offer.pk}"]')).to_have_count(0)
+    # and its heartbeats stop
+    beats = len(presence_frames(frames))
+    page.wait_for_timeout(2500)
+    assert len(presence_frames(frames)) == beats
+    assert presence.lawyers_online() == 0
+    # and the chat in progress still sends
+    chat = page.locator(f'[data-chat-slot="{conversation.pk}"] [data-chat]')
+    chat.locator("textarea").fill("已接的咨询我会继续跟进。")
+    chat.locator("textarea").press("Enter")
+    expect(chat.locator("li.msg.mine", has_text="已接的咨询我会继续跟进。")).to_have_attribute(
+        "data-status", "delivered"
+    )
+    assert Message.objects.filter(
+        conversation=conversation, sender=lawyer, body="已接的咨询我会继续跟进。"
+    ).exists()
+    context.close()
+
+
+def test_an_accept_refused_as_not_verified_shows_the_lawyer_offline(
+    new_context, web_server, lawyer
+):
+    # given a verified lawyer online with an offer, whose approval then ends (as when the
+    # revocation commits while the accept is on its way)
+    LawyerProfileFactory(user=lawyer)
+    offer = offer_to(ConsultFactory(), lawyer, seconds=300)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.goto("/workbench/")
+    go_online(page, lawyer)
+    LawyerProfile.objects.filter(user=lawyer).update(
+        verification=LawyerProfile.Verification.REJECTED
+    )
+    # when the lawyer accepts the offer
+    page.locator(f'li.offer[data-offer-id="{offer.pk}"] button[data-accept]').click()
+    # then the refusal locks the toggle at once
+    expect(page.locator("[data-unverified-banner]")).to_be_visible(timeout=FEW_SECONDS_MS)
+    expect_locked_offline(page)
 
 
 def test_a_lawyer_awaiting_review_opens_the_workbench_offline_and_sends_no_presence(
@@ -177,6 +269,7 @@ def test_a_lawyer_awaiting_review_opens_the_workbench_offline_and_sends_no_prese
     # never sends a presence frame for the server to refuse
     expect_locked_offline(page)
     expect(page.locator("[data-profile-prompt]")).to_contain_text("您的资料尚未认证")
+    expect(page.locator("[data-unverified-banner]")).to_be_hidden()
     page.wait_for_timeout(1000)
     assert presence_frames(frames) == []
     assert [f for f in frames["received"] if f.get("type") == "error"] == []
