@@ -35,10 +35,12 @@ bindConnectionBadge(socket, root.querySelector(":scope > .card [data-connection]
 // Only a verified lawyer may be online: the server answers anyone else's presence frames (the
 // heartbeat included) with `lawyer_not_verified`. The page starts as the server rendered it
 // (data-verified); when staff revoke the approval while it is open, the next heartbeat's answer
-// stops the heartbeats and locks the toggle.
+// stops the heartbeats and locks the toggle, and a `lawyer_verified` notice (staff approved the
+// lawyer again) unlocks it without a reload.
 const toggle = root.querySelector("[data-presence-toggle]");
 const offlineLabel = toggle.querySelector("[data-presence-offline]");
 const unverifiedBanner = root.querySelector("[data-unverified-banner]");
+const verifiedBanner = root.querySelector("[data-verified-banner]");
 let verified = root.dataset.verified !== "false";
 
 function showPresenceHelp(key) {
@@ -83,8 +85,21 @@ function verificationLost() {
   verified = false;
   socket.stopPresence();
   lockPresence();
+  verifiedBanner.hidden = true;
   // a prompt the server rendered for an unverified profile already says why
   if (!root.querySelector("[data-profile-prompt]:not([hidden])")) unverifiedBanner.hidden = false;
+}
+
+function verificationRegained() {
+  if (verified) return;
+  verified = true;
+  for (const button of toggle.querySelectorAll("button")) button.disabled = false;
+  offlineLabel.hidden = true;
+  showVerified(true);
+  unverifiedBanner.hidden = true;
+  for (const prompt of root.querySelectorAll("[data-profile-prompt]")) prompt.hidden = true;
+  verifiedBanner.hidden = false;
+  setPresence(rememberedPresence()); // the lawyer's own last choice, as on a reload
 }
 
 toggle.addEventListener("click", (event) => {
@@ -93,6 +108,17 @@ toggle.addEventListener("click", (event) => {
 });
 socket.on("error", (frame) => {
   if (frame.code === "lawyer_not_verified") verificationLost();
+});
+// staff decisions reach the lawyer as notices in their platform inbox
+socket.on("message.new", (frame) => {
+  const kind = frame.from_platform && frame.notice ? frame.notice.kind : null;
+  if (kind === "lawyer_verified") {
+    verificationRegained();
+  } else if (kind === "lawyer_rejected" && verified && socket.presence) {
+    // ask the server now rather than at the next heartbeat, up to 20 s on: it answers
+    // lawyer_not_verified when this rejection revoked the lawyer's approval
+    socket.setPresence(socket.presence, heartbeatSeconds);
+  }
 });
 if (verified) setPresence(rememberedPresence());
 else lockPresence();

@@ -15,7 +15,7 @@ from marketplace import presence, socket_frames
 from marketplace import services as marketplace_services
 from marketplace.models import LawyerProfile, Offer
 from messaging.models import Message
-from tests.e2e.conftest import SERVER_ENV, TIMEOUT_MS, sign_in
+from tests.e2e.conftest import SERVER_ENV, TIMEOUT_MS, screenshot, sign_in
 from tests.factories import TEST_PASSWORD, LawyerProfileFactory
 from tests.pages.factories import ConsultFactory, offer_to, open_chat
 
@@ -228,6 +228,36 @@ def test_a_lawyer_revoked_while_online_is_shown_offline_and_goes_on_chatting(
         conversation=conversation, sender=lawyer, body="已接的咨询我会继续跟进。"
     ).exists()
     context.close()
+
+
+def test_staff_decisions_reach_an_open_workbench_through_the_notices(
+    new_context, web_server, celery_test_worker, lawyer, staff
+):
+    # given a verified lawyer online on the workbench, heartbeating every 20 s
+    LawyerProfileFactory(user=lawyer)
+    page = new_context().new_page()
+    sign_in(page, lawyer.username, TEST_PASSWORD)
+    page.goto("/workbench/")
+    go_online(page, lawyer)
+    # when staff revoke the approval
+    marketplace_services.lawyer_verify(
+        staff=staff, lawyer_id=lawyer.pk, approved=False, reason="执业证已被注销"
+    )
+    # then the notice of it has the page ask the server at once, not at the next heartbeat
+    expect(page.locator("[data-unverified-banner]")).to_be_visible(timeout=FEW_SECONDS_MS)
+    expect_locked_offline(page)
+    screenshot(page, "workbench-revoked")
+    # when staff approve the lawyer again
+    marketplace_services.lawyer_verify(staff=staff, lawyer_id=lawyer.pk, approved=True)
+    # then the page offers the toggle again without a reload, and the lawyer is online again
+    # as they chose before
+    expect(page.locator("[data-verified-banner]")).to_be_visible(timeout=FEW_SECONDS_MS)
+    expect(page.locator("[data-unverified-banner]")).to_be_hidden()
+    online = page.locator('[data-presence-toggle] button[data-status="online"]')
+    expect(online).to_be_enabled()
+    expect(online).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("[data-presence-offline]")).to_be_hidden()
+    wait_until(lambda: presence.available_among([lawyer.pk]) == {lawyer.pk})
 
 
 def test_an_accept_refused_as_not_verified_shows_the_lawyer_offline(
