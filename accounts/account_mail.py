@@ -1,6 +1,6 @@
 """The account's mails besides the reset link (accounts.reset_mail): the link that confirms a
-new address, the notice that the password changed, and the notice to an address replaced by a
-new one. Each is plain text and HTML in the user's language, rendered from
+new address, the notice that the password changed, and the notices to an address replaced by a
+new one or removed. Each is plain text and HTML in the user's language, rendered from
 accounts/mail/<name>{_subject.txt,.txt,.html}. Only accounts.outbox calls them; tokens are made
 here, in the worker, never sent through the broker."""
 
@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from accounts.email_confirmation import email_confirm_token_make
-from accounts.models import User
+from accounts.models import AccountMail, User
 from billing.masking import mask_email
 
 
@@ -44,12 +44,13 @@ def email_confirm_link(user: User) -> str:
     return public_url(reverse("accounts:email_confirm", kwargs={"token": token}))
 
 
-def email_confirm_mail_send(*, user: User, to: str, language: str) -> None:
+def email_confirm_mail_send(*, mail: AccountMail, to: str) -> None:
     """Precondition: the user has a pending address, `to`."""
+    user = mail.user
     mail_send(
         template="email_confirm",
         to=to,
-        language=language,
+        language=mail.language,
         context=lambda: {
             "user": user,
             "link": email_confirm_link(user),
@@ -58,35 +59,55 @@ def email_confirm_mail_send(*, user: User, to: str, language: str) -> None:
     )
 
 
-def password_changed_mail_send(*, user: User, to: str, language: str) -> None:
-    """To the confirmed address, `to`. Says when (in China time) and what to do if it was not
-    them; it holds no link that signs in or sets a password."""
+def password_changed_mail_send(*, mail: AccountMail, to: str) -> None:
+    """To the confirmed address, `to`. Says when (in China time), how many API tokens the
+    change revoked (when it revoked any), and what to do if it was not them; it holds no link
+    that signs in or sets a password."""
+    user = mail.user
     changed_at = timezone.localtime(user.password_changed_at or timezone.now())
     mail_send(
         template="password_changed",
         to=to,
-        language=language,
+        language=mail.language,
         context=lambda: {
             "user": user,
             "when": date_format(changed_at, "Y-m-d H:i"),
+            "tokens_revoked": mail.tokens_revoked,
             "reset": public_url(reverse("accounts:password_reset")),
             "support_email": settings.SUPPORT_EMAIL,
         },
     )
 
 
-def email_changed_mail_send(*, user: User, to: str, language: str) -> None:
+def email_changed_mail_send(*, mail: AccountMail, to: str) -> None:
     """To the previous confirmed address, `to`, once a new one is confirmed: which address
     replaced it (masked: this mailbox may no longer be the account owner's) and what to do if it
     was not them. It offers no reset link: reset links now go to the new address. No link that
     signs in."""
+    user = mail.user
     mail_send(
         template="email_changed",
         to=to,
-        language=language,
+        language=mail.language,
         context=lambda: {
             "user": user,
             "new_address": mask_email(user.email),
+            "account": public_url(reverse("account")),
+            "support_email": settings.SUPPORT_EMAIL,
+        },
+    )
+
+
+def email_removed_mail_send(*, mail: AccountMail, to: str) -> None:
+    """To the confirmed address the user removed, `to`: the account has no address now, and
+    what to do if it was not them. No reset link (it could only go to an address the account
+    has) and no link that signs in."""
+    mail_send(
+        template="email_removed",
+        to=to,
+        language=mail.language,
+        context=lambda: {
+            "user": mail.user,
             "account": public_url(reverse("account")),
             "support_email": settings.SUPPORT_EMAIL,
         },

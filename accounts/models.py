@@ -99,6 +99,8 @@ class AccountMail(models.Model):
         PASSWORD_CHANGED = "password-changed"  # noqa: S105 - a kind of mail
         # to the previous confirmed address, when a new one is confirmed
         EMAIL_CHANGED = "email-changed"
+        # to the confirmed address the user removed (leaving the account none)
+        EMAIL_REMOVED = "email-removed"
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -111,9 +113,11 @@ class AccountMail(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     language = models.CharField(max_length=16)
     # personal data, for a mail to an address the account no longer has (the previous one, told
-    # that it was replaced); emptied once the mail is sent or dropped. Other mails go to the
-    # address on the account when they are sent.
+    # that it was replaced or removed); emptied once the mail is sent or dropped. Other mails go
+    # to the address on the account when they are sent.
     address = models.EmailField(max_length=254, blank=True)
+    # for Kind.PASSWORD_CHANGED: how many API tokens the change revoked, which the mail tells
+    tokens_revoked = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -44,21 +44,27 @@ class MailNotSent(Exception):
     and failure."""
 
 
-def account_mail_queue(*, user: User, kind: str, language: str, address: str = "") -> AccountMail:
+def account_mail_queue(
+    *, user: User, kind: str, language: str, address: str = "", tokens_revoked: int = 0
+) -> AccountMail:
     """Ask for an account mail to `user`, in `language`. Call it inside the transaction of the
     change the mail is about: the request commits with the change, or not at all. `address` only
-    for a mail to an address the account no longer has (Kind.EMAIL_CHANGED); every other mail
-    goes to the address on the account when it is sent."""
+    for a mail to an address the account no longer has (Kind.EMAIL_CHANGED, EMAIL_REMOVED);
+    every other mail goes to the address on the account when it is sent. `tokens_revoked`: what
+    a Kind.PASSWORD_CHANGED mail says of the API tokens the change revoked. Whatever the mail
+    needs waits in the row: the task gets the row's id only."""
     from accounts.tasks import account_mail_send_task
 
-    mail = AccountMail.objects.create(user=user, kind=kind, language=language, address=address)
+    mail = AccountMail.objects.create(
+        user=user, kind=kind, language=language, address=address, tokens_revoked=tokens_revoked
+    )
     account_mail_send_task.delay_on_commit(mail.pk)
     return mail
 
 
 def _senders() -> dict[str, Callable[..., None]]:
-    """How each kind of mail is rendered and sent: `send(user=, to=, language=)`. Looked up at
-    each send, so a test can replace one."""
+    """How each kind of mail is rendered and sent: `send(mail=, to=)`, the outbox row and the
+    address it goes to now. Looked up at each send, so a test can replace one."""
     from accounts import account_mail, reset_mail
 
     return {
@@ -66,6 +72,7 @@ def _senders() -> dict[str, Callable[..., None]]:
         Kind.EMAIL_CONFIRM: account_mail.email_confirm_mail_send,
         Kind.PASSWORD_CHANGED: account_mail.password_changed_mail_send,
         Kind.EMAIL_CHANGED: account_mail.email_changed_mail_send,
+        Kind.EMAIL_REMOVED: account_mail.email_removed_mail_send,
     }
 
 
@@ -75,7 +82,7 @@ def _recipient(mail: AccountMail) -> str:
     user = mail.user
     if not user.is_active:
         return ""
-    if mail.kind == Kind.EMAIL_CHANGED:
+    if mail.kind in (Kind.EMAIL_CHANGED, Kind.EMAIL_REMOVED):
         return mail.address
     if mail.kind == Kind.EMAIL_CONFIRM:
         return user.email_pending
@@ -120,7 +127,7 @@ def account_mail_deliver(*, mail_id: int) -> bool:
         try:
             # a savepoint: a database error while rendering leaves the row writable
             with transaction.atomic():
-                _senders()[mail.kind](user=mail.user, to=to, language=mail.language)
+                _senders()[mail.kind](mail=mail, to=to)
         except smtplib.SMTPRecipientsRefused:  # the address itself: asking again won't help
             _close(mail, State.DROPPED, now)
             logger.warning(

@@ -11,7 +11,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.account_mail import mail_send, public_url
-from accounts.models import User
+from accounts.models import AccountMail, User
 
 
 def password_reset_link(user: User) -> str:
@@ -22,13 +22,14 @@ def password_reset_link(user: User) -> str:
     )
 
 
-def password_reset_mail_send(*, user: User, to: str, language: str) -> None:
+def password_reset_mail_send(*, mail: AccountMail, to: str) -> None:
     """To the user's confirmed address, `to`. Raises what the mail backend raises (OSError,
     smtplib's errors) for the task to retry."""
+    user = mail.user
     mail_send(
         template="password_reset",
         to=to,
-        language=language,
+        language=mail.language,
         context=lambda: {
             "user": user,
             "link": password_reset_link(user),

@@ -314,14 +314,20 @@ def user_password_change(
         user.save(update_fields=["password", "password_changed_at"])
         revoked = _tokens_revoke_all(user=user, now=now, keep_token_id=keep_token_id)
         sockets_reconnect_on_commit([user.pk])
-        _password_changed_mail_queue(user, language=language)
+        _password_changed_mail_queue(user, language=language, tokens_revoked=revoked)
     return revoked
 
 
-def _password_changed_mail_queue(user: User, *, language: str) -> None:
-    """The security notice after a password change or reset, to the confirmed address only."""
+def _password_changed_mail_queue(user: User, *, language: str, tokens_revoked: int) -> None:
+    """The security notice after a password change or reset, to the confirmed address only; it
+    says how many API tokens went (the count waits in the outbox row)."""
     if user.email:
-        account_mail_queue(user=user, kind=MailKind.PASSWORD_CHANGED, language=language)
+        account_mail_queue(
+            user=user,
+            kind=MailKind.PASSWORD_CHANGED,
+            language=language,
+            tokens_revoked=tokens_revoked,
+        )
 
 
 def user_delete(*, user: User, password: str, confirmed: bool, address: str) -> None:
@@ -417,13 +423,25 @@ def user_email_change(
     is mailed to it (accounts.tasks) and the confirmed address, if any, stays in use until the
     link is opened (email_confirm). Typing the confirmed address again withdraws a pending
     claim. EmailTaken when another account has confirmed the address (in any case); pending
-    claims of others never block it. EmailConfirmLimited past EMAIL_CONFIRM_MAILS_PER_HOUR."""
+    claims of others never block it. EmailConfirmLimited past EMAIL_CONFIRM_MAILS_PER_HOUR.
+    Removing a confirmed address tells it by a security mail, in `language` (as a replaced one
+    is told in email_confirm): with a stolen session and the password, removing it would
+    otherwise silence every later notice unseen. The address waits for that mail in its outbox
+    row (accounts.outbox), not in the task's arguments."""
     _password_confirm(user=user, password=password, address=address, field="password")
     cleaned = email_clean(email)
     if not cleaned or cleaned.lower() == user.email.lower():
+        removed = user.email if not cleaned else ""
         user.email = cleaned
         user.email_pending, user.email_pending_at = "", None
-        user.save(update_fields=["email", "email_pending", "email_pending_at"])
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_pending", "email_pending_at"])
+            if removed:
+                account_mail_queue(
+                    user=user, kind=MailKind.EMAIL_REMOVED, language=language, address=removed
+                )
+        if removed:
+            logger.info("e-mail address of user %s removed", user.pk)
         return user
     if _email_in_use(cleaned, besides=user):
         raise errors.EmailTaken(fields={"email": errors.EmailTaken.message})
@@ -603,7 +621,7 @@ def password_reset_confirm(
         locked.save(update_fields=["password", "password_changed_at"])
         revoked = _tokens_revoke_all(user=locked, now=now)
         sockets_reconnect_on_commit([locked.pk])
-        _password_changed_mail_queue(locked, language=language)
+        _password_changed_mail_queue(locked, language=language, tokens_revoked=revoked)
         username = locked.username
         transaction.on_commit(lambda: login_clear_failures_of_user(username=username))
     return revoked

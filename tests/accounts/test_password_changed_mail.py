@@ -14,6 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import AccountMail, User
+from accounts.services import token_issue
 from accounts.tasks import account_mail_send_task
 from tests.accounts.mails import mail_row, mails_asked, run_mail_task, tasks_asked, wait_for_mail
 from tests.factories import TEST_PASSWORD, AskerFactory
@@ -163,3 +164,78 @@ def test_a_failing_mail_server_is_retried_and_the_address_never_logged(
     assert failures == [] and len(mailoutbox) == 1
     assert "ConnectionRefusedError" in caplog.text
     assert "li.ming" not in caplog.text and member.phone not in caplog.text
+
+
+# --- the API tokens the change revoked --------------------------------------------------------
+TOKENS_EN = "API tokens were revoked: the apps that used them must sign in again"
+TOKENS_ZH = "个 API 令牌，相关应用需用新密码重新登录。"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reset_that_revoked_tokens_says_how_many_in_the_mail(celery_test_worker):
+    # given a member with two API tokens
+    member = AskerFactory(email="li.ming@example.cn")
+    token_issue(user=member, name="cli")
+    token_issue(user=member, name="phone")
+    # when the password is reset, in English
+    assert reset(member, HTTP_ACCEPT_LANGUAGE="en").status_code == 204
+    # then the worker's mail says both tokens went, and what that means
+    (message,) = wait_for_mail()
+    assert f"2 {TOKENS_EN} with the new password." in message.body
+    assert f"2 {TOKENS_EN}" in message.alternatives[0][0]
+
+
+def test_an_api_change_keeps_the_count_in_the_outbox_row_not_the_tasks_arguments(
+    member, monkeypatch
+):
+    # given the token an app changes the password with, and two others
+    _caller, raw = token_issue(user=member, name="cli")
+    token_issue(user=member, name="laptop")
+    token_issue(user=member, name="phone")
+    queued = tasks_asked(monkeypatch, account_mail_send_task)
+    # when the app changes the password
+    response = Client().post(
+        "/api/v1/auth/password",
+        {"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    # then the row holds the two revoked (the caller's kept), and the task the row's id only
+    assert response.status_code == 204
+    (row,) = AccountMail.objects.filter(kind=CHANGED)
+    assert row.tokens_revoked == 2
+    assert queued == [((row.pk,), {})]
+
+
+def test_a_change_without_tokens_asks_for_a_mail_that_names_none(api, member):
+    assert change(api, member).status_code == 204  # with the caller's own token, which it keeps
+
+    assert AccountMail.objects.get(kind=CHANGED).tokens_revoked == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "said"),
+    [
+        ("zh-hans", 3, f"已撤销 3 {TOKENS_ZH}"),
+        ("en", 3, f"3 {TOKENS_EN} with the new password."),
+        ("en", 1, "1 API token was revoked: the app that used it must sign in again with the new"),
+    ],
+)
+def test_the_mail_says_how_many_tokens_went(member, mailoutbox, language, count, said):
+    row = mail_row(member, CHANGED, language)
+    AccountMail.objects.filter(pk=row.pk).update(tokens_revoked=count)
+
+    run_mail_task(row)
+
+    (message,) = mailoutbox
+    assert said in message.body
+    assert said in message.alternatives[0][0]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_without_revoked_tokens_the_mail_says_nothing_of_them(member, mailoutbox, language):
+    run_mail_task(mail_row(member, CHANGED, language))
+
+    (message,) = mailoutbox
+    for text in (message.body, message.alternatives[0][0]):
+        assert "API" not in text and "令牌" not in text
