@@ -148,3 +148,25 @@ def test_the_radios_stay_put_while_the_count_changes(
     expect(page.locator("#price-field")).to_be_visible()
     expect(line).to_have_attribute("data-state", SETTLED)
     assert place(radios) == before
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_fields_stand_evenly_spaced(new_context, web_server, asker, width):
+    # given an asker on a desktop or a phone
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in(page, asker.username, TEST_PASSWORD)
+    # when they open the ask form
+    page.goto("/ask/")
+    fields = page.locator("#ask-form .field").filter(has=page.locator("input, textarea, select"))
+
+    def gap(upper: int, lower: int) -> float:
+        above, below = fields.nth(upper).bounding_box(), fields.nth(lower).bounding_box()
+        assert above is not None and below is not None
+        return below["y"] - (above["y"] + above["height"])
+
+    # then the area stands as far below the description as the description below the title;
+    # on a phone the city stands as far below the area (it had the grid's gap besides)
+    assert abs(gap(1, 2) - gap(0, 1)) < 1
+    if width < 760:
+        assert abs(gap(2, 3) - gap(0, 1)) < 1
+    screenshot(page, f"ask_fields_{width}")
