@@ -29,6 +29,10 @@ class LegalBasisData:
     def citation(self) -> str:
         return f"《{self.statute}》{self.article}"
 
+    def as_dict(self) -> dict[str, str]:
+        """As stored in an edit (AnswerRevision.legal_bases) and written by the services."""
+        return {"statute": self.statute, "article": self.article, "excerpt": self.excerpt}
+
 
 def _clean(value: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", user_text(value)))

@@ -115,16 +115,7 @@ def answer_create(
             flags=[flag.as_dict() for flag in flags],
             is_flagged=bool(flags),
         )
-        LegalBasis.objects.bulk_create(
-            LegalBasis(
-                answer=answer,
-                position=position,
-                statute=basis.statute,
-                article=basis.article,
-                excerpt=basis.excerpt,
-            )
-            for position, basis in enumerate(bases)
-        )
+        _legal_bases_create(answer, [basis.as_dict() for basis in bases])
     return answer
 
 
@@ -244,6 +235,11 @@ def _tell_lawyer_of(answer: Answer, kind: str) -> None:
 # --- editing an answer ----------------------------------------------------------------------
 def _legal_bases_replace(answer: Answer, bases: list[dict[str, str]]) -> None:
     LegalBasis.objects.filter(answer=answer).delete()
+    _legal_bases_create(answer, bases)
+
+
+def _legal_bases_create(answer: Answer, bases: list[dict[str, str]]) -> None:
+    """The answer's cited bases, in the order given (as cleaned: legal_bases_clean)."""
     LegalBasis.objects.bulk_create(
         LegalBasis(
             answer=answer,
@@ -299,10 +295,7 @@ def answer_edit(
         raise errors.LawyerNotVerified()
     text = _answer_text(body) if body is not None else None
     bases = (
-        [
-            {"statute": b.statute, "article": b.article, "excerpt": b.excerpt}
-            for b in legal_bases_clean(legal_bases)
-        ]
+        [basis.as_dict() for basis in legal_bases_clean(legal_bases)]
         if legal_bases is not None
         else None
     )
